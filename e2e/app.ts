@@ -1,0 +1,32 @@
+// Helpers for driving Facies through its stable test ids.
+import { expect, type Page } from '@playwright/test';
+import { resolve } from 'node:path';
+
+export const FIXTURES = resolve(import.meta.dirname, '../../shared/fixtures/faces');
+export const fixture = (name: string) => resolve(FIXTURES, name);
+export const CLASS_IDS = ['wbs', 'ns', 'algs', 'non_gs'] as const;
+
+/** Collects every request the page makes, to prove nothing goes to another origin. */
+export function recordRequests(page: Page): { urls: string[]; foreign: () => string[] } {
+  const urls: string[] = [];
+  page.on('request', (r) => urls.push(r.url()));
+  page.on('worker', (w) => urls.push(w.url()));
+  return { urls, foreign: () => urls.filter((u) => !u.startsWith('http://localhost:4173/') && !u.startsWith('blob:') && !u.startsWith('data:')) };
+}
+
+export async function openApp(page: Page, query = '', { modelTimeout = 240_000 } = {}) {
+  await page.goto(`/${query}`);
+  await expect(page.getByTestId('model-ready').or(page.getByTestId('model-error'))).toBeVisible({ timeout: modelTimeout });
+  await expect(page.getByTestId('model-error')).toHaveCount(0);
+}
+
+export async function screen(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }) {
+  await page.getByTestId('photo-input').setInputFiles(file);
+}
+
+export async function probabilities(page: Page): Promise<Record<string, number>> {
+  await expect(page.getByTestId('result')).toBeVisible();
+  const out: Record<string, number> = {};
+  for (const id of CLASS_IDS) out[id] = Number(await page.getByTestId(`prob-${id}`).getAttribute('data-value'));
+  return out;
+}

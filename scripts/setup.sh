@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything Facies needs on a fresh Debian 12 machine: Chromium for the tests, PyTorch + ONNX for
+# generating the demo model (and the training kit), and the npm dependencies. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(chromium python3-torch python3-onnx python3-numpy)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# onnxruntime-node's install script would download GPU binaries from outside the npm registry; the CPU ones ship in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund

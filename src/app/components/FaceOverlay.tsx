@@ -1,0 +1,45 @@
+import type { DetectedFace } from '../../screening/face-detector';
+import { CanvasView } from './CanvasView';
+
+/** The photo with every detected face box and keypoints; tap a box to screen that face. */
+export function FaceOverlay({
+  preview,
+  previewScale,
+  faces,
+  chosen,
+  onChoose,
+}: {
+  preview: HTMLCanvasElement;
+  previewScale: number;
+  faces: DetectedFace[];
+  chosen: number;
+  onChoose: (index: number) => void;
+}) {
+  const s = previewScale;
+  return (
+    <div className="overlay-frame">
+      <CanvasView canvas={preview} className="overlay-photo" label="The photo" />
+      <svg className="overlay-svg" viewBox={`0 0 ${preview.width} ${preview.height}`} data-testid="face-overlay">
+        {faces.map((f, i) => (
+          <g
+            key={i}
+            className={i === chosen ? 'face chosen' : 'face'}
+            data-testid={i === chosen ? 'face-box-chosen' : 'face-box'}
+            data-box={[f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(1)).join(",")}
+            data-score={f.score}
+            role={faces.length > 1 ? 'button' : undefined}
+            tabIndex={faces.length > 1 ? 0 : undefined}
+            aria-label={faces.length > 1 ? `Face ${i + 1}${i === chosen ? ' (screened)' : ''}` : undefined}
+            onClick={() => onChoose(i)}
+            onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && onChoose(i)}
+          >
+            <rect x={f.box.x * s} y={f.box.y * s} width={f.box.width * s} height={f.box.height * s} />
+            {f.keypoints.slice(0, 4).map((k, j) => (
+              <circle key={j} cx={k.x * s} cy={k.y * s} r={Math.max(2, f.box.width * s * 0.025)} />
+            ))}
+          </g>
+        ))}
+      </svg>
+    </div>
+  );
+}

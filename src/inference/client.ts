@@ -1,0 +1,62 @@
+// The UI side of the inference worker: promises over typed messages.
+import type { BackendPreference, FromWorker, InferenceErrorCode, ModelReady, ToWorker } from './protocol';
+
+export class InferenceError extends Error {
+  constructor(readonly code: InferenceErrorCode, message: string) {
+    super(message);
+    this.name = 'InferenceError';
+  }
+}
+
+export type LoadProgress = Extract<FromWorker, { type: 'progress' }>;
+
+type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; onProgress?: (p: LoadProgress) => void };
+
+export class InferenceClient {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor() {
+    this.worker = new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'facies-inference' });
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+    this.worker.onerror = (e) => {
+      const err = new InferenceError('session', `The inference worker stopped: ${e.message || 'unknown error'}`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+  }
+
+  private receive(msg: FromWorker) {
+    const p = this.pending.get(msg.requestId);
+    if (!p) return;
+    if (msg.type === 'progress') return p.onProgress?.(msg);
+    this.pending.delete(msg.requestId);
+    if (msg.type === 'error') p.reject(new InferenceError(msg.code, msg.message));
+    else p.resolve(msg);
+  }
+
+  private request(msg: ToWorker, transfer: Transferable[] = [], onProgress?: (p: LoadProgress) => void): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.requestId, { resolve, reject, onProgress });
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelReady> {
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend }, [], onProgress);
+    if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
+    return reply.ready;
+  }
+
+  /** Runs a batch of preprocessed crops (NCHW float32); the input buffer is transferred to the worker. */
+  async classify(input: Float32Array, batch: number): Promise<{ probabilities: Float32Array; inferenceMs: number }> {
+    const reply = await this.request({ type: 'classify', requestId: this.nextId++, input, batch }, [input.buffer]);
+    if (reply.type !== 'result') throw new InferenceError('inference', 'Unexpected reply from the inference worker.');
+    return { probabilities: reply.probabilities, inferenceMs: reply.inferenceMs };
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+}

@@ -1,0 +1,191 @@
+// The inference worker owns the ONNX Runtime session: it downloads and verifies the model, picks the
+// execution provider, runs the manifest's self-test, then classifies preprocessed batches.
+import type * as Ort from 'onnxruntime-web';
+import { installNetworkGuard } from '../privacy/network-guard';
+import { checkSessionSignature, ManifestError, selfTestDeviation, selfTestImage, validateManifest, verifyModelBytes, type ModelManifest } from '../model/manifest';
+import { toNchwFloat32 } from '../pipeline/preprocess';
+import { chooseBackend, isSoftwareAdapter, wasmThreadCount, type AdapterFacts } from './backend';
+import type { BackendInfo, FromWorker, InferenceErrorCode, ToWorker } from './protocol';
+
+type OrtModule = typeof Ort;
+
+interface Loaded {
+  ort: OrtModule;
+  session: Ort.InferenceSession;
+  manifest: ModelManifest;
+}
+
+installNetworkGuard();
+
+let loaded: Loaded | null = null;
+// Runs are serialised: ORT sessions must not run concurrently.
+let queue: Promise<unknown> = Promise.resolve();
+
+const post = (msg: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
+
+class WorkerError extends Error {
+  constructor(readonly code: InferenceErrorCode, message: string) {
+    super(message);
+  }
+}
+
+async function gpuAdapter(): Promise<AdapterFacts | null> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return null;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return null;
+    const info = adapter.info ?? {};
+    return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', software: isSoftwareAdapter(info, (adapter as GpuAdapterLike).isFallbackAdapter === true) };
+  } catch {
+    return null;
+  }
+}
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; description?: string };
+  isFallbackAdapter?: boolean;
+}
+
+async function importOrt(ep: BackendInfo['ep']): Promise<OrtModule> {
+  // The native WebGPU EP build (it has PRelu on the GPU); the plain WASM build is smaller and CPU-only.
+  const ort: OrtModule = ep === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+  // Self-hosted runtime files: ORT's own threads must not re-import the app bundle.
+  ort.env.wasm.wasmPaths = new URL('/vendor/ort/', self.location.origin).href;
+  return ort;
+}
+
+async function download(url: string, requestId: number): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new WorkerError('model-download', `The model could not be downloaded (${(e as Error).message}).`);
+  }
+  if (!response.ok || !response.body) throw new WorkerError('model-download', `The model could not be downloaded (HTTP ${response.status}).`);
+  const total = Number(response.headers.get('Content-Length')) || undefined;
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loadedBytes = 0;
+  let lastReport = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loadedBytes += value.byteLength;
+    if (loadedBytes - lastReport > 4 << 20) {
+      lastReport = loadedBytes;
+      post({ type: 'progress', requestId, stage: 'download', loaded: loadedBytes, total });
+    }
+  }
+  const bytes = new Uint8Array(loadedBytes);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return bytes;
+}
+
+async function load(msg: Extract<ToWorker, { type: 'load' }>) {
+  const { requestId } = msg;
+  const base = new URL(msg.modelBaseUrl, self.location.origin);
+  const t0 = performance.now();
+  let manifest: ModelManifest;
+  try {
+    const res = await fetch(new URL('manifest.json', base));
+    if (!res.ok) throw new WorkerError('model-download', `The model description could not be downloaded (HTTP ${res.status}).`);
+    manifest = validateManifest(await res.json());
+  } catch (e) {
+    if (e instanceof WorkerError) throw e;
+    throw new WorkerError('model-invalid', e instanceof ManifestError ? e.message : `The model description is not valid JSON (${(e as Error).message}).`);
+  }
+  const bytes = await download(new URL('model.onnx', base).href, requestId);
+  const t1 = performance.now();
+  post({ type: 'progress', requestId, stage: 'verify' });
+  try {
+    await verifyModelBytes(manifest, bytes);
+  } catch (e) {
+    throw new WorkerError('model-invalid', (e as Error).message);
+  }
+  const t2 = performance.now();
+
+  post({ type: 'progress', requestId, stage: 'session' });
+  const threads = wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
+  let backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
+  let ort = await importOrt(backend.ep);
+  ort.env.wasm.numThreads = threads;
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend.ep], graphOptimizationLevel: 'all' });
+  } catch (e) {
+    if (backend.ep !== 'webgpu' || msg.backend === 'webgpu') throw new WorkerError('session', `The model could not be started (${(e as Error).message}).`);
+    backend = { ...backend, ep: 'wasm', reason: `WebGPU failed (${(e as Error).message}); using WASM` };
+    ort = await importOrt('wasm');
+    ort.env.wasm.numThreads = threads;
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  }
+  const t3 = performance.now();
+  try {
+    checkSessionSignature(manifest, {
+      inputs: session.inputMetadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape : [] })),
+      outputs: session.outputMetadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape : [] })),
+    });
+  } catch (e) {
+    await session.release();
+    throw new WorkerError('model-invalid', (e as Error).message);
+  }
+
+  // The self-test proves this device's backend computes what the model's publisher computed (and warms it up).
+  post({ type: 'progress', requestId, stage: 'self-test' });
+  const candidate: Loaded = { ort, session, manifest };
+  const probs = await run(candidate, toNchwFloat32(selfTestImage(manifest), manifest.normalization), 1);
+  const deviation = selfTestDeviation(manifest, probs);
+  const t4 = performance.now();
+  if (!(deviation <= manifest.selfTest.tolerance)) {
+    await session.release();
+    throw new WorkerError('model-self-test', `The model failed its self-test on this device (${backend.ep}): outputs differ from the expected ones by ${deviation.toExponential(2)}, more than the allowed ${manifest.selfTest.tolerance}.`);
+  }
+  if (loaded) await loaded.session.release();
+  loaded = candidate;
+  post({
+    type: 'ready',
+    requestId,
+    ready: { manifest, backend, selfTestDeviation: deviation, timings: { downloadMs: t1 - t0, verifyMs: t2 - t1, sessionMs: t3 - t2, selfTestMs: t4 - t3 } },
+  });
+}
+
+async function run(target: Loaded, input: Float32Array, batch: number): Promise<Float32Array> {
+  const { ort, session, manifest } = target;
+  const tensor = new ort.Tensor('float32', input, [batch, 3, 112, 112]);
+  const out = await session.run({ [manifest.input.name]: tensor });
+  const probabilities = out[manifest.output.name];
+  if (!probabilities) throw new WorkerError('inference', `The model produced no "${manifest.output.name}" output.`);
+  const data = (await probabilities.getData()) as Float32Array;
+  tensor.dispose();
+  probabilities.dispose();
+  return data;
+}
+
+async function classify(msg: Extract<ToWorker, { type: 'classify' }>) {
+  if (!loaded) throw new WorkerError('not-ready', 'The model is not loaded yet.');
+  if (msg.input.length !== msg.batch * 3 * 112 * 112) throw new WorkerError('inference', 'The input does not have the expected size.');
+  const t0 = performance.now();
+  let probabilities: Float32Array;
+  try {
+    probabilities = await run(loaded, msg.input, msg.batch);
+  } catch (e) {
+    throw e instanceof WorkerError ? e : new WorkerError('inference', `The model failed to run (${(e as Error).message}).`);
+  }
+  const inferenceMs = performance.now() - t0;
+  const copy = new Float32Array(probabilities);
+  post({ type: 'result', requestId: msg.requestId, probabilities: copy, batch: msg.batch, inferenceMs }, [copy.buffer]);
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  const job = () => (msg.type === 'load' ? load(msg) : classify(msg));
+  queue = queue.then(job).catch((e: unknown) => {
+    const code: InferenceErrorCode = e instanceof WorkerError ? e.code : msg.type === 'load' ? 'session' : 'inference';
+    post({ type: 'error', requestId: msg.requestId, code, message: (e as Error).message ?? String(e) });
+  });
+};

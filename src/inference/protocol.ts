@@ -1,0 +1,34 @@
+// Typed messages between the UI thread and the inference worker (the worker owns the ONNX session).
+import type { ModelManifest } from '../model/manifest';
+
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
+
+export interface BackendInfo {
+  /** The execution provider the session was created with; the only one it was given. */
+  ep: 'webgpu' | 'wasm';
+  /** WASM threads (1 without cross-origin isolation). */
+  threads: number;
+  /** GPU adapter description, when WebGPU was looked at. */
+  adapter?: { vendor: string; architecture: string; software: boolean };
+  /** Why this backend and not the other. */
+  reason: string;
+}
+
+export interface ModelReady {
+  manifest: ModelManifest;
+  backend: BackendInfo;
+  timings: { downloadMs: number; verifyMs: number; sessionMs: number; selfTestMs: number };
+  selfTestDeviation: number;
+}
+
+export type ToWorker =
+  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference }
+  | { type: 'classify'; requestId: number; input: Float32Array; batch: number };
+
+export type FromWorker =
+  | { type: 'progress'; requestId: number; stage: 'download' | 'verify' | 'session' | 'self-test'; loaded?: number; total?: number }
+  | { type: 'ready'; requestId: number; ready: ModelReady }
+  | { type: 'result'; requestId: number; probabilities: Float32Array; batch: number; inferenceMs: number }
+  | { type: 'error'; requestId: number; code: InferenceErrorCode; message: string };
+
+export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-self-test' | 'session' | 'inference' | 'not-ready';

@@ -1,0 +1,13 @@
+import { installNetworkGuard } from './privacy/network-guard';
+installNetworkGuard();
+
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import './app/app.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

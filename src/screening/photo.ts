@@ -1,0 +1,32 @@
+// Decoding a photo the user picked: EXIF orientation honoured, size limits enforced, one bitmap kept.
+import { ScreeningError } from './errors';
+
+/** A phone photo is 12–50 MP; anything far beyond is not a clinical photo and would exhaust a tablet's memory. */
+export const MAX_FILE_BYTES = 60 * 1024 * 1024;
+export const MAX_PIXELS = 100_000_000;
+
+export interface DecodedPhoto {
+  bitmap: ImageBitmap;
+  width: number;
+  height: number;
+  name: string;
+  type: string;
+  bytes: number;
+}
+
+export async function decodePhoto(file: Blob & { name?: string }): Promise<DecodedPhoto> {
+  if (file.size === 0) throw new ScreeningError('empty-file');
+  if (file.size > MAX_FILE_BYTES) throw new ScreeningError('file-too-large', `${(file.size / 1048576).toFixed(0)} MB`);
+  let bitmap: ImageBitmap;
+  try {
+    // 'from-image' applies the EXIF orientation, so a portrait phone photo is upright.
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    throw new ScreeningError('not-an-image', file.type || 'unknown type');
+  }
+  if (bitmap.width * bitmap.height > MAX_PIXELS) {
+    bitmap.close();
+    throw new ScreeningError('image-too-large', `${bitmap.width}×${bitmap.height}`);
+  }
+  return { bitmap, width: bitmap.width, height: bitmap.height, name: file.name ?? 'photo', type: file.type, bytes: file.size };
+}

@@ -1,0 +1,111 @@
+import { defineConfig, type Plugin, type Connect } from 'vite';
+import react from '@vitejs/plugin-react';
+import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Cross-origin isolation: multi-threaded WASM needs SharedArrayBuffer. */
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+/**
+ * Nothing may leave the device: every fetch, script and worker comes from this origin.
+ * 'wasm-unsafe-eval' is what WebAssembly compilation needs; no other eval is allowed.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const modelsDir = resolve(import.meta.dirname, 'models');
+const MODEL_FILES: Record<string, string> = { 'manifest.json': 'application/json', 'model.onnx': 'application/octet-stream' };
+
+/** Serves generated model folders (models/<id>/{manifest.json,model.onnx}) under /models/ in dev and preview. */
+function serveModels(): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    const match = /^\/([a-z0-9-]+)\/(manifest\.json|model\.onnx)$/.exec((req.url ?? '').split('?')[0]!);
+    if (!match) return next();
+    const file = join(modelsDir, match[1]!, match[2]!);
+    if (!existsSync(file)) return next();
+    res.setHeader('Content-Type', MODEL_FILES[match[2]!]!);
+    res.setHeader('Content-Length', String(statSync(file).size));
+    res.setHeader('Cache-Control', 'no-cache');
+    for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+    createReadStream(file).pipe(res);
+  };
+}
+
+/** Model folders marked "bundled" in their config.json ship with the production build. */
+function bundledModels(): string[] {
+  return readdirSync(modelsDir).filter((id) => {
+    const config = join(modelsDir, id, 'config.json');
+    return existsSync(config) && JSON.parse(readFileSync(config, 'utf8')).bundled === true;
+  });
+}
+
+function modelsPlugin(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'facies-models',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use('/models', serveModels());
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use('/models', serveModels());
+    },
+    closeBundle() {
+      for (const id of bundledModels()) {
+        const target = join(outDir, 'models', id);
+        mkdirSync(target, { recursive: true });
+        for (const f of Object.keys(MODEL_FILES)) {
+          const from = join(modelsDir, id, f);
+          if (!existsSync(from)) throw new Error(`models/${id}/${f} is missing: run "npm run prepare:assets"`);
+          rmSync(join(target, f), { force: true });
+          try {
+            linkSync(from, join(target, f)); // 261 MB: link rather than copy where the filesystem allows
+          } catch {
+            copyFileSync(from, join(target, f));
+          }
+        }
+      }
+    },
+  };
+}
+
+export default defineConfig(({ command }) => ({
+  plugins: [react(), modelsPlugin()],
+  worker: { format: 'es' },
+  server: {
+    port: 5173,
+    // The dev server injects inline scripts (React refresh), so it gets isolation but not the strict CSP.
+    headers: isolationHeaders,
+  },
+  preview: {
+    port: 4173,
+    headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy },
+  },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 1024,
+  },
+  test: {
+    include: ['tests/unit/**/*.test.ts', 'models/**/*.test.ts'],
+    environment: 'node',
+  },
+}));
