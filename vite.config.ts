@@ -1,4 +1,4 @@
-import { defineConfig, type Plugin, type Connect } from 'vite';
+import { defineConfig, defaultClientConditions, type Plugin, type Connect } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -89,6 +89,9 @@ function modelsPlugin(): Plugin {
 
 export default defineConfig(({ command }) => ({
   plugins: [react(), modelsPlugin()],
+  // ORT's runtime files are self-hosted from /vendor/ort/ (see scripts/prepare-assets.ts): use the builds that
+  // load them from there instead of the bundles that embed a second copy of the 14–27 MB .wasm in assets/.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   worker: { format: 'es' },
   server: {
     port: 5173,
