@@ -99,10 +99,12 @@ export default defineConfig(({ command }) => ({
     headers: isolationHeaders,
   },
   preview: {
-    port: 4173,
+    // FACIES_PORT lets several checkouts or test runs share a machine.
+    port: Number(process.env.FACIES_PORT ?? 4173),
     headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy },
   },
   build: {
+    outDir: process.env.FACIES_DIST ?? 'dist',
     target: 'es2022',
     sourcemap: true,
     chunkSizeWarningLimit: 1024,

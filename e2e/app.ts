@@ -11,7 +11,8 @@ export function recordRequests(page: Page): { urls: string[]; foreign: () => str
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   page.on('worker', (w) => urls.push(w.url()));
-  return { urls, foreign: () => urls.filter((u) => !u.startsWith('http://localhost:4173/') && !u.startsWith('blob:') && !u.startsWith('data:')) };
+  const origin = new URL(page.url() === 'about:blank' ? `http://localhost:${process.env.FACIES_PORT ?? 4173}` : page.url()).origin;
+  return { urls, foreign: () => urls.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) };
 }
 
 export async function openApp(page: Page, query = '', { modelTimeout = 240_000 } = {}) {

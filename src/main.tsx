@@ -3,6 +3,7 @@ installNetworkGuard();
 
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import './i18n';
 import { App } from './app/App';
 import './app/app.css';
 

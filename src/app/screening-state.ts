@@ -14,14 +14,15 @@ export interface ScreeningResult {
   previewScale: number;
   faces: DetectedFace[];
   chosenFace: number;
-  faceChoiceText: string;
+  /** True when the clinician tapped a face; false when the only or the largest face was used. */
+  pickedByUser: boolean;
   crop: HTMLCanvasElement;
   probabilities: number[];
   timings: ScreeningTimings;
 }
 
-export function faceChoiceText(count: number, chosen: number, pickedByUser: boolean): string {
-  if (count === 1) return 'One face found.';
-  if (pickedByUser) return `${count} faces found — screening face ${chosen + 1}, as you chose. Tap another face to screen it instead.`;
-  return `${count} faces found — screening the largest (face ${chosen + 1}). Tap another face to screen it instead.`;
+/** i18n key and values describing which face was screened. */
+export function faceChoice(count: number, chosen: number, pickedByUser: boolean): { key: string; values: Record<string, number> } {
+  if (count === 1) return { key: 'faces.one', values: {} };
+  return { key: pickedByUser ? 'faces.picked' : 'faces.largest', values: { count, n: chosen + 1 } };
 }

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import type { DetectedFace } from '../../screening/face-detector';
 import { CanvasView } from './CanvasView';
 
@@ -15,21 +16,22 @@ export function FaceOverlay({
   chosen: number;
   onChoose: (index: number) => void;
 }) {
+  const { t } = useTranslation('screening');
   const s = previewScale;
   return (
     <div className="overlay-frame">
-      <CanvasView canvas={preview} className="overlay-photo" label="The photo" />
+      <CanvasView canvas={preview} className="overlay-photo" label={t('photo')} />
       <svg className="overlay-svg" viewBox={`0 0 ${preview.width} ${preview.height}`} data-testid="face-overlay">
         {faces.map((f, i) => (
           <g
             key={i}
             className={i === chosen ? 'face chosen' : 'face'}
             data-testid={i === chosen ? 'face-box-chosen' : 'face-box'}
-            data-box={[f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(1)).join(",")}
+            data-box={[f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(1)).join(',')}
             data-score={f.score}
             role={faces.length > 1 ? 'button' : undefined}
             tabIndex={faces.length > 1 ? 0 : undefined}
-            aria-label={faces.length > 1 ? `Face ${i + 1}${i === chosen ? ' (screened)' : ''}` : undefined}
+            aria-label={faces.length > 1 ? t(i === chosen ? 'faceLabelChosen' : 'faceLabel', { n: i + 1 }) : undefined}
             onClick={() => onChoose(i)}
             onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && onChoose(i)}
           >

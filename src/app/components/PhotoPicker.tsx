@@ -1,6 +1,8 @@
 import { useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 
 export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => void; disabled: boolean }) {
+  const { t } = useTranslation('screening');
   const [dragging, setDragging] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const cameraInput = useRef<HTMLInputElement>(null);
@@ -24,41 +26,36 @@ export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => vo
       onDrop={onDrop}
       data-testid="drop-zone"
     >
-      <p>Drop a face photo here, or</p>
+      <p>{t('picker.drop')}</p>
       <div className="picker-buttons">
         <button type="button" onClick={() => fileInput.current?.click()} disabled={disabled}>
-          Choose photo
+          {t('picker.choose')}
         </button>
         <button type="button" onClick={() => cameraInput.current?.click()} disabled={disabled}>
-          Take photo
+          {t('picker.take')}
         </button>
       </div>
-      <input
-        ref={fileInput}
-        type="file"
-        accept="image/*"
-        data-testid="photo-input"
-        aria-label="Choose a face photo"
-        className="visually-hidden"
-        onChange={(e) => {
-          take(e.currentTarget.files);
-          e.currentTarget.value = '';
-        }}
-      />
-      <input
-        ref={cameraInput}
-        type="file"
-        accept="image/*"
-        capture="user"
-        data-testid="camera-input"
-        aria-label="Take a face photo with the camera"
-        className="visually-hidden"
-        onChange={(e) => {
-          take(e.currentTarget.files);
-          e.currentTarget.value = '';
-        }}
-      />
-      <p className="hint">Front-facing, well lit, whole face visible. The photo never leaves this device.</p>
+      {[
+        { ref: fileInput, testId: 'photo-input', label: t('picker.chooseLabel'), capture: undefined },
+        { ref: cameraInput, testId: 'camera-input', label: t('picker.takeLabel'), capture: 'user' as const },
+      ].map((i) => (
+        <input
+          key={i.testId}
+          ref={i.ref}
+          type="file"
+          accept="image/*"
+          capture={i.capture}
+          data-testid={i.testId}
+          aria-label={i.label}
+          className="visually-hidden"
+          tabIndex={-1}
+          onChange={(e) => {
+            take(e.currentTarget.files);
+            e.currentTarget.value = '';
+          }}
+        />
+      ))}
+      <p className="hint">{t('picker.hint')}</p>
     </div>
   );
 }

@@ -1,58 +1,65 @@
+import { useTranslation } from 'react-i18next';
+import { formatMs, formatPercent } from '../../i18n';
 import type { ModelReady } from '../../inference/protocol';
-import type { ScreeningResult } from '../screening-state';
+import { faceChoice, type ScreeningResult } from '../screening-state';
+import { backendLabel } from './BackendName';
 import { CanvasView } from './CanvasView';
 
-const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
-const ms = (v: number) => `${Math.round(v)} ms`;
-
 export function ResultView({ result, model }: { result: ScreeningResult; model: ModelReady }) {
+  const { t, i18n } = useTranslation('screening');
   const { manifest, backend } = model;
   const top = result.probabilities.indexOf(Math.max(...result.probabilities));
+  const choice = faceChoice(result.faces.length, result.chosenFace, result.pickedByUser);
+  const tm = result.timings;
   return (
     <section className="result" data-testid="result" data-photo={result.photoName} aria-labelledby="result-title">
-      <h2 id="result-title">Result</h2>
+      <h2 id="result-title">{t('result.title')}</h2>
       {manifest.demonstration && (
         <p className="result-demo" data-testid="result-demo-notice">
-          Demonstration model — untrained, no clinical meaning.
+          {t('result.demo')}
         </p>
       )}
       <div className="result-body">
         <figure className="crop">
-          <CanvasView canvas={result.crop} className="crop-canvas" label="Aligned 112×112 face crop the model saw" />
-          <figcaption>Aligned crop (112×112) the model saw</figcaption>
+          <CanvasView canvas={result.crop} className="crop-canvas" label={t('result.cropLabel')} />
+          <figcaption>{t('result.crop')}</figcaption>
         </figure>
-        <ul className="probs" aria-label="Probability of each class">
+        <ul className="probs" aria-label={t('result.probabilities')}>
           {manifest.classes.map((c, i) => {
             const p = result.probabilities[i]!;
+            const name = c.displayName[i18n.language] ?? c.displayName.en;
             return (
               <li key={c.id} data-testid={`prob-${c.id}`} data-value={p} className={i === top ? 'top' : undefined}>
-                <span className="prob-label">{c.displayName.en}</span>
+                <span className="prob-label">{name}</span>
                 <span className="prob-bar" aria-hidden="true">
-                  <span style={{ width: pct(p) }} />
+                  <span style={{ width: `${(p * 100).toFixed(2)}%` }} />
                 </span>
-                <span className="prob-value">{pct(p)}</span>
+                <span className="prob-value">{formatPercent(p)}</span>
               </li>
             );
           })}
         </ul>
       </div>
       <dl className="facts">
-        <dt>Model</dt>
+        <dt>{t('result.model')}</dt>
         <dd data-testid="model-name">
-          {manifest.name} {manifest.version} — {manifest.clinicalValidation.status === 'none' ? 'not clinically validated' : manifest.clinicalValidation.summary}
+          {manifest.name} {manifest.version} — {manifest.clinicalValidation.status === 'none' ? t('result.notValidated') : manifest.clinicalValidation.summary}
         </dd>
-        <dt>Backend</dt>
+        <dt>{t('result.backend')}</dt>
         <dd data-testid="backend" data-ep={backend.ep} data-threads={backend.threads}>
-          {backend.ep === 'webgpu' ? 'WebGPU' : 'WASM'}
-          {backend.ep === 'wasm' ? `, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : ''}
-          {backend.adapter?.software && backend.ep === 'webgpu' ? ' (software adapter)' : ''} — {backend.reason}
+          {backendLabel(t, backend)} — {backend.reason}
         </dd>
-        <dt>Face</dt>
-        <dd data-testid="face-choice">{result.faceChoiceText}</dd>
-        <dt>Timings</dt>
-        <dd data-testid="timings" data-detect-ms={result.timings.detectMs} data-align-ms={result.timings.alignMs} data-inference-ms={result.timings.inferenceMs}>
-          decode {ms(result.timings.decodeMs)} · detection {ms(result.timings.detectMs)} · alignment {ms(result.timings.alignMs)} · inference{' '}
-          {ms(result.timings.inferenceMs)} · total {ms(result.timings.totalMs)}
+        <dt>{t('result.face')}</dt>
+        <dd data-testid="face-choice">{t(choice.key, choice.values)}</dd>
+        <dt>{t('result.timings')}</dt>
+        <dd data-testid="timings" data-detect-ms={tm.detectMs} data-align-ms={tm.alignMs} data-inference-ms={tm.inferenceMs} data-total-ms={tm.totalMs}>
+          {t('result.timingsText', {
+            decode: formatMs(tm.decodeMs),
+            detect: formatMs(tm.detectMs),
+            align: formatMs(tm.alignMs),
+            inference: formatMs(tm.inferenceMs),
+            total: formatMs(tm.totalMs),
+          })}
         </dd>
       </dl>
     </section>

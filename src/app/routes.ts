@@ -1,0 +1,21 @@
+// The app's screens, reached by hash (#/about …) so the app works from any static host and offline.
+// Each feature adds its screen here; the navigation is built from this list.
+import { lazy, type ComponentType } from 'react';
+import { ScreeningScreen } from './screens/ScreeningScreen';
+
+export interface Route {
+  path: string;
+  /** i18n key (common namespace) of the navigation label. */
+  labelKey: string;
+  component: ComponentType;
+}
+
+export const routes: Route[] = [
+  { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
+  { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')) },
+];
+
+export function routeFor(hash: string): Route {
+  const path = hash.replace(/^#/, '') || '/';
+  return routes.find((r) => r.path === path) ?? routes[0]!;
+}

@@ -1,0 +1,22 @@
+import { useTranslation } from 'react-i18next';
+import { blockedRequests } from '../../privacy/network-guard';
+
+export default function AboutScreen() {
+  const { t } = useTranslation('about');
+  const blocked = blockedRequests();
+  return (
+    <section className="about" aria-labelledby="about-title">
+      <h2 id="about-title">{t('title')}</h2>
+      <h3>{t('privacy.title')}</h3>
+      <p>{t('privacy.onDevice')}</p>
+      <p>{t('privacy.telemetry')}</p>
+      <p data-testid="blocked-requests" data-count={blocked.length}>
+        {t('privacy.blocked', { count: blocked.length })}
+      </p>
+      <h3>{t('method.title')}</h3>
+      <p>{t('method.body')}</p>
+      <h3>{t('study.title')}</h3>
+      <p>{t('study.body')}</p>
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+// User settings, remembered on this device (localStorage). Each feature adds its fields here, with a default.
+import { useSyncExternalStore } from 'react';
+
+export interface Settings {
+  /** Preferred inference backend; 'auto' = WebGPU on a hardware adapter, else WASM. */
+  backend: 'auto' | 'webgpu' | 'wasm';
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  backend: 'auto',
+};
+
+const KEY = 'facies.settings';
+const listeners = new Set<() => void>();
+let current: Settings = load();
+
+/** Unknown or ill-typed stored values fall back to the defaults, field by field. */
+export function parseSettings(raw: string | null): Settings {
+  let stored: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = raw ? JSON.parse(raw) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) stored = parsed as Record<string, unknown>;
+  } catch {
+    /* corrupt: defaults */
+  }
+  const out = { ...DEFAULT_SETTINGS } as Record<string, unknown>;
+  for (const [k, def] of Object.entries(DEFAULT_SETTINGS)) {
+    if (k in stored && typeof stored[k] === typeof def) out[k] = stored[k];
+  }
+  return out as unknown as Settings;
+}
+
+function load(): Settings {
+  try {
+    return parseSettings(globalThis.localStorage?.getItem(KEY) ?? null);
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+}
+
+export function getSettings(): Settings {
+  return current;
+}
+
+export function updateSettings(patch: Partial<Settings>): void {
+  current = { ...current, ...patch };
+  try {
+    localStorage.setItem(KEY, JSON.stringify(current));
+  } catch {
+    /* private mode: kept for this session */
+  }
+  for (const l of listeners) l();
+}
+
+export function useSettings(): Settings {
+  return useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => current,
+  );
+}
