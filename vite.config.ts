@@ -57,10 +57,13 @@ function bundledModels(): string[] {
 
 function modelsPlugin(): Plugin {
   let outDir = 'dist';
+  let building = false;
   return {
     name: 'facies-models',
     configResolved(config) {
       outDir = resolve(config.root, config.build.outDir);
+      // Vitest also closes a bundle (into a dummy folder): only a real production build ships models.
+      building = config.command === 'build' && !process.env.VITEST;
     },
     configureServer(server) {
       server.middlewares.use('/models', serveModels());
@@ -69,6 +72,7 @@ function modelsPlugin(): Plugin {
       server.middlewares.use('/models', serveModels());
     },
     closeBundle() {
+      if (!building) return;
       for (const id of bundledModels()) {
         const target = join(outDir, 'models', id);
         mkdirSync(target, { recursive: true });
