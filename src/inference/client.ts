@@ -43,8 +43,8 @@ export class InferenceClient {
     });
   }
 
-  async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend }, [], onProgress);
+  async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, threads?: number): Promise<ModelReady> {
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(threads ? { threads } : {}) }, [], onProgress);
     if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
     return reply.ready;
   }

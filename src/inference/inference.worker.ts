@@ -110,7 +110,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   const t2 = performance.now();
 
   post({ type: 'progress', requestId, stage: 'session' });
-  const threads = wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
+  const threads = self.crossOriginIsolated && msg.threads ? msg.threads : wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
   let backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
   let ort = await importOrt(backend.ep);
   ort.env.wasm.numThreads = threads;

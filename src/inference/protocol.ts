@@ -22,7 +22,8 @@ export interface ModelReady {
 }
 
 export type ToWorker =
-  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference }
+  /** threads: WASM threads wanted (benchmarks); default all cores up to 4. ORT fixes it when it first starts in a worker. */
+  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number };
 
 export type FromWorker =
