@@ -1,0 +1,41 @@
+/**
+ * Flip test-time augmentation: the model sees the aligned crop and its horizontal mirror in one batch of two,
+ * and the reported probabilities are their mean. InsightFace trains with random horizontal flips only, so the
+ * mirror is an input the model was trained on; averaging removes the part of the output that depends on
+ * which side of the face is which.
+ */
+
+const PLANE = 112 * 112;
+
+/** Mirrors each row of every channel plane of an NCHW float32 batch (left ↔ right). */
+export function mirrorNchw(input: Float32Array, width = 112, height = 112): Float32Array {
+  if (input.length % (width * height) !== 0) throw new RangeError(`input length ${input.length} is not a whole number of ${width}×${height} planes`);
+  const out = new Float32Array(input.length);
+  for (let row = 0; row < input.length; row += width) {
+    for (let x = 0; x < width; x++) out[row + x] = input[row + width - 1 - x]!;
+  }
+  return out;
+}
+
+/** A batch of two: the crop (index 0) and its mirror (index 1). */
+export function withMirror(crop: Float32Array): Float32Array {
+  if (crop.length !== 3 * PLANE) throw new RangeError(`expected one 3×112×112 crop, got ${crop.length} values`);
+  const out = new Float32Array(2 * crop.length);
+  out.set(crop, 0);
+  out.set(mirrorNchw(crop), crop.length);
+  return out;
+}
+
+/** Splits batch outputs (batch × classes, row-major) into one array per item. */
+export function splitBatch(probabilities: ArrayLike<number>, batch: number): number[][] {
+  const classes = probabilities.length / batch;
+  if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`${probabilities.length} outputs do not split into ${batch} items`);
+  return Array.from({ length: batch }, (_, b) => Array.from({ length: classes }, (_, c) => probabilities[b * classes + c]!));
+}
+
+/** Element-wise mean of equally long probability vectors. */
+export function meanProbabilities(passes: readonly (readonly number[])[]): number[] {
+  if (passes.length === 0) throw new RangeError('no passes to average');
+  const n = passes[0]!.length;
+  return Array.from({ length: n }, (_, c) => passes.reduce((s, p) => s + p[c]!, 0) / passes.length);
+}
