@@ -1,0 +1,419 @@
+// The model store: the single owner of model files on this device. Works on the main thread and in workers.
+//
+// IndexedDB database "facies-models":
+//   models    [id, version]        → StoredModelRecord (written only after the bytes were verified)
+//   chunks    [id, version, index] → ArrayBuffer, CHUNK_BYTES each (the last one shorter)
+//   downloads [id, version]        → DownloadProgress of an interrupted download, resumed from `received`
+// A model is usable only once its `models` record exists, and that record is written in the same transaction as
+// the last chunk, after the SHA-256 of the whole file matched its manifest: a half or corrupt model is never read.
+// Every read verifies the SHA-256 again; a copy that fails is removed and never handed out.
+// Storing a new version never touches the old one; `pruneOtherVersions` removes it once the new one is verified.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { sha256Hex, validateManifest, ManifestError, type ModelManifest } from './manifest';
+
+export const MODEL_DB_NAME = 'facies-models';
+const DB_VERSION = 1;
+/** Each chunk is one IndexedDB write: small enough to keep progress and resume fine-grained, large enough to be fast. */
+export const CHUNK_BYTES = 8 << 20;
+
+export interface StoredModelInfo {
+  id: string;
+  version: string;
+  name: string;
+  demonstration: boolean;
+  sha256: string;
+  bytes: number;
+  /** Epoch ms when the verified copy was stored. */
+  storedAt: number;
+  /** Where it came from: the model folder URL it was downloaded from, or "import" for a hospital model package. */
+  source: string;
+}
+
+interface StoredModelRecord extends StoredModelInfo {
+  manifest: ModelManifest;
+  chunkCount: number;
+}
+
+interface DownloadProgress {
+  id: string;
+  version: string;
+  sha256: string;
+  bytes: number;
+  /** Bytes already in `chunks`, always a multiple of CHUNK_BYTES. */
+  received: number;
+  source: string;
+}
+
+interface ModelDb extends DBSchema {
+  models: { key: [string, string]; value: StoredModelRecord };
+  chunks: { key: [string, string, number]; value: ArrayBuffer };
+  downloads: { key: [string, string]; value: DownloadProgress };
+}
+
+export type ModelStoreErrorCode =
+  /** The stored copy no longer matches its manifest's SHA-256 (it has been removed). */
+  | 'corrupt'
+  /** No such model on this device. */
+  | 'missing'
+  /** The bytes given or downloaded are not the file the manifest describes. */
+  | 'mismatch'
+  /** The manifest is not valid. */
+  | 'invalid-manifest'
+  /** Network failure after all retries (what was received is kept for the next attempt). */
+  | 'download'
+  /** The device refused to store more data. */
+  | 'quota'
+  /** IndexedDB is unavailable (e.g. some private browsing modes). */
+  | 'unavailable';
+
+export class ModelStoreError extends Error {
+  constructor(
+    readonly code: ModelStoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelStoreError';
+  }
+}
+
+export interface StoreProgress {
+  loaded: number;
+  total: number;
+}
+
+let dbPromise: Promise<IDBPDatabase<ModelDb>> | null = null;
+
+function db(): Promise<IDBPDatabase<ModelDb>> {
+  if (!dbPromise) {
+    if (typeof indexedDB === 'undefined') return Promise.reject(new ModelStoreError('unavailable', 'This browser does not allow storing data (IndexedDB is unavailable).'));
+    dbPromise = openDB<ModelDb>(MODEL_DB_NAME, DB_VERSION, {
+      upgrade(d) {
+        d.createObjectStore('models');
+        d.createObjectStore('chunks');
+        d.createObjectStore('downloads');
+      },
+      // "Erase all data" deletes this database: let it go, and reopen on the next use.
+      blocking(_current, _blocked, event) {
+        (event.target as IDBDatabase).close();
+        dbPromise = null;
+      },
+      terminated() {
+        dbPromise = null;
+      },
+    }).catch((e: unknown) => {
+      dbPromise = null;
+      throw new ModelStoreError('unavailable', `The model store could not be opened (${(e as Error).message}).`);
+    });
+  }
+  return dbPromise;
+}
+
+/** Closes this context's connection (tests, and before deleting the database). */
+export async function closeModelStore(): Promise<void> {
+  const p = dbPromise;
+  dbPromise = null;
+  if (p) (await p.catch(() => null))?.close();
+}
+
+const chunkRange = (id: string, version: string) => IDBKeyRange.bound([id, version, 0], [id, version, Number.MAX_SAFE_INTEGER]);
+
+function toInfo(r: StoredModelRecord): StoredModelInfo {
+  const { id, version, name, demonstration, sha256, bytes, storedAt, source } = r;
+  return { id, version, name, demonstration, sha256, bytes, storedAt, source };
+}
+
+function asStoreError(e: unknown): Error {
+  if (e instanceof ModelStoreError) return e;
+  const name = (e as { name?: string })?.name;
+  if (name === 'QuotaExceededError') return new ModelStoreError('quota', 'There is not enough storage space on this device for the model. Free some space and try again.');
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function verify(manifest: ModelManifest, bytes: Uint8Array): Promise<void> {
+  if (bytes.byteLength !== manifest.file.bytes)
+    throw new ModelStoreError('mismatch', `The model file is ${bytes.byteLength} bytes but its manifest declares ${manifest.file.bytes}: it is incomplete or not the file this manifest describes.`);
+  const actual = await sha256Hex(bytes);
+  if (actual !== manifest.file.sha256)
+    throw new ModelStoreError('mismatch', `The model file's SHA-256 is ${actual} but its manifest declares ${manifest.file.sha256}: the file was altered or corrupted.`);
+}
+
+/** All verified models on this device, newest first. */
+export async function listStoredModels(): Promise<StoredModelInfo[]> {
+  const all = await (await db()).getAll('models');
+  return all.map(toInfo).sort((a, b) => b.storedAt - a.storedAt);
+}
+
+export async function getStoredManifest(id: string, version: string): Promise<ModelManifest | null> {
+  return (await (await db()).get('models', [id, version]))?.manifest ?? null;
+}
+
+/**
+ * Stores a model after checking its bytes against the manifest. Other versions of the same model are kept
+ * (remove them with pruneOtherVersions once this one is in use). Replaces an existing copy of the same version.
+ */
+export async function storeModel(manifestJson: unknown, bytes: Uint8Array, { source = 'import', onProgress }: { source?: string; onProgress?: (p: StoreProgress) => void } = {}): Promise<StoredModelInfo> {
+  const manifest = parseManifest(manifestJson);
+  await verify(manifest, bytes);
+  const d = await db();
+  await deleteModel(manifest.id, manifest.version);
+  const total = bytes.byteLength;
+  let index = 0;
+  for (let offset = 0; offset < total; offset += CHUNK_BYTES, index++) {
+    const chunk = bytes.slice(offset, Math.min(total, offset + CHUNK_BYTES)).buffer;
+    const last = offset + CHUNK_BYTES >= total;
+    try {
+      const tx = d.transaction(last ? ['chunks', 'models'] : ['chunks'], 'readwrite');
+      void tx.objectStore('chunks').put(chunk, [manifest.id, manifest.version, index]);
+      if (last) void tx.objectStore('models').put(record(manifest, source, index + 1), [manifest.id, manifest.version]);
+      await tx.done;
+    } catch (e) {
+      await deleteModel(manifest.id, manifest.version).catch(() => undefined);
+      throw asStoreError(e);
+    }
+    onProgress?.({ loaded: Math.min(total, offset + CHUNK_BYTES), total });
+  }
+  return toInfo(record(manifest, source, index));
+}
+
+function record(manifest: ModelManifest, source: string, chunkCount: number): StoredModelRecord {
+  return {
+    id: manifest.id,
+    version: manifest.version,
+    name: manifest.name,
+    demonstration: manifest.demonstration,
+    sha256: manifest.file.sha256,
+    bytes: manifest.file.bytes,
+    storedAt: Date.now(),
+    source,
+    manifest,
+    chunkCount,
+  };
+}
+
+function parseManifest(json: unknown): ModelManifest {
+  try {
+    return validateManifest(json);
+  } catch (e) {
+    throw new ModelStoreError('invalid-manifest', e instanceof ManifestError ? e.message : String(e));
+  }
+}
+
+/**
+ * The model's bytes, verified against its manifest's SHA-256 on every read. A copy that fails the check is
+ * deleted and a ModelStoreError('corrupt') is thrown: corrupt bytes are never returned.
+ */
+export async function readModelBytes(id: string, version: string): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
+  const d = await db();
+  const tx = d.transaction(['models', 'chunks'], 'readonly');
+  const [rec, chunks] = await Promise.all([tx.objectStore('models').get([id, version]), tx.objectStore('chunks').getAll(chunkRange(id, version))]);
+  await tx.done;
+  if (!rec) throw new ModelStoreError('missing', `The model ${id} ${version} is not stored on this device.`);
+  const size = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(new Uint8Array(c), offset);
+    offset += c.byteLength;
+  }
+  try {
+    if (chunks.length !== rec.chunkCount) throw new ModelStoreError('mismatch', `${chunks.length} of ${rec.chunkCount} parts are present.`);
+    await verify(rec.manifest, bytes);
+  } catch (e) {
+    await deleteModel(id, version);
+    throw new ModelStoreError('corrupt', `The copy of ${rec.name} ${version} stored on this device is damaged (${(e as Error).message}) It has been removed and will not be used.`);
+  }
+  return { manifest: rec.manifest, bytes };
+}
+
+/** Removes one model version, and any unfinished download of it. */
+export async function deleteModel(id: string, version: string): Promise<void> {
+  const tx = (await db()).transaction(['models', 'chunks', 'downloads'], 'readwrite');
+  void tx.objectStore('models').delete([id, version]);
+  void tx.objectStore('downloads').delete([id, version]);
+  void tx.objectStore('chunks').delete(chunkRange(id, version));
+  await tx.done;
+}
+
+/** Removes every other version of a model, once `keepVersion` is verified and stored. */
+export async function pruneOtherVersions(id: string, keepVersion: string): Promise<string[]> {
+  const d = await db();
+  if (!(await d.getKey('models', [id, keepVersion]))) throw new ModelStoreError('missing', `Refusing to remove older versions of ${id}: version ${keepVersion} is not stored.`);
+  const others = (await d.getAll('models')).filter((r) => r.id === id && r.version !== keepVersion).map((r) => r.version);
+  const partials = (await d.getAll('downloads')).filter((r) => r.id === id && r.version !== keepVersion).map((r) => r.version);
+  const removed = [...new Set([...others, ...partials])];
+  for (const v of removed) await deleteModel(id, v);
+  return others;
+}
+
+/** Bytes already received of an interrupted download of this model (0 when none). */
+export async function pendingDownloadBytes(id: string, version: string): Promise<number> {
+  return (await (await db()).get('downloads', [id, version]))?.received ?? 0;
+}
+
+export interface DownloadOptions {
+  onProgress?: (p: StoreProgress) => void;
+  /** Attempts after a network failure, each resuming where the last stopped. */
+  retries?: number;
+  retryDelayMs?: number;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+/**
+ * Makes the model in a folder (manifest.json + model.onnx at `baseUrl`) available on this device: fetches the
+ * manifest, and unless this exact file is already stored, downloads it (resuming an interrupted download with an
+ * HTTP Range request, retrying after network failures), verifies it and stores it. Returns the verified bytes,
+ * so the caller does not read 260 MB back. Older versions are kept.
+ */
+export async function downloadModel(baseUrl: string, options: DownloadOptions = {}): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array; downloaded: boolean }> {
+  const doFetch = options.fetch ?? fetch;
+  const base = new URL(baseUrl, globalThis.location?.href);
+  let manifestJson: unknown;
+  try {
+    const res = await doFetch(new URL('manifest.json', base), { cache: 'no-cache', signal: options.signal });
+    if (!res.ok) throw new ModelStoreError('download', `The model description could not be downloaded (HTTP ${res.status}).`);
+    manifestJson = await res.json();
+  } catch (e) {
+    if (e instanceof ModelStoreError) throw e;
+    if (e instanceof SyntaxError) throw new ModelStoreError('invalid-manifest', `The model description is not valid JSON (${e.message}).`);
+    throw new ModelStoreError('download', `The model description could not be downloaded (${(e as Error).message}).`);
+  }
+  const manifest = parseManifest(manifestJson);
+  const { id, version } = manifest;
+  const d = await db();
+  const existing = await d.get('models', [id, version]);
+  if (existing && existing.sha256 === manifest.file.sha256) {
+    try {
+      const read = await readModelBytes(id, version);
+      return { info: toInfo(existing), manifest: read.manifest, bytes: read.bytes, downloaded: false };
+    } catch (e) {
+      if (!(e instanceof ModelStoreError && e.code === 'corrupt')) throw e;
+      // The damaged copy is gone: fetch a fresh one below.
+    }
+  }
+  const source = base.href;
+  const url = new URL(manifest.file.name, base);
+  const retries = options.retries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const bytes = await fetchInto(d, manifest, source, url, doFetch, options);
+      const info = (await d.get('models', [id, version]))!;
+      return { info: toInfo(info), manifest, bytes, downloaded: true };
+    } catch (e) {
+      if (!(e instanceof ModelStoreError && e.code === 'download') || attempt >= retries || options.signal?.aborted) throw e;
+      await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? 1000) * 2 ** attempt));
+    }
+  }
+}
+
+async function fetchInto(d: IDBPDatabase<ModelDb>, manifest: ModelManifest, source: string, url: URL, doFetch: typeof fetch, options: DownloadOptions): Promise<Uint8Array> {
+  const { id, version } = manifest;
+  const total = manifest.file.bytes;
+  let progress = await d.get('downloads', [id, version]);
+  if (!progress || progress.sha256 !== manifest.file.sha256 || progress.received > total) {
+    await deleteModel(id, version);
+    progress = { id, version, sha256: manifest.file.sha256, bytes: total, received: 0, source };
+    await d.put('downloads', progress, [id, version]);
+  }
+  let received = progress.received;
+  let response: Response;
+  try {
+    response = await doFetch(url, { cache: 'no-store', signal: options.signal, headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
+  } catch (e) {
+    throw new ModelStoreError('download', `The model could not be downloaded (${(e as Error).message}).`);
+  }
+  if (response.status === 200 && received > 0) {
+    // The server ignored the Range request: start over.
+    await clearChunks(d, id, version);
+    received = 0;
+    await d.put('downloads', { ...progress, received: 0 }, [id, version]);
+  } else if (response.status === 206) {
+    const start = Number(/^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '')?.[1]);
+    if (start !== received) {
+      await response.body?.cancel();
+      await deleteModel(id, version);
+      throw new ModelStoreError('download', `The server resumed at byte ${start}, not ${received}.`);
+    }
+  } else if (!response.ok) {
+    throw new ModelStoreError(response.status >= 500 || response.status === 408 ? 'download' : 'mismatch', `The model could not be downloaded (HTTP ${response.status}).`);
+  }
+  if (!response.body) throw new ModelStoreError('download', 'The model download returned no data.');
+
+  const reader = response.body.getReader();
+  let pending = new Uint8Array(CHUNK_BYTES);
+  let fill = 0;
+  let index = received / CHUNK_BYTES;
+  options.onProgress?.({ loaded: received, total });
+  const writeChunk = async (data: ArrayBuffer) => {
+    try {
+      const tx = d.transaction(['chunks', 'downloads'], 'readwrite');
+      void tx.objectStore('chunks').put(data, [id, version, index]);
+      void tx.objectStore('downloads').put({ ...progress!, received: received + data.byteLength }, [id, version]);
+      await tx.done;
+    } catch (e) {
+      throw asStoreError(e);
+    }
+    received += data.byteLength;
+    index++;
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let at = 0;
+      while (at < value.byteLength) {
+        const n = Math.min(CHUNK_BYTES - fill, value.byteLength - at);
+        pending.set(value.subarray(at, at + n), fill);
+        fill += n;
+        at += n;
+        if (received + fill > total) throw new ModelStoreError('mismatch', `The server sent more than the ${total} bytes the manifest declares.`);
+        if (fill === CHUNK_BYTES) {
+          await writeChunk(pending.buffer);
+          pending = new Uint8Array(CHUNK_BYTES);
+          fill = 0;
+        }
+      }
+      options.onProgress?.({ loaded: received + fill, total });
+    }
+  } catch (e) {
+    if (e instanceof ModelStoreError) {
+      if (e.code === 'mismatch') await deleteModel(id, version);
+      throw e;
+    }
+    if ((e as { name?: string })?.name === 'QuotaExceededError') throw asStoreError(e);
+    // Network failure: the whole chunks already written stay for the next attempt.
+    throw new ModelStoreError('download', `The model download was interrupted after ${received + fill} of ${total} bytes (${(e as Error).message}).`);
+  }
+  if (received + fill !== total) throw new ModelStoreError('download', `The model download stopped after ${received + fill} of ${total} bytes.`);
+
+  // Verify the whole file before it becomes usable; the record is written with the last chunk.
+  const chunks = await d.getAll('chunks', chunkRange(id, version));
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(new Uint8Array(c), offset);
+    offset += c.byteLength;
+  }
+  bytes.set(pending.subarray(0, fill), offset);
+  try {
+    await verify(manifest, bytes);
+  } catch (e) {
+    await deleteModel(id, version);
+    throw e;
+  }
+  const tx = d.transaction(['chunks', 'downloads', 'models'], 'readwrite');
+  if (fill > 0) void tx.objectStore('chunks').put(pending.slice(0, fill).buffer, [id, version, index]);
+  void tx.objectStore('downloads').delete([id, version]);
+  void tx.objectStore('models').put(record(manifest, source, index + (fill > 0 ? 1 : 0)), [id, version]);
+  try {
+    await tx.done;
+  } catch (e) {
+    throw asStoreError(e);
+  }
+  options.onProgress?.({ loaded: total, total });
+  return bytes;
+}
+
+async function clearChunks(d: IDBPDatabase<ModelDb>, id: string, version: string) {
+  await d.delete('chunks', chunkRange(id, version));
+}

@@ -1,0 +1,232 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MANIFEST_FORMAT, sha256Hex, type ModelManifest } from '../../src/model/manifest';
+import {
+  CHUNK_BYTES,
+  closeModelStore,
+  deleteModel,
+  downloadModel,
+  listStoredModels,
+  MODEL_DB_NAME,
+  ModelStoreError,
+  pendingDownloadBytes,
+  pruneOtherVersions,
+  readModelBytes,
+  storeModel,
+} from '../../src/model/store';
+
+/** Deterministic pseudo-random bytes: a stand-in model file whose hash we know. */
+function modelFile(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+// A fixture, not the contract: the store relies on validateManifest for what a manifest must hold.
+async function manifestFor(bytes: Uint8Array, version = '1.0.0', id = 'hospital-ps'): Promise<ModelManifest> {
+  const manifest = {
+    format: MANIFEST_FORMAT,
+    id,
+    version,
+    name: 'Hospital PS model',
+    displayName: { en: 'Hospital PS model', 'zh-CN': '医院 PS 模型' },
+    created: '2025-01-31',
+    publisher: { name: 'Test hospital' },
+    demonstration: true,
+    architecture: 'iresnet100',
+    head: 'cosface',
+    input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' },
+    normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+    alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
+    output: { name: 'probabilities', shape: [-1, 4] },
+    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((c) => ({ id: c, displayName: { en: c, 'zh-CN': c } })),
+    cosfaceScale: 64,
+    temperature: 1,
+    file: { name: 'model.onnx', sha256: await sha256Hex(bytes), bytes: bytes.byteLength },
+    clinicalValidation: { status: 'none', summary: 'Test file.' },
+    selfTest: { inputRgbBase64: Buffer.alloc(112 * 112 * 3, 7).toString('base64'), expected: [0.1, 0.2, 0.3, 0.4], tolerance: 1e-4 },
+  };
+  return manifest as unknown as ModelManifest;
+}
+
+/** A model folder served over HTTP, with Range support, that can drop the connection after `failAfter` bytes. */
+function modelServer(manifest: unknown, file: Uint8Array, opts: { failAfter?: number[]; ignoreRange?: boolean } = {}) {
+  const requests: { url: string; range: string | null }[] = [];
+  const failures = [...(opts.failAfter ?? [])];
+  const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    const range = new Headers(init?.headers).get('Range');
+    requests.push({ url, range });
+    if (url.endsWith('/manifest.json')) return new Response(JSON.stringify(manifest), { headers: { 'Content-Type': 'application/json' } });
+    if (!url.endsWith('/model.onnx')) return new Response('not found', { status: 404 });
+    const start = range && !opts.ignoreRange ? Number(/bytes=(\d+)-/.exec(range)![1]) : 0;
+    const body = file.subarray(start);
+    const failAt = failures.shift();
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (failAt !== undefined && sent >= failAt) return controller.error(new TypeError('network connection lost'));
+        if (sent >= body.byteLength) return controller.close();
+        const n = Math.min(1 << 20, body.byteLength - sent, failAt !== undefined ? failAt - sent : Infinity);
+        controller.enqueue(body.slice(sent, sent + n));
+        sent += n;
+      },
+    });
+    const headers: Record<string, string> = { 'Content-Length': String(body.byteLength) };
+    if (start > 0) headers['Content-Range'] = `bytes ${start}-${file.byteLength - 1}/${file.byteLength}`;
+    return new Response(stream, { status: start > 0 ? 206 : 200, headers });
+  }) as typeof fetch;
+  return { fetch: fetchFn, requests };
+}
+
+async function flipByte(id: string, version: string, chunk: number, at: number) {
+  const req = indexedDB.open(MODEL_DB_NAME);
+  const idb = await new Promise<IDBDatabase>((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error))));
+  const tx = idb.transaction('chunks', 'readwrite');
+  const store = tx.objectStore('chunks');
+  const get = store.get([id, version, chunk]);
+  await new Promise((r) => (get.onsuccess = r));
+  const data = new Uint8Array(get.result as ArrayBuffer);
+  data[at] = data[at]! ^ 0xff;
+  store.put(data.buffer, [id, version, chunk]);
+  await new Promise((r) => (tx.oncomplete = r));
+  idb.close();
+}
+
+afterEach(async () => {
+  await closeModelStore();
+  await new Promise((r) => {
+    const req = indexedDB.deleteDatabase(MODEL_DB_NAME);
+    req.onsuccess = req.onerror = r;
+  });
+});
+
+describe('model store', () => {
+  it('stores a verified model in chunks, lists it, and reads back the same bytes', async () => {
+    const file = modelFile(CHUNK_BYTES * 2 + 12345);
+    const manifest = await manifestFor(file);
+    const progress: number[] = [];
+    const info = await storeModel(manifest, file, { onProgress: (p) => progress.push(p.loaded) });
+    expect(info).toMatchObject({ id: 'hospital-ps', version: '1.0.0', bytes: file.byteLength, source: 'import', demonstration: true });
+    expect(progress).toEqual([CHUNK_BYTES, CHUNK_BYTES * 2, file.byteLength]);
+    expect((await listStoredModels()).map((m) => `${m.id}@${m.version}`)).toEqual(['hospital-ps@1.0.0']);
+    const read = await readModelBytes('hospital-ps', '1.0.0');
+    expect(read.manifest.file.sha256).toBe(manifest.file.sha256);
+    expect(Buffer.from(read.bytes).equals(Buffer.from(file))).toBe(true);
+  });
+
+  it('refuses bytes that do not match the manifest, and stores nothing', async () => {
+    const file = modelFile(5000);
+    const manifest = await manifestFor(file);
+    const tampered = file.slice();
+    tampered[100] = tampered[100]! ^ 1;
+    await expect(storeModel(manifest, tampered)).rejects.toMatchObject({ code: 'mismatch' });
+    await expect(storeModel(manifest, file.subarray(0, 4999))).rejects.toMatchObject({ code: 'mismatch' });
+    await expect(storeModel({ ...manifest, id: 'Bad Id' }, file)).rejects.toMatchObject({ code: 'invalid-manifest' });
+    expect(await listStoredModels()).toEqual([]);
+  });
+
+  it('detects a corrupted stored copy on read, removes it, and never returns its bytes', async () => {
+    const file = modelFile(CHUNK_BYTES + 10);
+    await storeModel(await manifestFor(file), file);
+    await flipByte('hospital-ps', '1.0.0', 1, 3);
+    const err = await readModelBytes('hospital-ps', '1.0.0').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelStoreError);
+    expect((err as ModelStoreError).code).toBe('corrupt');
+    expect((err as Error).message).toMatch(/damaged.*removed/);
+    expect(await listStoredModels()).toEqual([]);
+    await expect(readModelBytes('hospital-ps', '1.0.0')).rejects.toMatchObject({ code: 'missing' });
+  });
+
+  it('keeps the old version while a new one is stored, and prunes it only on request', async () => {
+    const v1 = modelFile(3000, 1);
+    const v2 = modelFile(4000, 2);
+    await storeModel(await manifestFor(v1, '1.0.0'), v1);
+    // A new version that fails verification leaves the old one untouched.
+    await expect(storeModel(await manifestFor(v2, '2.0.0'), v1)).rejects.toMatchObject({ code: 'mismatch' });
+    await storeModel(await manifestFor(v2, '2.0.0'), v2);
+    expect((await listStoredModels()).map((m) => m.version).sort()).toEqual(['1.0.0', '2.0.0']);
+    await expect(pruneOtherVersions('hospital-ps', '3.0.0')).rejects.toMatchObject({ code: 'missing' });
+    expect(await pruneOtherVersions('hospital-ps', '2.0.0')).toEqual(['1.0.0']);
+    expect((await listStoredModels()).map((m) => m.version)).toEqual(['2.0.0']);
+    expect((await readModelBytes('hospital-ps', '2.0.0')).bytes.byteLength).toBe(4000);
+    await deleteModel('hospital-ps', '2.0.0');
+    expect(await listStoredModels()).toEqual([]);
+  });
+});
+
+describe('model download', () => {
+  it('downloads with progress, verifies, stores, and then serves later starts from the store', async () => {
+    const file = modelFile(CHUNK_BYTES + 777);
+    const manifest = await manifestFor(file, '0.1.0', 'facies-demo');
+    const server = modelServer(manifest, file);
+    const progress: number[] = [];
+    const first = await downloadModel('http://app.test/models/demo/', { fetch: server.fetch, onProgress: (p) => progress.push(p.loaded) });
+    expect(first.downloaded).toBe(true);
+    expect(Buffer.from(first.bytes).equals(Buffer.from(file))).toBe(true);
+    expect(first.info.source).toBe('http://app.test/models/demo/');
+    expect(progress.at(-1)).toBe(file.byteLength);
+    expect(progress.every((v, i) => i === 0 || v >= progress[i - 1]!)).toBe(true);
+
+    const second = await downloadModel('http://app.test/models/demo/', { fetch: server.fetch });
+    expect(second.downloaded).toBe(false);
+    expect(server.requests.filter((r) => r.url.endsWith('model.onnx'))).toHaveLength(1);
+  });
+
+  it('resumes an interrupted download with a Range request and never exposes the half file', async () => {
+    const file = modelFile(CHUNK_BYTES * 3 + 5);
+    const manifest = await manifestFor(file);
+    // First attempt: the connection drops after 2.5 chunks; two whole chunks are kept.
+    const flaky = modelServer(manifest, file, { failAfter: [CHUNK_BYTES * 2.5] });
+    await expect(downloadModel('http://app.test/m/', { fetch: flaky.fetch, retries: 0 })).rejects.toMatchObject({ code: 'download' });
+    expect(await listStoredModels()).toEqual([]);
+    await expect(readModelBytes('hospital-ps', '1.0.0')).rejects.toMatchObject({ code: 'missing' });
+    expect(await pendingDownloadBytes('hospital-ps', '1.0.0')).toBe(CHUNK_BYTES * 2);
+
+    // Retry (e.g. after reload): only the rest is fetched.
+    const result = await downloadModel('http://app.test/m/', { fetch: flaky.fetch, retries: 0 });
+    expect(flaky.requests.filter((r) => r.url.endsWith('model.onnx')).map((r) => r.range)).toEqual([null, `bytes=${CHUNK_BYTES * 2}-`]);
+    expect(Buffer.from(result.bytes).equals(Buffer.from(file))).toBe(true);
+    expect(Buffer.from((await readModelBytes('hospital-ps', '1.0.0')).bytes).equals(Buffer.from(file))).toBe(true);
+    expect(await pendingDownloadBytes('hospital-ps', '1.0.0')).toBe(0);
+  });
+
+  it('retries by itself after a dropped connection', async () => {
+    const file = modelFile(CHUNK_BYTES + 100);
+    const server = modelServer(await manifestFor(file), file, { failAfter: [CHUNK_BYTES + 10] });
+    const result = await downloadModel('http://app.test/m/', { fetch: server.fetch, retries: 2, retryDelayMs: 1 });
+    expect(result.downloaded).toBe(true);
+    expect(server.requests.filter((r) => r.url.endsWith('model.onnx')).map((r) => r.range)).toEqual([null, `bytes=${CHUNK_BYTES}-`]);
+  });
+
+  it('starts over when the server ignores the Range request', async () => {
+    const file = modelFile(CHUNK_BYTES * 2 + 1);
+    const server = modelServer(await manifestFor(file), file, { failAfter: [CHUNK_BYTES + 1], ignoreRange: true });
+    const result = await downloadModel('http://app.test/m/', { fetch: server.fetch, retries: 1, retryDelayMs: 1 });
+    expect(Buffer.from(result.bytes).equals(Buffer.from(file))).toBe(true);
+  });
+
+  it('rejects a tampered model file and leaves nothing behind', async () => {
+    const file = modelFile(CHUNK_BYTES + 50);
+    const manifest = await manifestFor(file);
+    const tampered = file.slice();
+    tampered[CHUNK_BYTES + 7] = tampered[CHUNK_BYTES + 7]! ^ 0x10;
+    const server = modelServer(manifest, tampered);
+    const err = await downloadModel('http://app.test/m/', { fetch: server.fetch }).catch((e: unknown) => e);
+    expect((err as ModelStoreError).code).toBe('mismatch');
+    expect((err as Error).message).toMatch(/SHA-256/);
+    expect(await listStoredModels()).toEqual([]);
+    expect(await pendingDownloadBytes('hospital-ps', '1.0.0')).toBe(0);
+  });
+
+  it('reports an unreachable server as a download error', async () => {
+    const offline = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    await expect(downloadModel('http://app.test/m/', { fetch: offline })).rejects.toMatchObject({ code: 'download' });
+  });
+});
