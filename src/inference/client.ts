@@ -9,8 +9,18 @@ export class InferenceError extends Error {
 }
 
 export type LoadProgress = Extract<FromWorker, { type: 'progress' }>;
+export type ExplainProgress = Extract<FromWorker, { type: 'explain-progress' }>;
+type Progress = LoadProgress | ExplainProgress;
 
-type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; onProgress?: (p: LoadProgress) => void };
+export interface Explanation {
+  /** cells × cells, row-major: drop in the class's probability with the patch at each position. */
+  drops: Float32Array;
+  cells: number;
+  baseProbability: number;
+  elapsedMs: number;
+}
+
+type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; onProgress?: (p: Progress) => void };
 
 export class InferenceClient {
   private readonly worker: Worker;
@@ -30,13 +40,13 @@ export class InferenceClient {
   private receive(msg: FromWorker) {
     const p = this.pending.get(msg.requestId);
     if (!p) return;
-    if (msg.type === 'progress') return p.onProgress?.(msg);
+    if (msg.type === 'progress' || msg.type === 'explain-progress') return p.onProgress?.(msg);
     this.pending.delete(msg.requestId);
     if (msg.type === 'error') p.reject(new InferenceError(msg.code, msg.message));
     else p.resolve(msg);
   }
 
-  private request(msg: ToWorker, transfer: Transferable[] = [], onProgress?: (p: LoadProgress) => void): Promise<FromWorker> {
+  private request(msg: ToWorker, transfer: Transferable[] = [], onProgress?: (p: Progress) => void): Promise<FromWorker> {
     return new Promise((resolve, reject) => {
       this.pending.set(msg.requestId, { resolve, reject, onProgress });
       this.worker.postMessage(msg, transfer);
@@ -44,7 +54,7 @@ export class InferenceClient {
   }
 
   async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, threads?: number): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(threads ? { threads } : {}) }, [], onProgress);
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(threads ? { threads } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
     if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
     return reply.ready;
   }
@@ -54,6 +64,24 @@ export class InferenceClient {
     const reply = await this.request({ type: 'classify', requestId: this.nextId++, input, batch }, [input.buffer]);
     if (reply.type !== 'result') throw new InferenceError('inference', 'Unexpected reply from the inference worker.');
     return { probabilities: reply.probabilities, inferenceMs: reply.inferenceMs };
+  }
+
+  /**
+   * Occlusion sensitivity of one preprocessed crop for one class, run in the worker in batches.
+   * `cancel()` stops it between batches; the promise then rejects with code 'cancelled'.
+   */
+  explain(
+    input: Float32Array,
+    classIndex: number,
+    options: { patch: number; stride: number; batchSize: number },
+    onProgress?: (p: ExplainProgress) => void,
+  ): { result: Promise<Explanation>; cancel: () => void } {
+    const requestId = this.nextId++;
+    const result = this.request({ type: 'explain', requestId, input, classIndex, ...options }, [input.buffer], (p) => p.type === 'explain-progress' && onProgress?.(p)).then((reply) => {
+      if (reply.type !== 'explanation') throw new InferenceError('inference', 'Unexpected reply from the inference worker.');
+      return { drops: reply.drops, cells: reply.cells, baseProbability: reply.baseProbability, elapsedMs: reply.elapsedMs };
+    });
+    return { result, cancel: () => this.worker.postMessage({ type: 'cancel', requestId } satisfies ToWorker) };
   }
 
   terminate() {

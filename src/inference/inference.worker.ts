@@ -4,6 +4,7 @@ import type * as Ort from 'onnxruntime-web';
 import { installNetworkGuard } from '../privacy/network-guard';
 import { checkSessionSignature, ManifestError, selfTestDeviation, selfTestImage, validateManifest, verifyModelBytes, type ModelManifest } from '../model/manifest';
 import { toNchwFloat32 } from '../pipeline/preprocess';
+import { greyFill, occludeInto, occlusionGrid } from '../pipeline/occlusion';
 import { chooseBackend, isSoftwareAdapter, wasmThreadCount, type AdapterFacts } from './backend';
 import type { BackendInfo, FromWorker, InferenceErrorCode, ToWorker } from './protocol';
 
@@ -181,9 +182,53 @@ async function classify(msg: Extract<ToWorker, { type: 'classify' }>) {
   post({ type: 'result', requestId: msg.requestId, probabilities: copy, batch: msg.batch, inferenceMs }, [copy.buffer]);
 }
 
+/** Explanations asked to stop; checked between batches (a cancel is handled at once, not queued). */
+const cancelled = new Set<number>();
+
+async function explain(msg: Extract<ToWorker, { type: 'explain' }>) {
+  if (!loaded) throw new WorkerError('not-ready', 'The model is not loaded yet.');
+  const target = loaded;
+  const crop = 3 * 112 * 112;
+  if (msg.input.length !== crop) throw new WorkerError('inference', 'The input does not have the expected size.');
+  const grid = occlusionGrid(msg.patch, msg.stride);
+  const classes = target.manifest.classes.length;
+  if (!(msg.classIndex >= 0 && msg.classIndex < classes)) throw new WorkerError('inference', `No class ${msg.classIndex} in this model.`);
+  const fill = greyFill(target.manifest.normalization);
+  const positions = grid.cells * grid.cells;
+  const batchSize = Math.max(1, Math.floor(msg.batchSize));
+  const t0 = performance.now();
+  // Item −1 is the crop itself, so the baseline comes from the same session and batch shape as the occluded runs.
+  const probs = new Float32Array(positions + 1);
+  try {
+    for (let start = -1; start < positions; start += batchSize) {
+      if (cancelled.has(msg.requestId)) throw new WorkerError('cancelled', 'The explanation was cancelled.');
+      const n = Math.min(batchSize, positions - start);
+      const input = new Float32Array(n * crop);
+      for (let b = 0; b < n; b++) {
+        if (start + b < 0) input.set(msg.input, 0);
+        else occludeInto(input, b * crop, msg.input, grid, start + b, fill);
+      }
+      const out = await run(target, input, n);
+      for (let b = 0; b < n; b++) probs[start + b + 1] = out[b * classes + msg.classIndex]!;
+      post({ type: 'explain-progress', requestId: msg.requestId, done: Math.max(0, start + n), total: positions });
+    }
+  } catch (e) {
+    throw e instanceof WorkerError ? e : new WorkerError('inference', `The model failed to run (${(e as Error).message}).`);
+  } finally {
+    cancelled.delete(msg.requestId);
+  }
+  const base = probs[0]!;
+  const drops = probs.slice(1).map((p) => base - p);
+  post({ type: 'explanation', requestId: msg.requestId, drops, cells: grid.cells, baseProbability: base, elapsedMs: performance.now() - t0 }, [drops.buffer]);
+}
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  const job = () => (msg.type === 'load' ? load(msg) : classify(msg));
+  if (msg.type === 'cancel') {
+    cancelled.add(msg.requestId);
+    return;
+  }
+  const job = () => (msg.type === 'load' ? load(msg) : msg.type === 'explain' ? explain(msg) : classify(msg));
   queue = queue.then(job).catch((e: unknown) => {
     const code: InferenceErrorCode = e instanceof WorkerError ? e.code : msg.type === 'load' ? 'session' : 'inference';
     post({ type: 'error', requestId: msg.requestId, code, message: (e as Error).message ?? String(e) });

@@ -24,12 +24,19 @@ export interface ModelReady {
 export type ToWorker =
   /** threads: WASM threads wanted (benchmarks); default all cores up to 4. ORT fixes it when it first starts in a worker. */
   | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number }
-  | { type: 'classify'; requestId: number; input: Float32Array; batch: number };
+  | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
+  /** Occlusion sensitivity of one crop (NCHW, 3×112×112) for one class; see src/pipeline/occlusion.ts. */
+  | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }
+  /** Stops a running explanation between batches; it then answers with error code 'cancelled'. */
+  | { type: 'cancel'; requestId: number };
 
 export type FromWorker =
   | { type: 'progress'; requestId: number; stage: 'download' | 'verify' | 'session' | 'self-test'; loaded?: number; total?: number }
   | { type: 'ready'; requestId: number; ready: ModelReady }
   | { type: 'result'; requestId: number; probabilities: Float32Array; batch: number; inferenceMs: number }
+  | { type: 'explain-progress'; requestId: number; done: number; total: number }
+  /** `drops`: cells × cells, row-major: the class's probability without occlusion minus with the patch there. */
+  | { type: 'explanation'; requestId: number; drops: Float32Array; cells: number; baseProbability: number; elapsedMs: number }
   | { type: 'error'; requestId: number; code: InferenceErrorCode; message: string };
 
-export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-self-test' | 'session' | 'inference' | 'not-ready';
+export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';
