@@ -4,10 +4,19 @@ import { useSyncExternalStore } from 'react';
 export interface Settings {
   /** Preferred inference backend; 'auto' = WebGPU on a hardware adapter, else WASM. */
   backend: 'auto' | 'webgpu' | 'wasm';
+  /** Flip test-time augmentation: average the crop and its mirror (two model runs in one batch). */
+  flipTta: boolean;
+  /** A result is "inconclusive" when its top probability is below this (see src/pipeline/uncertainty.ts). */
+  inconclusiveBelow: number;
+  /** … or when the top two probabilities are closer than this. */
+  inconclusiveMargin: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   backend: 'auto',
+  flipTta: true,
+  inconclusiveBelow: 0.5,
+  inconclusiveMargin: 0.15,
 };
 
 const KEY = 'facies.settings';
