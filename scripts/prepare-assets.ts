@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest } from './models/build-manifest.ts';
 import { prepareFaceDetector } from './face-detector/prepare.mjs';
+import { prepareSamples } from './samples/prepare-samples.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const vendor = join(root, 'public/vendor');
@@ -63,4 +64,5 @@ async function prepareModel(id: string) {
 }
 
 await vendorRuntimes();
+await prepareSamples(root);
 for (const id of ['demo', 'test-tiny']) await prepareModel(id);

@@ -12,6 +12,8 @@ export interface Route {
 
 export const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
+  { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
+  { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
   { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')) },
 ];
 

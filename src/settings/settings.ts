@@ -10,6 +10,12 @@ export interface Settings {
   inconclusiveBelow: number;
   /** … or when the top two probabilities are closer than this. */
   inconclusiveMargin: number;
+  /** Colour scheme; 'system' follows the device's light/dark setting. */
+  theme: 'system' | 'light' | 'dark';
+  /** Conference demo (kiosk) mode: nothing is stored, the app returns to the start after inactivity. */
+  kiosk: boolean;
+  /** Kiosk mode: seconds without a touch or key press before the app resets. */
+  kioskResetSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -17,6 +23,9 @@ export const DEFAULT_SETTINGS: Settings = {
   flipTta: true,
   inconclusiveBelow: 0.5,
   inconclusiveMargin: 0.15,
+  theme: 'system',
+  kiosk: false,
+  kioskResetSeconds: 90,
 };
 
 const KEY = 'facies.settings';

@@ -1,0 +1,114 @@
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatPercent } from '../../i18n';
+import { useSettings } from '../../settings/settings';
+import { ACTIVITY_EVENTS, InactivityTimer } from './inactivity';
+import { SAMPLE_PHOTOS, sampleUrl } from './samples';
+
+/**
+ * In kiosk mode, returns a key that changes when nobody has used the app for the configured time; the shell
+ * remounts the screen with it (dropping any photo and result) and goes back to the start.
+ */
+export function useKioskReset(): number {
+  const { kiosk, kioskResetSeconds } = useSettings();
+  const [resets, setResets] = useState(0);
+  useEffect(() => {
+    if (!kiosk) return;
+    const timer = new InactivityTimer(kioskResetSeconds * 1000, () => {
+      if (location.hash && location.hash !== '#/') location.hash = '#/';
+      setResets((n) => n + 1);
+    });
+    const onActivity = () => timer.activity();
+    for (const e of ACTIVITY_EVENTS) window.addEventListener(e, onActivity, { passive: true, capture: true });
+    timer.activity();
+    return () => {
+      timer.stop();
+      for (const e of ACTIVITY_EVENTS) window.removeEventListener(e, onActivity, { capture: true });
+    };
+  }, [kiosk, kioskResetSeconds]);
+  return resets;
+}
+
+export function KioskBanner() {
+  const { t } = useTranslation('kiosk');
+  const { kiosk, kioskResetSeconds } = useSettings();
+  if (!kiosk) return null;
+  return (
+    <p className="kiosk-banner" data-testid="kiosk-banner">
+      <strong>{t('banner.title')}</strong> {t('banner.body', { count: kioskResetSeconds })}
+    </p>
+  );
+}
+
+/** Built-in public-domain / CC0 photos a booth visitor can try instead of their own. */
+export function DemoSamples({ onPhoto, disabled }: { onPhoto: (file: File) => void; disabled: boolean }) {
+  const { t } = useTranslation('kiosk');
+  const [error, setError] = useState<string | null>(null);
+  const pick = async (file: string, url: string) => {
+    setError(null);
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(String(res.status));
+      const blob = await res.blob();
+      onPhoto(new File([blob], file, { type: blob.type || 'image/png' }));
+    } catch {
+      setError(t('samples.unavailable'));
+    }
+  };
+  return (
+    <section className="demo-samples" aria-labelledby="demo-samples-title" data-testid="demo-samples">
+      <h2 id="demo-samples-title">{t('samples.title')}</h2>
+      <ul>
+        {SAMPLE_PHOTOS.map((s) => (
+          <li key={s.file}>
+            <button type="button" className="sample" disabled={disabled} onClick={() => void pick(s.file, sampleUrl(s))} data-testid={`sample-${s.file}`}>
+              <img src={sampleUrl(s)} alt="" width={96} height={96} />
+              <span>{t(s.labelKey)}</span>
+            </button>
+            <small className="credit">
+              {s.credit} — {s.licence}
+            </small>
+          </li>
+        ))}
+      </ul>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The method in four steps, with the founding study's figures, for a booth visitor. */
+export function MethodExplainer() {
+  const { t, i18n } = useTranslation('kiosk');
+  const n = (x: number) => new Intl.NumberFormat(i18n.language).format(x);
+  const steps = ['detect', 'align', 'network', 'softmax'] as const;
+  return (
+    <section className="method" aria-labelledby="method-title" data-testid="method-explainer">
+      <h2 id="method-title">{t('method.title')}</h2>
+      <ol className="method-steps">
+        {steps.map((s) => (
+          <li key={s}>
+            <strong>{t(`method.${s}.title`)}</strong>
+            <span>{t(`method.${s}.body`)}</span>
+          </li>
+        ))}
+      </ol>
+      <p>
+        {t('method.study', {
+          photos: n(3297),
+          children: n(1666),
+          wbs: n(174),
+          ns: n(235),
+          algs: n(51),
+          nonGs: n(1206),
+          model: formatPercent(0.848),
+          doctor: formatPercent(0.7),
+        })}
+      </p>
+      <p className="hint">{t('method.caveat')}</p>
+    </section>
+  );
+}

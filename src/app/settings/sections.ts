@@ -1,0 +1,10 @@
+// The Settings screen is this list, in order. A feature adds its own section component with one line here.
+import type { ComponentType } from 'react';
+import { AppearanceSection, BackendSection, KioskSection, LanguageSection } from './GeneralSections';
+
+export const settingsSections: { id: string; component: ComponentType }[] = [
+  { id: 'language', component: LanguageSection },
+  { id: 'appearance', component: AppearanceSection },
+  { id: 'kiosk', component: KioskSection },
+  { id: 'backend', component: BackendSection },
+];

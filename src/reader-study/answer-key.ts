@@ -1,0 +1,111 @@
+// A reader-study set is a folder (or a multi-file selection) of consented photos plus an answer key: a CSV file
+// named labels.csv with one "photo file name, class" row per photo. Framework-free for unit tests.
+
+export interface StudyPhoto<F> {
+  file: F;
+  name: string;
+  /** Class id of the confirmed diagnosis. */
+  truth: string;
+}
+
+export type AnswerKeyProblem =
+  | { code: 'no-key' }
+  | { code: 'no-photos' }
+  | { code: 'bad-row'; line: number; text: string }
+  | { code: 'unknown-class'; line: number; label: string }
+  | { code: 'duplicate'; line: number; name: string }
+  | { code: 'photo-without-label'; name: string }
+  | { code: 'label-without-photo'; name: string };
+
+export class AnswerKeyError extends Error {
+  constructor(readonly problems: AnswerKeyProblem[]) {
+    super(problems.map((p) => p.code).join(', '));
+  }
+}
+
+export const ANSWER_KEY_NAME = 'labels.csv';
+const PHOTO = /\.(jpe?g|png|webp|heic|heif|bmp|gif)$/i;
+
+/** Accepts the class id, its short name (WBS, NS, ALGS, non-GS) or its English display name, in any case. */
+export function classForLabel(label: string, classes: readonly { id: string; displayName: { en: string } }[]): string | null {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_–—-]+/g, '');
+  const l = norm(label);
+  if (!l) return null;
+  const aliases: Record<string, string> = { nongs: 'non_gs', nonsyndromic: 'non_gs', none: 'non_gs', williams: 'wbs', noonan: 'ns', alagille: 'algs' };
+  for (const c of classes) if (norm(c.id) === l || norm(c.displayName.en) === l) return c.id;
+  const alias = aliases[l];
+  return alias && classes.some((c) => c.id === alias) ? alias : null;
+}
+
+/** Splits one CSV line (RFC 4180 quoting). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',' || ch === ';' || ch === '\t') out.push(cell.trim()), (cell = '');
+    else cell += ch;
+  }
+  out.push(cell.trim());
+  return out;
+}
+
+const baseName = (path: string) => path.split(/[\\/]/).pop()!;
+
+/**
+ * Pairs photos with the answer key. Every photo needs exactly one label and every label a photo: a study
+ * where either is missing would report accuracy on a different set than the clinician thinks.
+ */
+export function buildStudySet<F>(
+  files: readonly { file: F; name: string }[],
+  keyText: string | null,
+  classes: readonly { id: string; displayName: { en: string } }[],
+): StudyPhoto<F>[] {
+  const photos = files.filter((f) => PHOTO.test(f.name));
+  const problems: AnswerKeyProblem[] = [];
+  if (keyText === null) problems.push({ code: 'no-key' });
+  if (photos.length === 0) problems.push({ code: 'no-photos' });
+  if (problems.length) throw new AnswerKeyError(problems);
+
+  const labels = new Map<string, string>();
+  keyText!
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = i + 1;
+      if (!raw.trim() || raw.trim().startsWith('#')) return;
+      const cells = splitCsvLine(raw);
+      if (cells.length < 2 || !cells[0]) return void problems.push({ code: 'bad-row', line, text: raw.slice(0, 80) });
+      const [name, label] = [baseName(cells[0]), cells[1]!];
+      const id = classForLabel(label, classes);
+      if (!id) {
+        // A header row ("file,label") is allowed on the first line.
+        if (line === 1 && !PHOTO.test(name)) return;
+        return void problems.push({ code: 'unknown-class', line, label });
+      }
+      if (labels.has(name)) return void problems.push({ code: 'duplicate', line, name });
+      labels.set(name, id);
+    });
+
+  const byName = new Map(photos.map((p) => [baseName(p.name), p]));
+  for (const p of byName.keys()) if (!labels.has(p)) problems.push({ code: 'photo-without-label', name: p });
+  for (const n of labels.keys()) if (!byName.has(n)) problems.push({ code: 'label-without-photo', name: n });
+  if (problems.length) throw new AnswerKeyError(problems);
+  return [...byName.entries()].map(([name, p]) => ({ file: p.file, name, truth: labels.get(name)! }));
+}
+
+/** Fisher–Yates with an injected random source, so a test can fix the order. */
+export function shuffled<T>(items: readonly T[], random: () => number = Math.random): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

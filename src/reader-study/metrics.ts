@@ -1,0 +1,47 @@
+// Accuracy, per-class recall, precision and F1 — the figures the founding study reported for the model and the
+// five pediatricians. A missing answer (e.g. the model found no face) counts as wrong, never as skipped.
+
+export interface ClassMetrics {
+  id: string;
+  /** Photos whose confirmed class is this one. */
+  support: number;
+  recall: number | null;
+  precision: number | null;
+  f1: number | null;
+}
+
+export interface StudyMetrics {
+  total: number;
+  correct: number;
+  accuracy: number | null;
+  /** Answers that could not be given (the model found no face). */
+  unanswered: number;
+  perClass: ClassMetrics[];
+  /** Mean F1 over classes present in the set (support > 0). */
+  macroF1: number | null;
+}
+
+export function studyMetrics(classIds: readonly string[], truth: readonly string[], answers: readonly (string | null)[]): StudyMetrics {
+  if (truth.length !== answers.length) throw new RangeError(`${truth.length} confirmed classes but ${answers.length} answers`);
+  const total = truth.length;
+  const correct = truth.filter((t, i) => answers[i] === t).length;
+  const perClass = classIds.map((id) => {
+    const support = truth.filter((t) => t === id).length;
+    const predicted = answers.filter((a) => a === id).length;
+    const tp = truth.filter((t, i) => t === id && answers[i] === id).length;
+    const recall = support ? tp / support : null;
+    const precision = predicted ? tp / predicted : null;
+    // With no prediction of a present class, precision is undefined but F1 is 0 (no true positives).
+    const f1 = support === 0 ? null : tp === 0 ? 0 : (2 * precision! * recall!) / (precision! + recall!);
+    return { id, support, recall, precision, f1 };
+  });
+  const f1s = perClass.filter((c) => c.f1 !== null).map((c) => c.f1!);
+  return {
+    total,
+    correct,
+    accuracy: total ? correct / total : null,
+    unanswered: answers.filter((a) => a === null).length,
+    perClass,
+    macroF1: f1s.length ? f1s.reduce((s, x) => s + x, 0) / f1s.length : null,
+  };
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { AnswerKeyError, buildStudySet, classForLabel, shuffled, splitCsvLine } from '../../src/reader-study/answer-key';
+import { studyMetrics } from '../../src/reader-study/metrics';
+import { csvCell, studyCsv } from '../../src/reader-study/csv';
+
+const CLASSES = [
+  { id: 'wbs', displayName: { en: 'Williams–Beuren syndrome' } },
+  { id: 'ns', displayName: { en: 'Noonan syndrome' } },
+  { id: 'algs', displayName: { en: 'Alagille syndrome' } },
+  { id: 'non_gs', displayName: { en: 'No genetic syndrome' } },
+];
+const IDS = CLASSES.map((c) => c.id);
+const files = (...names: string[]) => names.map((name) => ({ file: name, name }));
+
+describe('reader study answer key', () => {
+  it('reads labels by id, short name or display name, with a header row and folder paths', () => {
+    const key = 'file,label\nset/a.jpg,WBS\nb.png,"Noonan syndrome"\nc.jpeg,non-GS\n';
+    const set = buildStudySet(files('set/a.jpg', 'set/b.png', 'set/c.jpeg', 'set/labels.csv'), key, CLASSES);
+    expect(set.map((p) => [p.name, p.truth])).toEqual([
+      ['a.jpg', 'wbs'],
+      ['b.png', 'ns'],
+      ['c.jpeg', 'non_gs'],
+    ]);
+    expect(classForLabel('ALGS', CLASSES)).toBe('algs');
+    expect(classForLabel('Non GS', CLASSES)).toBe('non_gs');
+    expect(classForLabel('Turner', CLASSES)).toBeNull();
+    expect(splitCsvLine('"a, b.jpg";ns')).toEqual(['a, b.jpg', 'ns']);
+  });
+
+  it('refuses a set whose photos and labels do not match, naming every problem', () => {
+    const attempt = () => buildStudySet(files('a.jpg', 'b.jpg'), 'a.jpg,wbs\nc.jpg,ns\na.jpg,ns\nd.jpg,turner\n', CLASSES);
+    expect(attempt).toThrow(AnswerKeyError);
+    try {
+      attempt();
+    } catch (e) {
+      expect((e as AnswerKeyError).problems).toEqual([
+        { code: 'duplicate', line: 3, name: 'a.jpg' },
+        { code: 'unknown-class', line: 4, label: 'turner' },
+        { code: 'photo-without-label', name: 'b.jpg' },
+        { code: 'label-without-photo', name: 'c.jpg' },
+      ]);
+    }
+    expect(() => buildStudySet(files('a.jpg'), null, CLASSES)).toThrow(/no-key/);
+    expect(() => buildStudySet(files('labels.csv'), 'x', CLASSES)).toThrow(/no-photos/);
+  });
+
+  it('shuffles every photo exactly once', () => {
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const out = shuffled([1, 2, 3, 4, 5, 6], random);
+    expect([...out].sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(out).not.toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('reader study metrics', () => {
+  it('computes accuracy, per-class recall and F1 as in the study', () => {
+    const truth = ['wbs', 'wbs', 'ns', 'algs', 'non_gs', 'non_gs'];
+    const answers = ['wbs', 'ns', 'ns', 'non_gs', 'non_gs', 'non_gs'];
+    const m = studyMetrics(IDS, truth, answers);
+    expect(m.correct).toBe(4);
+    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
+    const by = Object.fromEntries(m.perClass.map((c) => [c.id, c]));
+    expect(by.wbs).toMatchObject({ support: 2, recall: 0.5, precision: 1 });
+    expect(by.wbs!.f1).toBeCloseTo(2 / 3, 12);
+    expect(by.ns).toMatchObject({ support: 1, recall: 1, precision: 0.5 });
+    expect(by.algs).toMatchObject({ support: 1, recall: 0, precision: null, f1: 0 });
+    expect(by.non_gs!.f1).toBeCloseTo(0.8, 12);
+    expect(m.macroF1).toBeCloseTo((2 / 3 + 2 / 3 + 0 + 0.8) / 4, 12);
+  });
+
+  it('counts a missing answer as wrong and leaves absent classes out of macro F1', () => {
+    const m = studyMetrics(IDS, ['wbs', 'ns'], ['wbs', null]);
+    expect(m).toMatchObject({ total: 2, correct: 1, accuracy: 0.5, unanswered: 1 });
+    expect(m.perClass.find((c) => c.id === 'algs')).toMatchObject({ support: 0, recall: null, f1: null });
+    expect(m.macroF1).toBeCloseTo(0.5, 12);
+    expect(() => studyMetrics(IDS, ['wbs'], [])).toThrow(RangeError);
+  });
+});
+
+describe('reader study CSV', () => {
+  it('quotes cells and neutralises spreadsheet formulas', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvCell(-0.5)).toBe('-0.5');
+    expect(csvCell(null)).toBe('');
+  });
+
+  it('has one row per photo and the summary for reader and model', () => {
+    const truth = ['wbs', 'ns'];
+    const csv = studyCsv({
+      reader: '李医生',
+      date: '2026-11-29',
+      modelName: 'test',
+      classIds: IDS,
+      answers: [
+        { photo: 'a.jpg', truth: 'wbs', reader: 'wbs', model: 'ns', probabilities: [0.1, 0.6, 0.2, 0.1], readerMs: 4200 },
+        { photo: 'b.jpg', truth: 'ns', reader: 'algs', model: null, probabilities: [], readerMs: 1000 },
+      ],
+      readerMetrics: studyMetrics(IDS, truth, ['wbs', 'algs']),
+      modelMetrics: studyMetrics(IDS, truth, ['ns', null]),
+    });
+    const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('reader,李医生');
+    expect(lines).toContain('a.jpg,wbs,wbs,1,ns,0,0.1,0.6,0.2,0.1,4.2');
+    expect(lines).toContain('b.jpg,ns,algs,0,no_face,0,,,,,1');
+    expect(lines).toContain('accuracy,0.5,0');
+  });
+});
