@@ -4,6 +4,7 @@ import type { ModelReady } from '../../inference/protocol';
 import { faceChoice, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
 import { CanvasView } from './CanvasView';
+import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
 
 export function ResultView({ result, model }: { result: ScreeningResult; model: ModelReady }) {
   const { t, i18n } = useTranslation('screening');
@@ -19,6 +20,7 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
           {t('result.demo')}
         </p>
       )}
+      <ResultFinding probabilities={result.probabilities} manifest={manifest} />
       <div className="result-body">
         <figure className="crop">
           <CanvasView canvas={result.crop} className="crop-canvas" label={t('result.cropLabel')} />
@@ -62,6 +64,7 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
           })}
         </dd>
       </dl>
+      <ResultNextSteps probabilities={result.probabilities} manifest={manifest} />
     </section>
   );
 }

@@ -1,29 +1,50 @@
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import type { ModelManifest } from '../../model/manifest';
-import { GUIDED_SYNDROMES, type Finding } from './finding';
+import { assessConfidence, type Confidence } from '../../pipeline/uncertainty';
+import { useSettings } from '../../settings/settings';
+
+/** Class ids with reviewed "what to consider next" suggestions (guidance namespace), in display order. */
+const GUIDED_SYNDROMES = ['wbs', 'ns', 'algs'] as const;
 
 const className = (manifest: ModelManifest, index: number, lng: string) => {
   const c = manifest.classes[index]!;
   return c.displayName[lng] ?? c.displayName.en;
 };
 
+/** The confidence limits the clinician set in Settings (issue 7's thresholds). */
+function useConfidence(probabilities: readonly number[]): Confidence {
+  const { inconclusiveBelow, inconclusiveMargin } = useSettings();
+  return assessConfidence(probabilities, { minTopProbability: inconclusiveBelow, minMargin: inconclusiveMargin });
+}
+
+/** For the result screen: the finding headline, with the limits from Settings. */
+export function ResultFinding({ probabilities, manifest }: { probabilities: readonly number[]; manifest: ModelManifest }) {
+  return <FindingHeadline confidence={useConfidence(probabilities)} probabilities={probabilities} manifest={manifest} />;
+}
+
+/** For the result screen: what to consider next, the most probable syndrome first. */
+export function ResultNextSteps({ probabilities, manifest }: { probabilities: readonly number[]; manifest: ModelManifest }) {
+  return <NextSteps confidence={useConfidence(probabilities)} manifest={manifest} />;
+}
+
 /** The finding in plain words: the class the face most resembles, or inconclusive. */
-export function FindingHeadline({ finding, manifest }: { finding: Finding; manifest: ModelManifest }) {
+export function FindingHeadline({ confidence, probabilities, manifest }: { confidence: Confidence; probabilities: readonly number[]; manifest: ModelManifest }) {
   const { t, i18n } = useTranslation('guidance');
-  const name = className(manifest, finding.index, i18n.language);
-  const p = formatPercent(finding.probability);
+  const name = className(manifest, confidence.top, i18n.language);
+  const p = formatPercent(probabilities[confidence.top]!);
+  const id = manifest.classes[confidence.top]!.id;
   return (
-    <p className={`finding${finding.inconclusive ? ' inconclusive' : ''}`} data-testid="finding" data-class={finding.inconclusive ? 'inconclusive' : manifest.classes[finding.index]!.id}>
-      {finding.inconclusive ? t('inconclusive', { name, p }) : manifest.classes[finding.index]!.id === 'non_gs' ? t('noSyndrome', { name, p }) : t('resembles', { name, p })}
+    <p className={`finding${confidence.conclusive ? '' : ' inconclusive'}`} data-testid="finding" data-class={confidence.conclusive ? id : 'inconclusive'}>
+      {!confidence.conclusive ? t('inconclusive', { name, p }) : id === 'non_gs' ? t('noSyndrome', { name, p }) : t('resembles', { name, p })}
     </p>
   );
 }
 
 /** Suggestions for each syndrome, the most probable one open first. Sources are cited on the About page. */
-export function NextSteps({ finding, manifest }: { finding: Finding; manifest: ModelManifest }) {
+export function NextSteps({ confidence, manifest }: { confidence: Confidence; manifest: ModelManifest }) {
   const { t, i18n } = useTranslation('guidance');
-  const topId = manifest.classes[finding.index]!.id;
+  const topId = manifest.classes[confidence.top]!.id;
   const guided = GUIDED_SYNDROMES.map((id) => ({ id, index: manifest.classes.findIndex((c) => c.id === id) })).filter((g) => g.index >= 0);
   if (guided.length === 0) return null;
   const ordered = [...guided.filter((g) => g.id === topId), ...guided.filter((g) => g.id !== topId)];
@@ -31,9 +52,9 @@ export function NextSteps({ finding, manifest }: { finding: Finding; manifest: M
     <section className="next-steps" aria-labelledby="next-steps-title" data-testid="next-steps">
       <h3 id="next-steps-title">{t('title')}</h3>
       <p className="hint">{t('intro')}</p>
-      {(topId === 'non_gs' || finding.inconclusive) && <p>{t('nonSyndromic')}</p>}
+      {(topId === 'non_gs' || !confidence.conclusive) && <p>{t('nonSyndromic')}</p>}
       {ordered.map((g) => (
-        <details key={g.id} open={g.id === topId && !finding.inconclusive} data-testid={`next-steps-${g.id}`}>
+        <details key={g.id} open={g.id === topId && confidence.conclusive} data-testid={`next-steps-${g.id}`}>
           <summary>{className(manifest, g.index, i18n.language)}</summary>
           <ul>
             {(t(`syndromes.${g.id}`, { returnObjects: true }) as string[]).map((s) => (
