@@ -59,6 +59,13 @@ export class InferenceClient {
     return reply.ready;
   }
 
+  /** Loads a model from the on-device store (see src/model/store.ts), verified on read; works offline. */
+  async loadStored(id: string, version: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelReady> {
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl: '', backend, stored: { id, version } }, [], (p) => p.type === 'progress' && onProgress?.(p));
+    if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
+    return reply.ready;
+  }
+
   /** Runs a batch of preprocessed crops (NCHW float32); the input buffer is transferred to the worker. */
   async classify(input: Float32Array, batch: number): Promise<{ probabilities: Float32Array; inferenceMs: number }> {
     const reply = await this.request({ type: 'classify', requestId: this.nextId++, input, batch }, [input.buffer]);

@@ -2,7 +2,8 @@
 // execution provider, runs the manifest's self-test, then classifies preprocessed batches.
 import type * as Ort from 'onnxruntime-web';
 import { installNetworkGuard } from '../privacy/network-guard';
-import { checkSessionSignature, ManifestError, selfTestDeviation, selfTestImage, validateManifest, verifyModelBytes, type ModelManifest } from '../model/manifest';
+import { checkSessionSignature, selfTestDeviation, selfTestImage, type ModelManifest } from '../model/manifest';
+import { downloadModel, listStoredModels, ModelStoreError, pruneOtherVersions, readModelBytes, type ModelStoreErrorCode, type StoreProgress } from '../model/store';
 import { toNchwFloat32 } from '../pipeline/preprocess';
 import { greyFill, occludeInto, occlusionGrid } from '../pipeline/occlusion';
 import { chooseBackend, isSoftwareAdapter, wasmThreadCount, type AdapterFacts } from './backend';
@@ -55,60 +56,60 @@ async function importOrt(ep: BackendInfo['ep']): Promise<OrtModule> {
   return ort;
 }
 
-async function download(url: string, requestId: number): Promise<Uint8Array> {
-  let response: Response;
+/** Store errors in the words the UI shows (common:modelErrors.<code>). */
+function fromStoreError(e: unknown): WorkerError {
+  if (!(e instanceof ModelStoreError)) return new WorkerError('model-download', (e as Error).message ?? String(e));
+  const code: Record<ModelStoreErrorCode, InferenceErrorCode> = {
+    corrupt: 'model-corrupt',
+    missing: 'model-download',
+    mismatch: 'model-invalid',
+    'invalid-manifest': 'model-invalid',
+    download: 'model-download',
+    quota: 'model-storage',
+    unavailable: 'model-storage',
+  };
+  return new WorkerError(code[e.code], e.message);
+}
+
+/**
+ * The model's verified bytes, from the on-device store. A model folder is downloaded into the store once (with
+ * progress, resumable); offline, the copy stored from that folder is used. A stored model is read by id.
+ */
+async function obtainModel(msg: Extract<ToWorker, { type: 'load' }>): Promise<{ manifest: ModelManifest; bytes: Uint8Array; downloaded: boolean }> {
+  const { requestId } = msg;
+  let lastReport = -Infinity;
+  const onProgress = ({ loaded, total }: StoreProgress) => {
+    if (loaded - lastReport < 2 << 20 && loaded < total) return;
+    lastReport = loaded;
+    post({ type: 'progress', requestId, stage: loaded < total ? 'download' : 'verify', loaded, total });
+  };
   try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new WorkerError('model-download', `The model could not be downloaded (${(e as Error).message}).`);
-  }
-  if (!response.ok || !response.body) throw new WorkerError('model-download', `The model could not be downloaded (HTTP ${response.status}).`);
-  const total = Number(response.headers.get('Content-Length')) || undefined;
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loadedBytes = 0;
-  let lastReport = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loadedBytes += value.byteLength;
-    if (loadedBytes - lastReport > 4 << 20) {
-      lastReport = loadedBytes;
-      post({ type: 'progress', requestId, stage: 'download', loaded: loadedBytes, total });
+    if (msg.stored) {
+      post({ type: 'progress', requestId, stage: 'verify' });
+      return { ...(await readModelBytes(msg.stored.id, msg.stored.version)), downloaded: false };
     }
+    const base = new URL(msg.modelBaseUrl, self.location.origin).href;
+    try {
+      return await downloadModel(base, { onProgress });
+    } catch (e) {
+      if (!(e instanceof ModelStoreError && e.code === 'download')) throw e;
+      // No network (ward, conference booth): the copy stored from this folder, newest first.
+      const stored = (await listStoredModels()).find((m) => m.source === base);
+      if (!stored) throw new ModelStoreError('download', `${e.message} No copy is stored on this device yet.`);
+      post({ type: 'progress', requestId, stage: 'verify' });
+      return { ...(await readModelBytes(stored.id, stored.version)), downloaded: false };
+    }
+  } catch (e) {
+    throw fromStoreError(e);
   }
-  const bytes = new Uint8Array(loadedBytes);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes;
 }
 
 async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   const { requestId } = msg;
-  const base = new URL(msg.modelBaseUrl, self.location.origin);
   const t0 = performance.now();
-  let manifest: ModelManifest;
-  try {
-    const res = await fetch(new URL('manifest.json', base));
-    if (!res.ok) throw new WorkerError('model-download', `The model description could not be downloaded (HTTP ${res.status}).`);
-    manifest = validateManifest(await res.json());
-  } catch (e) {
-    if (e instanceof WorkerError) throw e;
-    throw new WorkerError('model-invalid', e instanceof ManifestError ? e.message : `The model description is not valid JSON (${(e as Error).message}).`);
-  }
-  const bytes = await download(new URL('model.onnx', base).href, requestId);
+  const { manifest, bytes, downloaded } = await obtainModel(msg);
   const t1 = performance.now();
-  post({ type: 'progress', requestId, stage: 'verify' });
-  try {
-    await verifyModelBytes(manifest, bytes);
-  } catch (e) {
-    throw new WorkerError('model-invalid', (e as Error).message);
-  }
-  const t2 = performance.now();
+  const t2 = t1; // the store verifies the SHA-256 while reading or downloading: included in downloadMs
 
   post({ type: 'progress', requestId, stage: 'session' });
   const threads = self.crossOriginIsolated && msg.threads ? msg.threads : wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
@@ -148,6 +149,8 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   }
   if (loaded) await loaded.session.release();
   loaded = candidate;
+  // A new version of a downloaded model replaces the old one only now, verified and self-tested.
+  if (downloaded) await pruneOtherVersions(manifest.id, manifest.version).catch(() => undefined);
   post({
     type: 'ready',
     requestId,

@@ -23,7 +23,8 @@ export interface ModelReady {
 
 export type ToWorker =
   /** threads: WASM threads wanted (benchmarks); default all cores up to 4. ORT fixes it when it first starts in a worker. */
-  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number }
+  /** stored: load a model from the on-device store by id and version (imported models) instead of modelBaseUrl. */
+  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number; stored?: { id: string; version: string } }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
   /** Occlusion sensitivity of one crop (NCHW, 3×112×112) for one class; see src/pipeline/occlusion.ts. */
   | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }
@@ -39,4 +40,4 @@ export type FromWorker =
   | { type: 'explanation'; requestId: number; drops: Float32Array; cells: number; baseProbability: number; elapsedMs: number }
   | { type: 'error'; requestId: number; code: InferenceErrorCode; message: string };
 
-export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';
+export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-corrupt' | 'model-storage' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';

@@ -283,13 +283,10 @@ export async function downloadModel(baseUrl: string, options: DownloadOptions = 
   const d = await db();
   const existing = await d.get('models', [id, version]);
   if (existing && existing.sha256 === manifest.file.sha256) {
-    try {
-      const read = await readModelBytes(id, version);
-      return { info: toInfo(existing), manifest: read.manifest, bytes: read.bytes, downloaded: false };
-    } catch (e) {
-      if (!(e instanceof ModelStoreError && e.code === 'corrupt')) throw e;
-      // The damaged copy is gone: fetch a fresh one below.
-    }
+    // A damaged copy is removed and reported (ModelStoreError 'corrupt'), not silently replaced: the user is told,
+    // and the next call downloads a fresh one.
+    const read = await readModelBytes(id, version);
+    return { info: toInfo(existing), manifest: read.manifest, bytes: read.bytes, downloaded: false };
   }
   const source = base.href;
   const url = new URL(manifest.file.name, base);

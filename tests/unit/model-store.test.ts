@@ -177,6 +177,17 @@ describe('model download', () => {
     expect(server.requests.filter((r) => r.url.endsWith('model.onnx'))).toHaveLength(1);
   });
 
+  it('reports a damaged stored copy instead of using it, then downloads a fresh one on the next try', async () => {
+    const file = modelFile(CHUNK_BYTES + 3);
+    const server = modelServer(await manifestFor(file), file);
+    await downloadModel('http://app.test/m/', { fetch: server.fetch });
+    await flipByte('hospital-ps', '1.0.0', 0, 0);
+    await expect(downloadModel('http://app.test/m/', { fetch: server.fetch })).rejects.toMatchObject({ code: 'corrupt' });
+    const again = await downloadModel('http://app.test/m/', { fetch: server.fetch });
+    expect(again.downloaded).toBe(true);
+    expect(Buffer.from(again.bytes).equals(Buffer.from(file))).toBe(true);
+  });
+
   it('resumes an interrupted download with a Range request and never exposes the half file', async () => {
     const file = modelFile(CHUNK_BYTES * 3 + 5);
     const manifest = await manifestFor(file);

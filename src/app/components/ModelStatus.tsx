@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import type { ModelState } from '../engine';
 import { backendLabel } from './BackendName';
+import { formatPercent } from '../../i18n';
 
 export function ModelStatus({ model }: { model: ModelState }) {
   const { t } = useTranslation();
@@ -26,7 +27,7 @@ export function ModelStatus({ model }: { model: ModelState }) {
   const MB = 1048576;
   const label =
     p?.stage === 'download' && p.total
-      ? t('model.downloading', { loaded: Math.round(p.loaded! / MB), total: Math.round(p.total / MB) })
+      ? t('model.downloading', { loaded: Math.round(p.loaded! / MB), total: Math.round(p.total / MB), percent: formatPercent(p.loaded! / p.total) })
       : p?.stage === 'verify'
         ? t('model.verifying')
         : p?.stage === 'session'
