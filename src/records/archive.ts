@@ -1,0 +1,131 @@
+// Moving cases between devices: a JSON archive that re-imports losslessly, and a CSV (one row per case) for
+// spreadsheets and audits. Imports are parsed and checked in full before anything is written.
+import { type CaseRecord, RecordError, topClass, validateCaseRecord } from './case-record';
+
+export const ARCHIVE_FORMAT = 'facies-cases/1';
+/** A JSON archive larger than this is refused before parsing (≈ a few hundred cases with original photos). */
+export const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024;
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+export interface Archive {
+  format: typeof ARCHIVE_FORMAT;
+  exportedAt: string;
+  app: string;
+  cases: unknown[];
+}
+
+export function caseToJson(r: CaseRecord): Record<string, unknown> {
+  return { ...r, crop: r.crop ? toBase64(r.crop) : null, photo: r.photo ? { type: r.photo.type, base64: toBase64(r.photo.bytes) } : null };
+}
+
+export function exportJson(cases: CaseRecord[], appVersion: string, now = new Date()): string {
+  const archive: Archive = { format: ARCHIVE_FORMAT, exportedAt: now.toISOString(), app: `Facies ${appVersion}`, cases: cases.map(caseToJson) };
+  return JSON.stringify(archive, null, 1);
+}
+
+export type ArchiveProblem =
+  | { kind: 'too-large' }
+  | { kind: 'not-json' }
+  | { kind: 'not-an-archive' }
+  | { kind: 'newer-format'; format: string }
+  | { kind: 'no-cases' };
+
+export class ArchiveError extends Error {
+  constructor(readonly problem: ArchiveProblem) {
+    super(problem.kind);
+    this.name = 'ArchiveError';
+  }
+}
+
+export interface ParsedArchive {
+  cases: CaseRecord[];
+  /** Entries that were refused, with why (the rest can still be imported). */
+  rejected: { index: number; id: string; problems: string[] }[];
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeBytes(v: unknown): unknown {
+  return typeof v === 'string' && v.length % 4 === 0 && BASE64.test(v) ? fromBase64(v) : v;
+}
+
+/** Parses an archive file's text. Throws ArchiveError for a file that is not a Facies archive at all. */
+export function parseArchive(text: string): ParsedArchive {
+  if (text.length > MAX_ARCHIVE_BYTES) throw new ArchiveError({ kind: 'too-large' });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ArchiveError({ kind: 'not-json' });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ArchiveError({ kind: 'not-an-archive' });
+  const a = raw as Record<string, unknown>;
+  if (typeof a.format === 'string' && /^facies-cases\/\d+$/.test(a.format) && a.format !== ARCHIVE_FORMAT) throw new ArchiveError({ kind: 'newer-format', format: a.format });
+  if (a.format !== ARCHIVE_FORMAT || !Array.isArray(a.cases)) throw new ArchiveError({ kind: 'not-an-archive' });
+  if (a.cases.length === 0) throw new ArchiveError({ kind: 'no-cases' });
+  const out: ParsedArchive = { cases: [], rejected: [] };
+  const seen = new Set<string>();
+  a.cases.forEach((entry, index) => {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const id = typeof e.id === 'string' ? e.id.slice(0, 64) : '';
+    try {
+      const photo = e.photo && typeof e.photo === 'object' ? { type: (e.photo as Record<string, unknown>).type, bytes: decodeBytes((e.photo as Record<string, unknown>).base64) } : e.photo;
+      const record = validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo });
+      if (seen.has(record.id)) throw new RecordError(['the same case id appears twice in the file']);
+      seen.add(record.id);
+      out.cases.push(record);
+    } catch (err) {
+      out.rejected.push({ index, id, problems: err instanceof RecordError ? err.problems : [String(err)] });
+    }
+  });
+  return out;
+}
+
+// CSV ----------------------------------------------------------------------------------------------------------------
+
+/**
+ * One cell, RFC 4180 quoted. Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
+ * apostrophe (OWASP CSV injection advice): a patient reference must never execute in the ward's spreadsheet.
+ */
+export function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  let s = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One row per case. Probability columns for every class any of the cases has (models may differ). */
+export function exportCsv(cases: CaseRecord[]): string {
+  const classIds: string[] = [];
+  for (const c of cases) for (const id of c.result.classes) if (!classIds.includes(id)) classIds.push(id);
+  const header = [
+    'case_id', 'created_at', 'updated_at', 'patient_ref', 'age_years', 'age_months', 'sex', 'photo_consent', 'crop_stored', 'photo_stored',
+    'top_class', ...classIds.map((c) => `p_${c}`), 'quality_warnings', 'quality_overridden', 'tta',
+    'model_id', 'model_version', 'model_sha256', 'model_demonstration', 'backend', 'backend_threads', 'inference_ms', 'total_ms',
+    'clinician', 'notes', 'confirmed_diagnosis', 'diagnosis_detail', 'diagnosis_updated_at',
+  ];
+  const rows = cases.map((c) => {
+    const r = c.result;
+    return [
+      c.id, c.createdAt, c.updatedAt, c.patientRef, c.age?.years ?? null, c.age?.months ?? null, c.sex, c.photoConsent, c.crop !== null, c.photo !== null,
+      topClass(c), ...classIds.map((id) => (r.classes.includes(id) ? r.probabilities[r.classes.indexOf(id)]! : null)),
+      r.qualityWarnings.join(';'), r.qualityOverridden, r.tta,
+      r.model.id, r.model.version, r.model.sha256, r.model.demonstration, r.backend.ep, r.backend.threads, Math.round(r.timings.inferenceMs), Math.round(r.timings.totalMs),
+      c.clinician, c.notes, c.followUp.diagnosis, c.followUp.detail, c.followUp.updatedAt,
+    ];
+  });
+  // BOM: spreadsheet programs then read Chinese text as UTF-8.
+  return '\uFEFF' + [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,224 @@
+// The case record: one screening as the clinician files it. Plain data, framework-free.
+// The same validator reads records coming back from IndexedDB and from imported archives, so
+// a damaged or hostile file can never put a malformed case on the device.
+
+export const SEXES = ['female', 'male', 'unknown'] as const;
+export type Sex = (typeof SEXES)[number];
+
+/** Confirmed genetic diagnosis, entered at follow-up. 'pending' = not known yet. */
+export const DIAGNOSES = ['pending', 'wbs', 'ns', 'algs', 'other', 'none'] as const;
+export type Diagnosis = (typeof DIAGNOSES)[number];
+
+/** Limits that keep a record a record (and a hostile import from exhausting the device). */
+export const LIMITS = {
+  patientRef: 64,
+  clinician: 120,
+  notes: 10_000,
+  diagnosisDetail: 500,
+  warning: 120,
+  warnings: 32,
+  classes: 32,
+  modelText: 200,
+  cropBytes: 512 * 1024,
+  photoBytes: 60 * 1024 * 1024,
+} as const;
+
+export interface ModelRef {
+  id: string;
+  version: string;
+  /** SHA-256 of model.onnx, from the manifest the result was computed with. */
+  sha256: string;
+  name: string;
+  demonstration: boolean;
+}
+
+export interface CaseResult {
+  /** Class ids in the model's output order. */
+  classes: string[];
+  probabilities: number[];
+  /** Quality-gate warnings (codes), and whether the clinician screened despite them. */
+  qualityWarnings: string[];
+  qualityOverridden: boolean;
+  /** Test-time augmentation used (e.g. horizontal flip averaged). */
+  tta: boolean;
+  model: ModelRef;
+  backend: { ep: 'webgpu' | 'wasm'; threads: number };
+  timings: { decodeMs: number; detectMs: number; alignMs: number; inferenceMs: number; totalMs: number };
+}
+
+export interface FollowUp {
+  diagnosis: Diagnosis;
+  /** Gene / variant, free text. */
+  detail: string;
+  /** ISO date the diagnosis was entered, or '' */
+  updatedAt: string;
+}
+
+export interface CasePhoto {
+  type: string;
+  bytes: Uint8Array;
+}
+
+export interface CaseRecord {
+  id: string;
+  /** ISO timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  patientRef: string;
+  age: { years: number; months: number } | null;
+  sex: Sex;
+  photoConsent: boolean;
+  /** PNG of the aligned 112×112 crop; absent without photo consent. */
+  crop: Uint8Array | null;
+  /** The original photo, only when the clinician chose to keep it. */
+  photo: CasePhoto | null;
+  result: CaseResult;
+  clinician: string;
+  notes: string;
+  followUp: FollowUp;
+}
+
+export class RecordError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'RecordError';
+  }
+}
+
+export function newCaseId(): string {
+  return crypto.randomUUID();
+}
+
+/** Index of the highest probability. */
+export function topClassIndex(probabilities: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+  return best;
+}
+
+export function topClass(record: Pick<CaseRecord, 'result'>): string {
+  return record.result.classes[topClassIndex(record.result.probabilities)] ?? '';
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+export const isPng = (b: Uint8Array) => b.length > 8 && PNG_MAGIC.every((v, i) => b[i] === v);
+
+type Json = unknown;
+const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Checks an untrusted object (an imported case, or one read back from storage) and returns a typed CaseRecord,
+ * or throws RecordError listing every problem. Text is kept exactly as typed: it is always rendered as text.
+ */
+export function validateCaseRecord(raw: Json): CaseRecord {
+  const p: string[] = [];
+  if (!isObject(raw)) throw new RecordError(['case is not an object']);
+  const str = (v: Json, name: string, max: number, required = false): string => {
+    if (typeof v !== 'string') {
+      p.push(`${name} must be text`);
+      return '';
+    }
+    if (v.length > max) p.push(`${name} is longer than ${max} characters`);
+    if (required && v.trim() === '') p.push(`${name} is empty`);
+    return v;
+  };
+  const num = (v: Json, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      p.push(`${name} must be a number from ${min} to ${max}`);
+      return 0;
+    }
+    return v;
+  };
+  const bytes = (v: Json, name: string, max: number): Uint8Array => {
+    if (!(v instanceof Uint8Array)) {
+      p.push(`${name} must be bytes`);
+      return new Uint8Array();
+    }
+    if (v.length > max) p.push(`${name} is larger than ${max} bytes`);
+    return v;
+  };
+
+  const id = typeof raw.id === 'string' && ID.test(raw.id) ? raw.id : (p.push('id must be 1–64 letters, digits, "-" or "_"'), '');
+  const date = (v: Json, name: string) => (typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v)) ? v : (p.push(`${name} must be an ISO date`), ''));
+  const createdAt = date(raw.createdAt, 'createdAt');
+  const updatedAt = date(raw.updatedAt, 'updatedAt');
+  const patientRef = str(raw.patientRef, 'patientRef', LIMITS.patientRef);
+  let age: CaseRecord['age'] = null;
+  if (raw.age !== null) {
+    if (!isObject(raw.age)) p.push('age must be {years, months} or null');
+    else {
+      age = { years: num(raw.age.years, 'age.years', 0, 25), months: num(raw.age.months, 'age.months', 0, 11) };
+      if (!Number.isInteger(age.years) || !Number.isInteger(age.months)) p.push('age must be whole years and months');
+    }
+  }
+  const sex = SEXES.includes(raw.sex as Sex) ? (raw.sex as Sex) : (p.push(`sex must be one of ${SEXES.join(', ')}`), 'unknown');
+  const photoConsent = typeof raw.photoConsent === 'boolean' ? raw.photoConsent : (p.push('photoConsent must be true or false'), false);
+  const crop = raw.crop === null ? null : bytes(raw.crop, 'crop', LIMITS.cropBytes);
+  if (crop && !isPng(crop)) p.push('crop must be a PNG image');
+  let photo: CasePhoto | null = null;
+  if (raw.photo !== null) {
+    if (!isObject(raw.photo)) p.push('photo must be {type, bytes} or null');
+    else photo = { type: str(raw.photo.type, 'photo.type', 100), bytes: bytes(raw.photo.bytes, 'photo.bytes', LIMITS.photoBytes) };
+    if (photo && !/^image\/[a-z0-9.+-]+$/.test(photo.type)) p.push('photo.type must be an image type');
+  }
+  if (!photoConsent && (crop || photo)) p.push('a face image is stored without photo consent');
+
+  const result = validateResult(raw.result, p, str, num);
+  const clinician = str(raw.clinician, 'clinician', LIMITS.clinician);
+  const notes = str(raw.notes, 'notes', LIMITS.notes);
+  let followUp: FollowUp = { diagnosis: 'pending', detail: '', updatedAt: '' };
+  if (!isObject(raw.followUp)) p.push('followUp is missing');
+  else {
+    const d = raw.followUp.diagnosis;
+    followUp = {
+      diagnosis: DIAGNOSES.includes(d as Diagnosis) ? (d as Diagnosis) : (p.push(`followUp.diagnosis must be one of ${DIAGNOSES.join(', ')}`), 'pending'),
+      detail: str(raw.followUp.detail, 'followUp.detail', LIMITS.diagnosisDetail),
+      updatedAt: raw.followUp.updatedAt === '' ? '' : date(raw.followUp.updatedAt, 'followUp.updatedAt'),
+    };
+  }
+  if (p.length) throw new RecordError(p);
+  return { id, createdAt, updatedAt, patientRef, age, sex, photoConsent, crop, photo, result, clinician, notes, followUp };
+}
+
+function validateResult(
+  raw: Json,
+  p: string[],
+  str: (v: Json, name: string, max: number, required?: boolean) => string,
+  num: (v: Json, name: string, min?: number, max?: number) => number,
+): CaseResult {
+  if (!isObject(raw)) {
+    p.push('result is missing');
+    return undefined as unknown as CaseResult;
+  }
+  const classes = Array.isArray(raw.classes) && raw.classes.length >= 2 && raw.classes.length <= LIMITS.classes && raw.classes.every((c) => typeof c === 'string' && /^[a-z0-9_]{1,32}$/.test(c)) ? (raw.classes as string[]) : (p.push('result.classes must list 2–32 class ids'), []);
+  const probs = Array.isArray(raw.probabilities) ? raw.probabilities.map((v, i) => num(v, `result.probabilities[${i}]`, 0, 1)) : (p.push('result.probabilities must be a list'), []);
+  if (probs.length !== classes.length) p.push('result.probabilities must have one value per class');
+  const warnings = Array.isArray(raw.qualityWarnings) && raw.qualityWarnings.length <= LIMITS.warnings ? raw.qualityWarnings.map((w, i) => str(w, `result.qualityWarnings[${i}]`, LIMITS.warning)) : (p.push('result.qualityWarnings must be a list'), []);
+  const bool = (v: Json, name: string) => (typeof v === 'boolean' ? v : (p.push(`${name} must be true or false`), false));
+  const m = isObject(raw.model) ? raw.model : (p.push('result.model is missing'), {} as Record<string, Json>);
+  const model: ModelRef = {
+    id: str(m.id, 'result.model.id', LIMITS.modelText, true),
+    version: str(m.version, 'result.model.version', LIMITS.modelText, true),
+    sha256: typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/.test(m.sha256) ? m.sha256 : (p.push('result.model.sha256 must be 64 hex digits'), ''),
+    name: str(m.name, 'result.model.name', LIMITS.modelText),
+    demonstration: bool(m.demonstration, 'result.model.demonstration'),
+  };
+  const b = isObject(raw.backend) ? raw.backend : (p.push('result.backend is missing'), {} as Record<string, Json>);
+  const ep: 'webgpu' | 'wasm' = b.ep === 'webgpu' || b.ep === 'wasm' ? b.ep : (p.push('result.backend.ep must be webgpu or wasm'), 'wasm');
+  const backend = { ep, threads: num(b.threads, 'result.backend.threads', 0, 1024) };
+  const t = isObject(raw.timings) ? raw.timings : (p.push('result.timings is missing'), {} as Record<string, Json>);
+  const ms = (k: string) => num(t[k], `result.timings.${k}`, 0, 3_600_000);
+  return {
+    classes,
+    probabilities: probs,
+    qualityWarnings: warnings,
+    qualityOverridden: bool(raw.qualityOverridden, 'result.qualityOverridden'),
+    tta: bool(raw.tta, 'result.tta'),
+    model,
+    backend,
+    timings: { decodeMs: ms('decodeMs'), detectMs: ms('detectMs'), alignMs: ms('alignMs'), inferenceMs: ms('inferenceMs'), totalMs: ms('totalMs') },
+  };
+}
+

@@ -1,0 +1,147 @@
+// Encryption at rest, with WebCrypto only.
+// A passphrase derives a key-encryption key (PBKDF2-SHA-256, 600,000 iterations, 16-byte random salt); that key
+// wraps a random 256-bit data key (AES-GCM), and the data key seals each case (AES-GCM, 96-bit random IV, the
+// case id as additional data so sealed cases cannot be swapped). Changing the passphrase re-wraps the data key in one
+// write: nothing else is rewritten, so an interruption cannot lose a case. A wrong passphrase fails to unwrap the key
+// (GCM tag mismatch) before anything is read or written.
+import { type CaseRecord, validateCaseRecord } from './case-record';
+
+export const KDF = { name: 'PBKDF2', hash: 'SHA-256', iterations: 600_000, saltBytes: 16 } as const;
+export const CIPHER = { name: 'AES-GCM', keyBits: 256, ivBytes: 12 } as const;
+
+/** What IndexedDB keeps about the passphrase: never the passphrase or the key itself. */
+export interface KeyEnvelope {
+  kdf: 'PBKDF2-SHA-256';
+  iterations: number;
+  salt: Uint8Array;
+  /** The data key, encrypted with the passphrase key. */
+  wrappedKey: { iv: Uint8Array; data: Uint8Array };
+  /** Random id of the data key: sealed cases name the key they need. */
+  keyId: string;
+  createdAt: string;
+}
+
+export class WrongPassphraseError extends Error {
+  constructor() {
+    super('wrong passphrase');
+    this.name = 'WrongPassphraseError';
+  }
+}
+
+/** An unlocked data key. Not extractable: it cannot be read back out of WebCrypto. */
+export interface DataKey {
+  keyId: string;
+  key: CryptoKey;
+}
+
+const subtle = () => globalThis.crypto.subtle;
+const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+const enc = new TextEncoder();
+const buf = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
+
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+async function passphraseKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
+  if (iterations < KDF.iterations) throw new Error(`PBKDF2 iterations below ${KDF.iterations}`);
+  const base = await subtle().importKey('raw', enc.encode(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey']);
+  return subtle().deriveKey({ name: 'PBKDF2', hash: KDF.hash, salt: buf(salt), iterations }, base, { name: 'AES-GCM', length: CIPHER.keyBits }, false, ['encrypt', 'decrypt']);
+}
+
+const importDataKey = (raw: Uint8Array) => subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+
+async function wrap(raw: Uint8Array, passphrase: string, keyId: string): Promise<KeyEnvelope> {
+  const salt = random(KDF.saltBytes);
+  const kek = await passphraseKey(passphrase, salt, KDF.iterations);
+  const iv = random(CIPHER.ivBytes);
+  const data = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(keyId) }, kek, buf(raw)));
+  return { kdf: 'PBKDF2-SHA-256', iterations: KDF.iterations, salt, wrappedKey: { iv, data }, keyId, createdAt: new Date().toISOString() };
+}
+
+async function unwrapRaw(envelope: KeyEnvelope, passphrase: string): Promise<Uint8Array> {
+  const kek = await passphraseKey(passphrase, envelope.salt, envelope.iterations);
+  try {
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buf(envelope.wrappedKey.iv), additionalData: enc.encode(envelope.keyId) }, kek, buf(envelope.wrappedKey.data)));
+  } catch {
+    throw new WrongPassphraseError();
+  }
+}
+
+/** A new data key, wrapped with the passphrase. */
+export async function createKey(passphrase: string): Promise<{ envelope: KeyEnvelope; key: DataKey }> {
+  const raw = random(CIPHER.keyBits / 8);
+  const keyId = Array.from(random(8), (b) => b.toString(16).padStart(2, '0')).join('');
+  const envelope = await wrap(raw, passphrase, keyId);
+  const key = await importDataKey(raw);
+  raw.fill(0);
+  return { envelope, key: { keyId, key } };
+}
+
+export async function unlockKey(envelope: KeyEnvelope, passphrase: string): Promise<DataKey> {
+  const raw = await unwrapRaw(envelope, passphrase);
+  const key = await importDataKey(raw);
+  raw.fill(0);
+  return { keyId: envelope.keyId, key };
+}
+
+/** The same data key under a new passphrase (fresh salt and IV). Throws WrongPassphraseError on a wrong current one. */
+export async function rewrapKey(envelope: KeyEnvelope, current: string, next: string): Promise<KeyEnvelope> {
+  const raw = await unwrapRaw(envelope, current);
+  try {
+    return await wrap(raw, next, envelope.keyId);
+  } finally {
+    raw.fill(0);
+  }
+}
+
+/**
+ * A case as bytes: [u32 header length][header JSON][crop][photo]. The header is the record with the
+ * image bytes replaced by their lengths, so the images are not inflated by base64.
+ */
+export function serializeCase(record: CaseRecord): Uint8Array {
+  const header = enc.encode(
+    JSON.stringify({ ...record, crop: record.crop?.length ?? null, photo: record.photo ? { type: record.photo.type, bytes: record.photo.bytes.length } : null }),
+  );
+  const crop = record.crop ?? new Uint8Array();
+  const photo = record.photo?.bytes ?? new Uint8Array();
+  const out = new Uint8Array(4 + header.length + crop.length + photo.length);
+  new DataView(out.buffer).setUint32(0, header.length);
+  out.set(header, 4);
+  out.set(crop, 4 + header.length);
+  out.set(photo, 4 + header.length + crop.length);
+  return out;
+}
+
+export function deserializeCase(bytes: Uint8Array): CaseRecord {
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as Record<string, unknown>;
+  let at = 4 + headerLength;
+  const take = (n: unknown) => {
+    const part = bytes.slice(at, at + (n as number));
+    at += n as number;
+    return part;
+  };
+  const crop = header.crop === null ? null : take(header.crop);
+  const ph = header.photo as { type: string; bytes: number } | null;
+  const photo = ph === null ? null : { type: ph.type, bytes: take(ph.bytes) };
+  return validateCaseRecord({ ...header, crop, photo });
+}
+
+export interface SealedCase {
+  keyId: string;
+  iv: Uint8Array;
+  data: Uint8Array;
+}
+
+export async function sealCase(record: CaseRecord, key: DataKey): Promise<SealedCase> {
+  const iv = random(CIPHER.ivBytes);
+  const data = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(record.id) }, key.key, buf(serializeCase(record))));
+  return { keyId: key.keyId, iv, data };
+}
+
+export async function openCase(id: string, sealed: SealedCase, key: DataKey): Promise<CaseRecord> {
+  if (sealed.keyId !== key.keyId) throw new Error(`case ${id} is sealed with another key`);
+  const plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buf(sealed.iv), additionalData: enc.encode(id) }, key.key, buf(sealed.data)));
+  const record = deserializeCase(plain);
+  if (record.id !== id) throw new Error(`case ${id} holds another case`);
+  return record;
+}

@@ -1,0 +1,72 @@
+// The IndexedDB schema of the case store, versioned. Each version adds one upgrade step; opening an older database
+// runs every step after its version, inside the upgrade transaction (all or nothing).
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import type { CaseRecord } from './case-record';
+import type { KeyEnvelope, SealedCase } from './crypto';
+
+export const DB_NAME = 'facies-records';
+
+/** A case as IndexedDB holds it: in clear, or sealed (only id and timestamps outside the ciphertext). */
+export interface StoredCase {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  plain?: CaseRecord;
+  sealed?: SealedCase;
+}
+
+/** The encryption choice for this device's records: 'unset' until the first-run question is answered. */
+export type EncryptionSetting = { mode: 'none' } | { mode: 'passphrase'; envelope: KeyEnvelope };
+
+export interface RecordsSchema extends DBSchema {
+  cases: { key: string; value: StoredCase; indexes: { createdAt: string } };
+  meta: { key: 'encryption'; value: EncryptionSetting };
+}
+
+type UpgradeTx = IDBPTransaction<RecordsSchema, StoreNames<RecordsSchema>[], 'versionchange'>;
+
+/** upgrades[v - 1] takes a database from version v - 1 to v. */
+export const UPGRADES: ((db: IDBPDatabase<RecordsSchema>, tx: UpgradeTx) => void)[] = [
+  // 1: cases by id (with a creation-date index for the history list) and the encryption setting.
+  (db) => {
+    db.createObjectStore('cases', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+    db.createObjectStore('meta');
+  },
+];
+
+export const DB_VERSION = UPGRADES.length;
+
+export class NewerDatabaseError extends Error {
+  constructor() {
+    super('the records on this device were saved by a newer version of Facies');
+    this.name = 'NewerDatabaseError';
+  }
+}
+
+/**
+ * Opens the records database at `version` (tests open older versions to check upgrades).
+ * The connection closes itself when another tab upgrades or erases the database, so neither is blocked;
+ * `onClosed` lets the owner reopen on its next use.
+ */
+export async function openRecordsDb(
+  { name = DB_NAME, version = DB_VERSION, onClosed }: { name?: string; version?: number; onClosed?: () => void } = {},
+): Promise<IDBPDatabase<RecordsSchema>> {
+  try {
+    const db = await openDB<RecordsSchema>(name, version, {
+      upgrade(db, oldVersion, newVersion, tx) {
+        for (let v = oldVersion; v < (newVersion ?? version); v++) UPGRADES[v]!(db, tx);
+      },
+      blocking() {
+        db.close();
+        onClosed?.();
+      },
+      terminated() {
+        onClosed?.();
+      },
+    });
+    return db;
+  } catch (e) {
+    if ((e as DOMException).name === 'VersionError') throw new NewerDatabaseError();
+    throw e;
+  }
+}

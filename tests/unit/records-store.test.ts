@@ -1,0 +1,197 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { openDB } from 'idb';
+import { CaseStore, StoreError } from '../../src/records/store';
+import { DB_VERSION, NewerDatabaseError, UPGRADES, openRecordsDb } from '../../src/records/db';
+import { KDF, WrongPassphraseError, createKey, openCase, sealCase, unlockKey } from '../../src/records/crypto';
+import { pngBytes, sampleCase } from './records-fixtures';
+
+// PBKDF2 with 600,000 iterations takes about a second per passphrase on a busy 2-core machine.
+const SLOW = 60_000;
+
+let n = 0;
+const freshName = () => `records-test-${++n}`;
+
+/** True when `needle` occurs in `hay` as a contiguous byte run. */
+function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+describe('encryption', () => {
+  it('uses PBKDF2-SHA-256 with at least 600,000 iterations; seals and opens a case; refuses a wrong passphrase', async () => {
+    const { envelope, key } = await createKey('correct horse battery');
+    expect(envelope.kdf).toBe('PBKDF2-SHA-256');
+    expect(envelope.iterations).toBeGreaterThanOrEqual(600_000);
+    expect(envelope.salt).toHaveLength(KDF.saltBytes);
+    const c = sampleCase({ photo: { type: 'image/jpeg', bytes: pngBytes(4000, 11) } });
+    const sealed = await sealCase(c, key);
+    const text = new TextDecoder('latin1').decode(sealed.data);
+    expect(text).not.toContain('MRN-48213');
+    expect(containsBytes(sealed.data, c.crop!.subarray(8, 40))).toBe(false);
+    expect(await openCase(c.id, sealed, await unlockKey(envelope, 'correct horse battery'))).toEqual(c);
+    await expect(unlockKey(envelope, 'wrong horse battery')).rejects.toBeInstanceOf(WrongPassphraseError);
+    // A sealed case moved under another id does not open.
+    await expect(openCase('case-9999', sealed, key)).rejects.toThrow();
+  }, SLOW);
+});
+
+describe('case store', () => {
+  it('requires the first-run encryption choice before saving; saves, lists, edits, deletes', async () => {
+    const store = new CaseStore(freshName());
+    await expect(store.add(sampleCase(), null)).rejects.toMatchObject({ code: 'encryption-changed' });
+    await store.chooseNoEncryption();
+    await store.add(sampleCase(), null);
+    await store.add(sampleCase({ id: 'case-0002', createdAt: '2026-03-05T10:00:00.000Z', updatedAt: '2026-03-05T10:00:00.000Z' }), null);
+    await expect(store.add(sampleCase(), null)).rejects.toMatchObject({ code: 'exists' });
+    const { cases } = await store.all(null);
+    expect(cases.map((c) => c.id)).toEqual(['case-0002', 'case-0001']);
+    const edited = { ...cases[1]!, notes: 'Seen again', updatedAt: '2026-04-01T00:00:00.000Z' };
+    await store.update(edited, '2026-03-04T10:20:30.000Z', null);
+    expect((await store.get('case-0001', null)).notes).toBe('Seen again');
+    await store.delete('case-0001');
+    expect(await store.count()).toBe(1);
+    await store.deleteAll();
+    expect(await store.count()).toBe(0);
+    expect((await store.encryption())?.mode).toBe('none');
+  });
+
+  it('two tabs editing the same case: the second save is refused as a conflict, nothing is overwritten', async () => {
+    const name = freshName();
+    const tabA = new CaseStore(name);
+    const tabB = new CaseStore(name);
+    await tabA.chooseNoEncryption();
+    await tabA.add(sampleCase(), null);
+    const a = await tabA.get('case-0001', null);
+    const b = await tabB.get('case-0001', null);
+    await tabA.update({ ...a, notes: 'from A', updatedAt: '2026-04-01T00:00:00.000Z' }, a.updatedAt, null);
+    await expect(tabB.update({ ...b, notes: 'from B', updatedAt: '2026-04-01T00:00:01.000Z' }, b.updatedAt, null)).rejects.toMatchObject({ code: 'conflict' });
+    expect((await tabB.get('case-0001', null)).notes).toBe('from A');
+  });
+
+  it('with encryption: nothing identifying in clear, locked reads refused, wrong passphrase changes nothing, passphrase change keeps every case', async () => {
+    const store = new CaseStore(freshName());
+    await store.chooseNoEncryption();
+    await store.add(sampleCase({ id: 'before' }), null); // saved in clear, then sealed when encryption is turned on
+    const key = await store.enableEncryption('first passphrase');
+    await store.add(sampleCase({ id: 'after', photo: { type: 'image/jpeg', bytes: pngBytes(3000, 9) } }), key);
+    for (const s of await store.raw()) {
+      expect(s.plain).toBeUndefined();
+      const bytes = s.sealed!.data;
+      expect(new TextDecoder('latin1').decode(bytes)).not.toMatch(/MRN-48213|Dr\. Lin|cardiology/);
+      expect(containsBytes(bytes, pngBytes().subarray(8, 40))).toBe(false);
+    }
+    await expect(store.all(null)).rejects.toMatchObject({ code: 'locked' });
+    await expect(store.add(sampleCase({ id: 'x' }), null)).rejects.toMatchObject({ code: 'locked' });
+
+    const rawBefore = await store.raw();
+    await expect(store.unlock('not the passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+    await expect(store.changePassphrase('not the passphrase', 'x'.repeat(10))).rejects.toBeInstanceOf(WrongPassphraseError);
+    expect(await store.raw()).toEqual(rawBefore);
+
+    await store.changePassphrase('first passphrase', 'second passphrase');
+    await expect(store.unlock('first passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+    const key2 = await store.unlock('second passphrase');
+    const { cases, unreadable } = await store.all(key2);
+    expect(unreadable).toEqual([]);
+    expect(cases.map((c) => c.id).sort()).toEqual(['after', 'before']);
+    expect(cases.find((c) => c.id === 'before')).toEqual(sampleCase({ id: 'before' }));
+  }, SLOW);
+
+  it('an interrupted encryption of existing cases is finished at the next unlock', async () => {
+    const name = freshName();
+    const store = new CaseStore(name);
+    await store.chooseNoEncryption();
+    await store.add(sampleCase({ id: 'a' }), null);
+    // Simulate the interruption: the key is stored but the case is still in clear.
+    const { envelope } = await createKey('passphrase one');
+    const db = await openRecordsDb({ name });
+    await db.put('meta', { mode: 'passphrase', envelope }, 'encryption');
+    db.close();
+    expect((await store.raw())[0]!.plain).toBeDefined();
+    const key = await store.unlock('passphrase one');
+    expect((await store.raw())[0]!.plain).toBeUndefined();
+    expect((await store.get('a', key)).patientRef).toBe('MRN-48213');
+  }, SLOW);
+
+  it('import: all-or-nothing, duplicates skipped or replaced by the newer copy as chosen', async () => {
+    const store = new CaseStore(freshName());
+    await store.chooseNoEncryption();
+    await store.add(sampleCase({ id: 'a', notes: 'here' }), null);
+    const newer = sampleCase({ id: 'a', notes: 'imported', updatedAt: '2026-06-01T00:00:00.000Z' });
+    const skip = await store.import([newer, sampleCase({ id: 'b' })], 'skip', null);
+    expect(skip).toEqual({ added: ['b'], replaced: [], skipped: ['a'] });
+    expect((await store.get('a', null)).notes).toBe('here');
+    const merge = await store.import([newer, sampleCase({ id: 'b' })], 'newer', null);
+    expect(merge).toEqual({ added: [], replaced: ['a'], skipped: ['b'] });
+    expect((await store.get('a', null)).notes).toBe('imported');
+    // One bad case in the batch: nothing from the batch is written.
+    await expect(store.import([sampleCase({ id: 'c' }), { ...sampleCase({ id: 'd' }), sex: 'bad' as never }], 'skip', null)).rejects.toThrow();
+    expect((await store.existing(['c', 'd'])).size).toBe(0);
+  });
+
+  it('a storage-full error is reported as such and leaves nothing half-written', async () => {
+    const store = new CaseStore(freshName());
+    await store.chooseNoEncryption();
+    // Every add fails the way a full disk does, after the transaction has started.
+    const proto = globalThis.IDBObjectStore.prototype;
+    const realAdd = proto.add;
+    let calls = 0;
+    proto.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+      // The first case is written; the disk fills on the second.
+      if (++calls === 2) throw new DOMException('disk full', 'QuotaExceededError');
+      return realAdd.apply(this, args);
+    };
+    const err = await store.import([sampleCase({ id: 'q1' }), sampleCase({ id: 'q2' })], 'skip', null).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.code).toBe('quota');
+    proto.add = realAdd;
+    expect(await store.count()).toBe(0);
+  });
+});
+
+describe('schema versions', () => {
+  it('upgrades a database from every earlier version, keeping its data', async () => {
+    for (let from = 0; from < DB_VERSION; from++) {
+      const name = freshName();
+      if (from > 0) {
+        const old = await openDB(name, from, { upgrade: (db, o, nv, tx) => UPGRADES.slice(0, from).forEach((u) => u(db as never, tx as never)) });
+        if (old.objectStoreNames.contains('cases')) await old.put('cases', { id: 'kept', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', plain: sampleCase({ id: 'kept' }) });
+        if (old.objectStoreNames.contains('meta')) await old.put('meta', { mode: 'none' }, 'encryption');
+        old.close();
+      }
+      const db = await openRecordsDb({ name });
+      expect(db.version).toBe(DB_VERSION);
+      expect([...db.objectStoreNames].sort()).toEqual(['cases', 'meta']);
+      if (from > 0) expect((await new CaseStore(name).get('kept', null)).id).toBe('kept');
+      db.close();
+    }
+  });
+
+  it('a database from a newer Facies is refused clearly, not damaged', async () => {
+    const name = freshName();
+    (await openDB(name, DB_VERSION + 1, { upgrade: (db) => void db.createObjectStore('future') })).close();
+    await expect(openRecordsDb({ name })).rejects.toBeInstanceOf(NewerDatabaseError);
+  });
+
+  it('closes its connection when another tab upgrades or deletes the database (erase all data is never blocked)', async () => {
+    const name = freshName();
+    const store = new CaseStore(name);
+    await store.chooseNoEncryption();
+    await store.add(sampleCase(), null);
+    let blocked = false;
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.deleteDatabase(name);
+      req.onblocked = () => (blocked = true);
+      req.onsuccess = () => resolve();
+      req.onerror = () => reject(req.error);
+    });
+    expect(blocked).toBe(false);
+    // The store reopens on next use: an empty database, with no encryption choice yet.
+    expect(await store.count()).toBe(0);
+    expect(await store.encryption()).toBeUndefined();
+  });
+});
