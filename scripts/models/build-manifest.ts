@@ -30,8 +30,8 @@ export function seededBytes(seed: number, length: number): Uint8Array {
   return out;
 }
 
-export async function runOnnxNode(modelPath: string, manifest: Pick<ModelManifest, 'input' | 'output' | 'normalization' | 'selfTest'>) {
-  const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
+export async function runOnnxNode(modelPath: string | Uint8Array, manifest: Pick<ModelManifest, 'input' | 'output' | 'normalization' | 'selfTest'>) {
+  const session = await ort.InferenceSession.create(modelPath as string, { executionProviders: ['cpu'] });
   try {
     const tensor = new ort.Tensor('float32', toNchwFloat32(selfTestImage(manifest), manifest.normalization), [1, 3, 112, 112]);
     const out = await session.run({ [manifest.input.name]: tensor });
@@ -46,34 +46,53 @@ export async function runOnnxNode(modelPath: string, manifest: Pick<ModelManifes
   }
 }
 
-export async function buildManifest(modelDir: string): Promise<ModelManifest> {
-  const config = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8'));
+/**
+ * The manifest for a model folder holding config.json and model.onnx (and MODEL_CARD.md, described when present):
+ * config fields as written, plus what is computed here — file sizes and hashes, the self-test vector (run with
+ * onnxruntime-node) and the output shape — then checked by the same validator and session check the app uses.
+ */
+export async function draftManifest(modelDir: string, config?: Record<string, any>): Promise<ModelManifest> {
+  config ??= JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as Record<string, any>;
   const modelPath = join(modelDir, 'model.onnx');
   const bytes = await readFile(modelPath);
+  const card = await readFile(join(modelDir, 'MODEL_CARD.md')).catch(() => null);
   const selfTestRgb = seededBytes(config.seed ?? 1, 112 * 112 * 3);
   const draft: ModelManifest = {
     format: MANIFEST_FORMAT,
     id: config.id,
     version: config.version,
     name: config.name,
-    demonstration: config.clinicalValidation?.status === 'none' && config.demonstration !== false,
+    displayName: config.displayName,
+    created: config.created,
+    publisher: config.publisher,
+    demonstration: config.demonstration === true,
     architecture: config.architecture,
     head: config.head,
     input: config.input,
     normalization: config.normalization,
     alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
-    output: { name: config.output.name, shape: [-1, config.classes.length] },
+    output: { name: config.output?.name, shape: [-1, config.classes?.length] },
     classes: config.classes,
     cosfaceScale: config.cosfaceScale,
     temperature: config.temperature,
     file: { name: 'model.onnx', sha256: await sha256Hex(bytes), bytes: bytes.byteLength },
+    ...(card ? { modelCard: { name: 'MODEL_CARD.md' as const, sha256: await sha256Hex(card), bytes: card.byteLength } } : {}),
+    ...(config.validation ? { validation: config.validation } : {}),
     clinicalValidation: config.clinicalValidation,
-    selfTest: { inputRgbBase64: Buffer.from(selfTestRgb).toString('base64'), expected: [], tolerance: SELF_TEST_TOLERANCE },
+    selfTest: { inputRgbBase64: Buffer.from(selfTestRgb).toString('base64'), expected: [], tolerance: config.selfTestTolerance ?? SELF_TEST_TOLERANCE },
   };
+  // Config mistakes are reported in the manifest's words before the model runs.
+  const classCount = Array.isArray(config.classes) ? config.classes.length : 0;
+  draft.selfTest.expected = Array.from({ length: classCount }, () => 1 / classCount);
+  validateManifest(draft);
   const { probabilities, signature } = await runOnnxNode(modelPath, draft);
+  checkSessionSignature(draft, signature);
   draft.selfTest.expected = probabilities;
-  const manifest = validateManifest(draft);
-  checkSessionSignature(manifest, signature);
+  return validateManifest(draft);
+}
+
+export async function buildManifest(modelDir: string): Promise<ModelManifest> {
+  const manifest = await draftManifest(modelDir);
   await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

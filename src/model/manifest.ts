@@ -1,9 +1,13 @@
 // The model contract: what every model folder (manifest.json + model.onnx) must declare.
 // One implementation, used by the app, the build scripts and the tests.
 
+import manifestSchema from '../../models/schema/manifest.schema.json';
+import { assertSupportedSchema, schemaProblems, type Schema } from './package/json-schema';
+
 export const MANIFEST_FORMAT = 'facies-model-manifest/1';
 
-export type LocalizedText = { en: string } & Record<string, string>;
+/** English and Simplified Chinese are required; other languages may be added. */
+export type LocalizedText = { en: string; 'zh-CN': string } & Record<string, string>;
 
 export interface ClassSpec {
   id: string;
@@ -16,6 +20,12 @@ export interface TensorSpec {
   shape: number[];
 }
 
+export interface FileSpec<Name extends string = string> {
+  name: Name;
+  sha256: string;
+  bytes: number;
+}
+
 export interface SelfTest {
   /** 112×112 RGB, row-major HWC, one byte per channel, base64. Normalised by the manifest's normalisation. */
   inputRgbBase64: string;
@@ -26,15 +36,58 @@ export interface SelfTest {
 }
 
 export interface ClinicalValidation {
+  /** none: never validated clinically; internal: on the developer's own patients; external: by an independent site. */
   status: 'none' | 'internal' | 'external';
   summary: string;
+  /** Who validated it (required unless status is none). */
+  by?: string;
+  /** On what patients (required unless status is none). */
+  dataset?: string;
+  date?: string;
+}
+
+/** Mean and standard deviation across folds. */
+export interface Spread {
+  mean: number;
+  sd: number;
+}
+
+export interface ClassMetrics {
+  precision: Spread;
+  /** Recall = sensitivity. */
+  recall: Spread;
+  f1: Spread;
+}
+
+/** How the publisher measured the model before release (e.g. patient-level 5-fold cross-validation). */
+export interface ValidationReport {
+  protocol: string;
+  folds: number;
+  dataset: {
+    perClass: Record<string, number>;
+    patients?: number;
+    ageRangeYears?: [number, number];
+    ethnicity?: string;
+    sites?: string[];
+    description?: string;
+  };
+  perClass: Record<string, ClassMetrics>;
+  accuracy: Spread;
+  macroF1: Spread;
+  /** Rows: true class, columns: predicted class, both in class order; summed over the folds' held-out sets. */
+  confusionMatrix: number[][];
 }
 
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   id: string;
   version: string;
+  /** Short English name, kept in records and logs. */
   name: string;
+  displayName: LocalizedText;
+  /** ISO 8601 date the model was trained. */
+  created: string;
+  publisher: { name: string; contact?: string };
   /** True for the bundled, untrained demonstration model. */
   demonstration: boolean;
   architecture: string;
@@ -44,9 +97,15 @@ export interface ModelManifest {
   alignment: { template: 'arcface-112'; points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] };
   output: TensorSpec;
   classes: ClassSpec[];
+  /** Inference scale s of the CosFace/ArcFace head. */
   cosfaceScale: number;
+  /** Calibration temperature (1 = uncalibrated). */
   temperature: number;
-  file: { name: 'model.onnx'; sha256: string; bytes: number };
+  file: FileSpec<'model.onnx'>;
+  /** MODEL_CARD.md; present in model packages. */
+  modelCard?: FileSpec<'MODEL_CARD.md'>;
+  /** Required for every model that is not a demonstration. */
+  validation?: ValidationReport;
   clinicalValidation: ClinicalValidation;
   selfTest: SelfTest;
 }
@@ -58,97 +117,58 @@ export class ManifestError extends Error {
   }
 }
 
-type Json = unknown;
+assertSupportedSchema(manifestSchema);
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isFiniteNumber = (v: Json): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNonEmptyString = (v: Json): v is string => typeof v === 'string' && v.trim().length > 0;
-
-/** Checks a parsed manifest.json and returns it typed, or throws ManifestError listing every problem. */
-export function validateManifest(raw: Json): ModelManifest {
+/**
+ * Checks a parsed manifest.json against models/schema/manifest.schema.json, then the cross-field rules a schema
+ * cannot express; returns it typed, or throws ManifestError listing every problem.
+ */
+export function validateManifest(raw: unknown): ModelManifest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ManifestError(['manifest is not a JSON object']);
+  const structural = schemaProblems(manifestSchema as Schema, raw);
+  if (structural.length) throw new ManifestError(structural);
+  const m = raw as ModelManifest;
   const p: string[] = [];
-  if (!isObject(raw)) throw new ManifestError(['manifest is not a JSON object']);
-  const m = raw;
-  if (m.format !== MANIFEST_FORMAT) p.push(`format must be "${MANIFEST_FORMAT}"`);
-  for (const key of ['id', 'version', 'name', 'architecture'] as const) {
-    if (!isNonEmptyString(m[key])) p.push(`${key} must be a non-empty string`);
-  }
-  if (typeof m.id === 'string' && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(m.id)) p.push('id may only contain a-z, 0-9, ".", "_" and "-"');
-  if (typeof m.demonstration !== 'boolean') p.push('demonstration must be true or false');
-  if (m.head !== 'cosface' && m.head !== 'arcface') p.push('head must be "cosface" or "arcface"');
-
-  const input = m.input;
-  if (!isObject(input)) p.push('input is missing');
-  else {
-    if (!isNonEmptyString(input.name)) p.push('input.name must be a non-empty string');
-    const shape = input.shape;
-    if (!Array.isArray(shape) || shape.length !== 4 || shape[1] !== 3 || shape[2] !== 112 || shape[3] !== 112 || !(shape[0] === -1 || (Number.isInteger(shape[0]) && (shape[0] as number) > 0)))
-      p.push('input.shape must be [N, 3, 112, 112] (N = -1 for a dynamic batch)');
-    if (input.layout !== 'NCHW') p.push('input.layout must be "NCHW"');
-    if (input.colorSpace !== 'RGB') p.push('input.colorSpace must be "RGB"');
-  }
-
-  const norm = m.normalization;
-  if (!isObject(norm) || !isTriple(norm.mean) || !isTriple(norm.std) || (norm.std as number[]).some((s) => s <= 0))
-    p.push('normalization must have mean and std, three positive numbers each');
-
-  const al = m.alignment;
-  if (!isObject(al) || al.template !== 'arcface-112') p.push('alignment.template must be "arcface-112"');
-  else if (JSON.stringify(al.points) !== JSON.stringify(['right-eye', 'left-eye', 'nose-tip', 'mouth-centre']))
-    p.push('alignment.points must be ["right-eye", "left-eye", "nose-tip", "mouth-centre"]');
-
-  const classes = m.classes;
-  let classCount = 0;
-  if (!Array.isArray(classes) || classes.length < 2) p.push('classes must list at least two classes');
-  else {
-    classCount = classes.length;
-    const seen = new Set<string>();
-    classes.forEach((c: Json, i) => {
-      if (!isObject(c) || !isNonEmptyString(c.id) || !/^[a-z0-9_]+$/.test(c.id)) p.push(`classes[${i}].id must be lowercase letters, digits or "_"`);
-      else if (seen.has(c.id)) p.push(`classes[${i}].id "${c.id}" is duplicated`);
-      else seen.add(c.id);
-      if (!isObject(c) || !isObject(c.displayName) || !isNonEmptyString(c.displayName.en)) p.push(`classes[${i}].displayName.en is missing`);
-    });
-  }
-
-  const out = m.output;
-  if (!isObject(out) || !isNonEmptyString(out.name)) p.push('output.name must be a non-empty string');
-  else if (!Array.isArray(out.shape) || out.shape.length !== 2 || out.shape[1] !== classCount)
-    p.push(`output.shape must be [N, ${classCount || 'number of classes'}]`);
-
-  if (!isFiniteNumber(m.cosfaceScale) || m.cosfaceScale <= 0) p.push('cosfaceScale must be a positive number');
-  if (!isFiniteNumber(m.temperature) || m.temperature <= 0) p.push('temperature must be a positive number');
-
-  const file = m.file;
-  if (!isObject(file) || file.name !== 'model.onnx') p.push('file.name must be "model.onnx"');
-  else {
-    if (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) p.push('file.sha256 must be 64 lowercase hex digits');
-    if (!Number.isInteger(file.bytes) || (file.bytes as number) <= 0) p.push('file.bytes must be a positive integer');
-  }
+  const k = m.classes.length;
+  const ids = m.classes.map((c) => c.id);
+  ids.forEach((id, i) => ids.indexOf(id) !== i && p.push(`classes[${i}].id "${id}" is duplicated`));
+  if (m.output.shape[1] !== k) p.push(`output.shape must be [N, ${k}]: the manifest lists ${k} classes but the output has ${m.output.shape[1]}`);
+  if (m.output.shape[0] === 0 || m.output.shape[0]! < -1 || m.input.shape[0] === 0) p.push('the batch dimension must be -1 (dynamic) or a positive number');
+  if (base64ByteLength(m.selfTest.inputRgbBase64) !== 112 * 112 * 3) p.push('selfTest.inputRgbBase64 must encode 112×112×3 bytes');
+  if (m.selfTest.expected.length !== k) p.push(`selfTest.expected must list ${k} probabilities, one per class (found ${m.selfTest.expected.length})`);
+  else if (Math.abs(m.selfTest.expected.reduce((a, b) => a + b, 0) - 1) > 1e-3) p.push('selfTest.expected must sum to 1');
 
   const cv = m.clinicalValidation;
-  if (!isObject(cv) || !['none', 'internal', 'external'].includes(cv.status as string) || !isNonEmptyString(cv.summary))
-    p.push('clinicalValidation must have status ("none", "internal" or "external") and a summary');
-  if (m.demonstration === true && isObject(cv) && cv.status !== 'none') p.push('a demonstration model cannot claim clinical validation');
-
-  const st = m.selfTest;
-  if (!isObject(st)) p.push('selfTest is missing');
-  else {
-    if (typeof st.inputRgbBase64 !== 'string' || base64ByteLength(st.inputRgbBase64) !== 112 * 112 * 3)
-      p.push('selfTest.inputRgbBase64 must encode 112×112×3 bytes');
-    if (!Array.isArray(st.expected) || st.expected.length !== classCount || !st.expected.every(isFiniteNumber))
-      p.push(`selfTest.expected must list ${classCount || 'one'} probabilit${classCount === 1 ? 'y' : 'ies'} per class`);
-    else if (Math.abs((st.expected as number[]).reduce((a, b) => a + b, 0) - 1) > 1e-3) p.push('selfTest.expected must sum to 1');
-    if (!isFiniteNumber(st.tolerance) || st.tolerance <= 0 || st.tolerance > 0.05) p.push('selfTest.tolerance must be in (0, 0.05]');
-  }
+  if (m.demonstration && cv.status !== 'none') p.push('a demonstration model cannot claim clinical validation');
+  if (cv.status !== 'none' && (!cv.by || !cv.dataset)) p.push(`clinicalValidation.by and clinicalValidation.dataset must say who validated the model and on what patients (status "${cv.status}")`);
+  if (m.demonstration && m.validation) p.push('a demonstration model cannot carry a validation report');
+  if (!m.demonstration && !m.validation) p.push('validation is missing: a model that is not a demonstration must carry its validation report');
+  if (m.validation) p.push(...validationReportProblems(m.validation, ids));
 
   if (p.length) throw new ManifestError(p);
-  return raw as unknown as ModelManifest;
+  return m;
 }
 
-function isTriple(v: Json): v is [number, number, number] {
-  return Array.isArray(v) && v.length === 3 && v.every(isFiniteNumber);
+function validationReportProblems(v: ValidationReport, ids: string[]): string[] {
+  const p: string[] = [];
+  const sameClasses = (keys: string[]) => keys.length === ids.length && ids.every((id) => keys.includes(id));
+  if (!sameClasses(Object.keys(v.dataset.perClass))) p.push(`validation.dataset.perClass must give a count for each class: ${ids.join(', ')}`);
+  if (!sameClasses(Object.keys(v.perClass))) p.push(`validation.perClass must give metrics for each class: ${ids.join(', ')}`);
+  const cm = v.confusionMatrix;
+  if (cm.length !== ids.length || cm.some((row) => row.length !== ids.length)) p.push(`validation.confusionMatrix must be ${ids.length}×${ids.length} (true class × predicted class)`);
+  else
+    ids.forEach((id, i) => {
+      const rowTotal = cm[i]!.reduce((a, b) => a + b, 0);
+      const count = v.dataset.perClass[id];
+      if (count !== undefined && rowTotal !== count) p.push(`validation.confusionMatrix row "${id}" sums to ${rowTotal}, but the dataset has ${count} ${id} cases`);
+    });
+  const age = v.dataset.ageRangeYears;
+  if (age && age[0] > age[1]) p.push('validation.dataset.ageRangeYears must be [youngest, oldest]');
+  return p;
 }
+
+/** A manifest text in the reader's language, falling back to English. */
+export const localized = (text: LocalizedText, language: string): string => text[language] ?? text.en;
 
 function base64ByteLength(b64: string): number {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return -1;

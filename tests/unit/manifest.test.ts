@@ -19,6 +19,9 @@ async function validManifest(): Promise<ModelManifest> {
     id: 'facies-demo-ir100',
     version: '0.1.0',
     name: 'Demo',
+    displayName: { en: 'Demo', 'zh-CN': '演示' },
+    created: '2024-06-07',
+    publisher: { name: 'Facies project' },
     demonstration: true,
     architecture: 'iresnet100',
     head: 'cosface',
@@ -26,7 +29,7 @@ async function validManifest(): Promise<ModelManifest> {
     normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
     alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
     output: { name: 'probabilities', shape: [-1, 4] },
-    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((id) => ({ id, displayName: { en: id } })),
+    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((id) => ({ id, displayName: { en: id, 'zh-CN': id } })),
     cosfaceScale: 64,
     temperature: 1,
     file: { name: 'model.onnx', sha256: await sha256Hex(modelBytes), bytes: modelBytes.byteLength },
@@ -56,41 +59,95 @@ describe('validateManifest', () => {
     expect(problemsOf([])).toEqual(['manifest is not a JSON object']);
     const m = { ...(await validManifest()), id: '', cosfaceScale: -1, head: 'softmax' };
     const p = problemsOf(m);
-    expect(p).toContain('id must be a non-empty string');
-    expect(p).toContain('cosfaceScale must be a positive number');
-    expect(p).toContain('head must be "cosface" or "arcface"');
+    expect(p.some((x) => x.startsWith('id is not in the expected form'))).toBe(true);
+    expect(p).toContain('cosfaceScale must be greater than 0 (found -1)');
+    expect(p).toContain('head must be one of "cosface", "arcface" (found "softmax")');
+  });
+
+  it('names missing fields and wrong types', async () => {
+    const m: Record<string, unknown> = { ...(await validManifest()) };
+    delete m.created;
+    delete m.publisher;
+    m.version = 3;
+    m.demonstration = 'yes';
+    (m.classes as { displayName: Record<string, string> }[])[2]!.displayName = { en: 'Alagille' };
+    const p = problemsOf(m);
+    expect(p).toContain('created is missing');
+    expect(p).toContain('publisher is missing');
+    expect(p).toContain('version must be text (found 3)');
+    expect(p).toContain('demonstration must be true or false (found "yes")');
+    expect(p).toContain('classes[2].displayName.zh-CN is missing');
   });
 
   it('rejects an output shape that does not match the class count', async () => {
     const m = await validManifest();
     m.output.shape = [-1, 3];
-    expect(problemsOf(m)).toContain('output.shape must be [N, 4]');
+    expect(problemsOf(m)).toContain('output.shape must be [N, 4]: the manifest lists 4 classes but the output has 3');
   });
 
   it('rejects a self-test with the wrong number of probabilities, a bad input size, or a silly tolerance', async () => {
     const m = await validManifest();
-    m.selfTest = { inputRgbBase64: Buffer.alloc(10).toString('base64'), expected: [0.5, 0.5], tolerance: 0.5 };
+    m.selfTest = { inputRgbBase64: Buffer.alloc(10).toString('base64'), expected: [0.5, 0.5], tolerance: 0.01 };
     const p = problemsOf(m);
     expect(p).toContain('selfTest.inputRgbBase64 must encode 112×112×3 bytes');
-    expect(p).toContain('selfTest.expected must list 4 probabilities per class');
-    expect(p).toContain('selfTest.tolerance must be in (0, 0.05]');
+    expect(p).toContain('selfTest.expected must list 4 probabilities, one per class (found 2)');
+    m.selfTest.tolerance = 0.5;
+    expect(problemsOf(m)).toEqual(['selfTest.tolerance must be at most 0.05 (found 0.5)']);
   });
 
   it('rejects duplicate class ids, a wrong input size and a demonstration model that claims validation', async () => {
     const m = await validManifest();
-    m.classes[1] = { id: 'wbs', displayName: { en: 'again' } };
-    m.input.shape = [1, 3, 224, 224];
-    m.clinicalValidation = { status: 'external', summary: 'trust me' };
+    m.classes[1] = { id: 'wbs', displayName: { en: 'again', 'zh-CN': '再' } };
+    m.clinicalValidation = { status: 'external', summary: 'trust me', by: 'me', dataset: 'mine' };
     const p = problemsOf(m);
     expect(p).toContain('classes[1].id "wbs" is duplicated');
-    expect(p).toContain('input.shape must be [N, 3, 112, 112] (N = -1 for a dynamic batch)');
     expect(p).toContain('a demonstration model cannot claim clinical validation');
+    m.input.shape = [1, 3, 224, 224];
+    expect(problemsOf(m)).toEqual(['input.shape[2] must be 112', 'input.shape[3] must be 112']);
   });
 
   it('rejects a malformed hash', async () => {
     const m = await validManifest();
     m.file.sha256 = 'ABC';
-    expect(problemsOf(m)).toContain('file.sha256 must be 64 lowercase hex digits');
+    expect(problemsOf(m)[0]).toMatch(/^file\.sha256 is not in the expected form/);
+  });
+
+  it('requires a consistent validation report for a model that is not a demonstration', async () => {
+    const m = await validManifest();
+    m.demonstration = false;
+    expect(problemsOf(m)).toEqual(['validation is missing: a model that is not a demonstration must carry its validation report']);
+    const spread = { mean: 0.8, sd: 0.05 };
+    const metrics = { precision: spread, recall: spread, f1: spread };
+    m.validation = {
+      protocol: 'Patient-level 5-fold cross-validation',
+      folds: 5,
+      dataset: { perClass: { wbs: 3, ns: 2, algs: 2, non_gs: 3 } },
+      perClass: { wbs: metrics, ns: metrics, algs: metrics, non_gs: metrics },
+      accuracy: spread,
+      macroF1: spread,
+      confusionMatrix: [[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]],
+    };
+    expect(problemsOf(m)).toEqual([]);
+    m.validation.confusionMatrix[0] = [3, 1, 0, 0];
+    delete (m.validation.perClass as Record<string, unknown>).algs;
+    m.validation.accuracy = { mean: 1.2, sd: 0 };
+    m.clinicalValidation = { status: 'internal', summary: 'Cross-validated' };
+    const p = problemsOf(m);
+    expect(p).toEqual(['validation.accuracy.mean must be at most 1 (found 1.2)']);
+    m.validation.accuracy = spread;
+    expect(problemsOf(m)).toEqual([
+      'clinicalValidation.by and clinicalValidation.dataset must say who validated the model and on what patients (status "internal")',
+      'validation.perClass must give metrics for each class: wbs, ns, algs, non_gs',
+      'validation.confusionMatrix row "wbs" sums to 4, but the dataset has 3 wbs cases',
+    ]);
+  });
+
+  it('keeps the bundled and test manifests valid', async () => {
+    const { readFile } = await import('node:fs/promises');
+    for (const id of ['demo', 'test-tiny']) {
+      const text = await readFile(new URL(`../../models/${id}/manifest.json`, import.meta.url), 'utf8').catch(() => null);
+      if (text) expect(validateManifest(JSON.parse(text)).id).toMatch(/^facies-/);
+    }
   });
 });
 
