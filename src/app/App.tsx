@@ -5,6 +5,8 @@ import { EngineProvider, useEngine } from './engine';
 import { routeFor, routes } from './routes';
 import { ScreeningNotice } from './components/Notice';
 import { ModelStatus } from './components/ModelStatus';
+import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
+import { useTheme } from './theme';
 
 function useHashRoute() {
   const [hash, setHash] = useState(location.hash);
@@ -21,8 +23,14 @@ function Shell() {
   const { model } = useEngine();
   const route = useHashRoute();
   const Screen = route.component;
+  useTheme();
+  // Kiosk mode: a new key after inactivity remounts the screen, dropping the last visitor's photo and result.
+  const kioskResets = useKioskReset();
   return (
     <div className="app">
+      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        {t('skipToContent')}
+      </a>
       <header className="app-header">
         <div className="brand">
           <h1>{t('appName')}</h1>
@@ -47,10 +55,12 @@ function Shell() {
         ))}
       </nav>
       <ScreeningNotice manifest={model.status === 'ready' ? model.ready.manifest : undefined} />
+      <KioskBanner />
       <ModelStatus model={model} />
-      <main>
+      <main id="main" tabIndex={-1}>
+        {route.path === '/' && <KioskStart key={kioskResets} />}
         <Suspense fallback={null}>
-          <Screen />
+          <Screen key={kioskResets} />
         </Suspense>
       </main>
       <footer className="app-footer">{t('footer')}</footer>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { useSettings } from '../../settings/settings';
+import { useEngine } from '../engine';
 import { ACTIVITY_EVENTS, InactivityTimer } from './inactivity';
 import { SAMPLE_PHOTOS, sampleUrl } from './samples';
 
@@ -37,6 +38,32 @@ export function KioskBanner() {
     <p className="kiosk-banner" data-testid="kiosk-banner">
       <strong>{t('banner.title')}</strong> {t('banner.body', { count: kioskResetSeconds })}
     </p>
+  );
+}
+
+/**
+ * Hands a sample to the screening screen's photo picker exactly as if the visitor had chosen the file,
+ * so a sample goes through the same checks and steps as any photo.
+ */
+function handToPhotoPicker(file: File): void {
+  const input = document.querySelector<HTMLInputElement>('input[data-testid="photo-input"]');
+  if (!input) return;
+  const files = new DataTransfer();
+  files.items.add(file);
+  input.files = files.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** Kiosk mode's start screen additions: sample photos and the method explainer, above the screening screen. */
+export function KioskStart() {
+  const { kiosk } = useSettings();
+  const { model } = useEngine();
+  if (!kiosk) return null;
+  return (
+    <div className="kiosk-start">
+      <DemoSamples onPhoto={handToPhotoPicker} disabled={model.status !== 'ready'} />
+      <MethodExplainer />
+    </div>
   );
 }
 

@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { blockedRequests } from '../../privacy/network-guard';
+import { GuidanceSources } from '../guidance/NextSteps';
 
 export default function AboutScreen() {
   const { t } = useTranslation('about');
@@ -17,6 +18,7 @@ export default function AboutScreen() {
       <p>{t('method.body')}</p>
       <h3>{t('study.title')}</h3>
       <p>{t('study.body')}</p>
+      <GuidanceSources />
     </section>
   );
 }
