@@ -1,0 +1,27 @@
+# The study's protocol (Shen et al. 2024): ResNet-100 + CosFace, 5-fold CV grouped by patient.
+# A config is data: copy this file, or derive one with dict(config, key=value).
+config = dict(
+    name="iresnet100-cosface",
+    network="iresnet100",          # InsightFace spelling; r50/r34/r18 or "iresnet" + network_kwargs
+    network_kwargs={},
+    dropout=0.0,
+    head="cosface",                # cosface (s=64, m=0.4) or arcface (s=64, m=0.5)
+    scale=64.0,
+    margin=None,                   # None: 0.4 for CosFace, 0.5 for ArcFace
+    pretrained=None,               # path to an InsightFace backbone.pth (foundation model)
+    optimizer="sgd",
+    lr=0.02,
+    backbone_lr_mult=1.0,
+    momentum=0.9,
+    weight_decay=5e-4,
+    batch_size=64,
+    epochs=30,
+    warmup_epochs=1,
+    balance="sampler",             # "sampler" (class-balanced batches), "loss" (class weights) or "none"
+    flip=True,                     # random horizontal flip, as InsightFace
+    amp=True,                      # mixed precision when a CUDA GPU is present
+    device="auto",
+    folds=5,
+    seed=2024,
+    calibration_fraction=0.15,     # share of each class's training patients held out to fit T
+)

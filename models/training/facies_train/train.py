@@ -1,0 +1,355 @@
+"""Training: IResNet backbone + CosFace/ArcFace head, k-fold cross-validation
+grouped by patient, temperature scaling on held-out patients.
+
+    # 5-fold cross-validation (the study's protocol) -> <out>/cv_report.{json,md}
+    /usr/bin/python3 -m facies_train.train --config configs/study_pfm_cosface.py \\
+        --manifest data/manifest.csv --pretrained pretrained/backbone.pth --out runs/pfm_cosface
+    # the model to ship: all patients but a calibration hold-out -> <out>/final/checkpoint.pt
+    /usr/bin/python3 -m facies_train.train ... --final
+
+(run from ``models/training``). A config is a Python file defining ``config``
+(a dict, see ``configs/base.py``); command-line flags override it.
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import runpy
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .backbones import get_model
+from .calibrate import fit_temperature
+from .dataset import (CropTensors, class_counts, class_ids, load_crops, load_model_config,
+                      normalize, read_manifest)
+from .evaluate import (classification_metrics, expected_calibration_error, markdown_report,
+                       summarize_folds, write_reports)
+from .folds import assign_patient_folds, calibration_split, fold_indices, write_folds_csv
+from .losses import MarginHead, get_head
+
+__all__ = ["load_config", "build_backbone", "load_pretrained", "PretrainedMismatch", "train_model",
+           "predict_logits", "save_checkpoint", "load_checkpoint", "cross_validate", "train_final",
+           "TRAINING_DIR", "REPO_ROOT"]
+
+TRAINING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(TRAINING_DIR))
+DEFAULT_MARGIN = {"cosface": 0.4, "arcface": 0.5}
+
+
+def load_config(path: str, **overrides) -> dict:
+    """Run a config file (``configs/*.py``) and return its ``config`` dict, with overrides."""
+    if TRAINING_DIR not in sys.path:
+        sys.path.insert(0, TRAINING_DIR)
+    cfg = dict(runpy.run_path(path)["config"])
+    cfg.update({k: v for k, v in overrides.items() if v is not None})
+    if cfg.get("margin") is None:
+        cfg["margin"] = DEFAULT_MARGIN[cfg["head"]]
+    return cfg
+
+
+def build_backbone(cfg: dict) -> torch.nn.Module:
+    kwargs = dict(cfg.get("network_kwargs") or {})
+    kwargs.setdefault("dropout", cfg.get("dropout", 0.0))
+    return get_model(cfg["network"], **kwargs)
+
+
+class PretrainedMismatch(ValueError):
+    pass
+
+
+def load_pretrained(backbone: torch.nn.Module, path: str) -> None:
+    """Strictly load an InsightFace backbone checkpoint (``backbone.pth``).
+
+    Accepts a bare ``state_dict`` (InsightFace's format) or a Facies checkpoint
+    (its ``backbone`` entry); ``module.`` prefixes from DataParallel are removed.
+    Any missing, unexpected or differently shaped tensor is an error naming them:
+    a half-loaded foundation model would silently train from scratch.
+    """
+    if not os.path.isfile(path):
+        raise PretrainedMismatch(f"pretrained checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu")
+    except Exception as e:  # pickle, zip or truncation errors
+        raise PretrainedMismatch(f"{path} is not a PyTorch checkpoint: {e}") from e
+    if isinstance(state, dict) and isinstance(state.get("backbone"), dict):
+        state = state["backbone"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise PretrainedMismatch(f"{path} does not hold a state_dict of tensors")
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    own = backbone.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
+                    for k in set(own) & set(state) if state[k].shape != own[k].shape)
+    if missing or unexpected or shapes:
+        def few(xs):
+            return ", ".join(xs[:5]) + (f" … ({len(xs)} in all)" if len(xs) > 5 else "")
+        parts = []
+        if missing:
+            parts.append(f"missing {few(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {few(unexpected)}")
+        if shapes:
+            parts.append(f"different shapes (checkpoint vs network) {few(shapes)}")
+        raise PretrainedMismatch(
+            f"{path} does not match the configured backbone: " + "; ".join(parts)
+            + ". Check --network (e.g. iresnet100 for an InsightFace r100 backbone.pth).")
+    backbone.load_state_dict(state, strict=True)
+
+
+def _device(cfg: dict) -> torch.device:
+    want = cfg.get("device", "auto")
+    if want == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(want)
+
+
+def _batches(data: CropTensors, cfg: dict, gen: torch.Generator):
+    """Index batches for one epoch: class-balanced sampling with replacement, or a shuffle."""
+    n = len(data)
+    bs = min(int(cfg["batch_size"]), n)
+    if cfg.get("balance") == "sampler":
+        counts = torch.bincount(data.labels).double()
+        w = 1.0 / counts[data.labels]
+        order = torch.multinomial(w, n, replacement=True, generator=gen)
+    else:
+        order = torch.randperm(n, generator=gen)
+    return [order[i:i + bs] for i in range(0, n - bs + 1, bs)] or [order]
+
+
+def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num_classes: int,
+                pretrained: Optional[str] = None, log: Callable = print):
+    """Fine-tune backbone + margin head on ``data``; returns (backbone, head, history)."""
+    torch.manual_seed(int(cfg["seed"]))
+    gen = torch.Generator().manual_seed(int(cfg["seed"]))
+    device = _device(cfg)
+    backbone = build_backbone(cfg)
+    if pretrained:
+        load_pretrained(backbone, pretrained)
+    head = get_head(cfg["head"], s=float(cfg["scale"]), m=float(cfg["margin"]),
+                    embedding_size=backbone.num_features, num_classes=num_classes)
+    backbone.to(device).train()
+    head.to(device).train()
+
+    weight = None
+    if cfg.get("balance") == "loss":
+        counts = torch.tensor(class_counts(data.labels.tolist(), num_classes), dtype=torch.float32)
+        weight = (counts.sum() / (num_classes * counts.clamp_min(1))).to(device)
+    params = [{"params": [p for p in backbone.parameters() if p.requires_grad], "lr": cfg["lr"] * cfg.get("backbone_lr_mult", 1.0)},
+              {"params": head.parameters(), "lr": cfg["lr"]}]
+    if cfg["optimizer"] == "sgd":
+        opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9),
+                              weight_decay=cfg["weight_decay"])
+    else:
+        opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    epochs = int(cfg["epochs"])
+    steps_per_epoch = len(_batches(data, cfg, torch.Generator().manual_seed(0)))
+    total = max(1, epochs * steps_per_epoch)
+    warmup = int(cfg.get("warmup_epochs", 0) * steps_per_epoch)
+    amp = bool(cfg.get("amp", True)) and device.type == "cuda"
+    scaler = torch.cuda.amp.GradScaler(enabled=amp)
+    history: List[float] = []
+    step = 0
+    t0 = time.perf_counter()
+    for epoch in range(epochs):
+        losses = []
+        for idx in _batches(data, cfg, gen):
+            # Warm-up then cosine decay, per step (cf. InsightFace's PolyScheduler).
+            f = (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+            for g, lr in zip(opt.param_groups, base_lrs):
+                g["lr"] = lr * f
+            x = normalize(data.images[idx], normalization)
+            if cfg.get("flip", True):
+                flip = torch.rand(len(idx), generator=gen) < 0.5
+                x[flip] = x[flip].flip(3)
+            x, y = x.to(device), data.labels[idx].to(device)
+            with torch.autocast(device_type="cuda", dtype=torch.float16) if amp else contextlib.nullcontext():
+                logits = head(backbone(x), y)
+            loss = F.cross_entropy(logits.float(), y, weight=weight)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(list(backbone.parameters()) + list(head.parameters()), 5.0)
+            scaler.step(opt)
+            scaler.update()
+            losses.append(loss.item())
+            step += 1
+        history.append(float(np.mean(losses)))
+        log(f"    epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
+    precise_batchnorm(backbone, data, normalization, device, int(cfg["batch_size"]))
+    head.eval()
+    return backbone.cpu(), head.cpu(), history
+
+
+@torch.no_grad()
+def precise_batchnorm(backbone, data: CropTensors, normalization: Optional[dict], device,
+                      batch_size: int) -> None:
+    """Recompute BN running statistics as exact averages over the training crops
+    ("precise BN"): the exponential averages of a short fine-tuning run lag the
+    final weights, and the eval-mode network would see mis-scaled activations."""
+    bns = [m for m in backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the passes below
+    backbone.train()
+    try:
+        for i in range(0, len(data) - 1, batch_size):
+            x = normalize(data.images[i:i + batch_size], normalization)
+            if x.shape[0] > 1:
+                backbone(x.to(device))
+    finally:
+        for m, mom in zip(bns, saved):
+            m.momentum = mom
+        backbone.eval()
+
+
+@torch.no_grad()
+def predict_logits(backbone, head: MarginHead, data: CropTensors, normalization: Optional[dict],
+                   batch_size: int = 64) -> torch.Tensor:
+    """``s · cos θ`` (no margin) for every crop, in eval mode: the app's logits before 1/T."""
+    backbone.eval()
+    out = [head(backbone(normalize(data.images[i:i + batch_size], normalization)))
+           for i in range(0, len(data), batch_size)]
+    return torch.cat(out).double()
+
+
+def save_checkpoint(path: str, backbone, head: MarginHead, cfg: dict, classes: List[str],
+                    temperature: float, extra: Optional[dict] = None) -> None:
+    """A Facies checkpoint; ``backbone`` is in InsightFace key layout, so the same file
+    (or ``backbone.pth`` written next to it) loads as ``--pretrained``."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save({"backbone": backbone.state_dict(), "head": {"weight": head.weight.detach().clone()},
+                "config": cfg, "classes": list(classes), "temperature": float(temperature),
+                **(extra or {})}, path)
+    torch.save(backbone.state_dict(), os.path.join(os.path.dirname(os.path.abspath(path)), "backbone.pth"))
+
+
+def load_checkpoint(path: str):
+    ck = torch.load(path, map_location="cpu")
+    cfg = ck["config"]
+    backbone = build_backbone(cfg)
+    backbone.load_state_dict(ck["backbone"], strict=True)
+    head = get_head(cfg["head"], s=float(cfg["scale"]), m=float(cfg["margin"]),
+                    embedding_size=backbone.num_features, num_classes=len(ck["classes"]))
+    head.weight.data.copy_(ck["head"]["weight"])
+    return backbone.eval(), head.eval(), ck
+
+
+def _fit_and_calibrate(cfg, data: CropTensors, normalization, num_classes, pretrained, log, seed):
+    fit_idx, cal_idx = calibration_split(data.labels.tolist(), data.patients,
+                                         float(cfg["calibration_fraction"]), seed)
+    backbone, head, history = train_model(cfg, data.subset(fit_idx), normalization, num_classes,
+                                          pretrained, log)
+    cal = data.subset(cal_idx)
+    temperature = fit_temperature(predict_logits(backbone, head, cal, normalization), cal.labels)
+    return backbone, head, history, temperature, len(cal_idx)
+
+
+def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
+                   pretrained: Optional[str] = None, log: Callable = print) -> dict:
+    """k folds grouped by patient; per fold: train, fit T on a calibration hold-out of the
+    training patients, evaluate on the test patients. Writes cv_report.{json,md}, folds.csv."""
+    model_config = load_model_config(model_config_path)
+    classes = class_ids(model_config)
+    norm = model_config.get("normalization")
+    samples = read_manifest(manifest, classes)
+    data = load_crops(samples)
+    labels, patients = data.labels.tolist(), data.patients
+    k, seed = int(cfg["folds"]), int(cfg["seed"])
+    os.makedirs(out_dir, exist_ok=True)
+    write_folds_csv(os.path.join(out_dir, "folds.csv"), samples,
+                    assign_patient_folds(labels, patients, k, seed), classes)
+    log(f"{len(samples)} photos of {len(set(patients))} patients, classes "
+        + ", ".join(f"{c}={n}" for c, n in zip(classes, class_counts(labels, len(classes)))))
+    folds = []
+    for i, (train_idx, test_idx) in enumerate(fold_indices(labels, patients, k, seed)):
+        log(f"  fold {i + 1}/{k}: train {len(train_idx)} photos, test {len(test_idx)}")
+        backbone, head, history, temperature, n_cal = _fit_and_calibrate(
+            cfg, data.subset(train_idx), norm, len(classes), pretrained, log, seed + i)
+        test = data.subset(test_idx)
+        logits = predict_logits(backbone, head, test, norm)
+        probs = torch.softmax(logits / temperature, dim=1).numpy()
+        raw = torch.softmax(logits, dim=1).numpy()
+        y = test.labels.numpy()
+        m = classification_metrics(y, probs.argmax(1), classes)
+        m.update(temperature=temperature, calibration_photos=n_cal, loss_history=history,
+                 nll_uncalibrated=float(F.nll_loss(torch.log(torch.from_numpy(raw).clamp_min(1e-12)), test.labels)),
+                 nll_calibrated=float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-12)), test.labels)),
+                 ece_uncalibrated=expected_calibration_error(raw, y),
+                 ece_calibrated=expected_calibration_error(probs, y),
+                 test_patients=sorted(set(test.patients)))
+        log(f"    fold {i + 1}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, T {temperature:.3f}")
+        folds.append(m)
+    summary = summarize_folds(folds, classes)
+    payload = {"config": cfg, "classes": classes, "manifest": os.path.abspath(manifest),
+               "pretrained": pretrained, "photos": len(samples), "patients": len(set(patients)),
+               "summary": summary, "folds": folds}
+    md = markdown_report(f"Cross-validation: {cfg.get('name', cfg['head'])}", folds, summary, classes,
+                         [f"{len(samples)} photos of {len(set(patients))} patients; {k} folds grouped by "
+                          f"patient, stratified by class (seed {seed}); backbone {cfg['network']}, "
+                          f"head {cfg['head']} (s={cfg['scale']}, m={cfg['margin']}), "
+                          f"pretrained: {pretrained or 'none'}."])
+    write_reports(os.path.join(out_dir, "cv_report"), payload, md)
+    return payload
+
+
+def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
+                pretrained: Optional[str] = None, log: Callable = print) -> str:
+    """The model to ship: trained on every patient but a calibration hold-out, on which T is fitted."""
+    model_config = load_model_config(model_config_path)
+    classes = class_ids(model_config)
+    data = load_crops(read_manifest(manifest, classes))
+    backbone, head, history, temperature, n_cal = _fit_and_calibrate(
+        cfg, data, model_config.get("normalization"), len(classes), pretrained, log, int(cfg["seed"]))
+    path = os.path.join(out_dir, "final", "checkpoint.pt")
+    save_checkpoint(path, backbone, head, cfg, classes, temperature,
+                    {"loss_history": history, "calibration_photos": n_cal,
+                     "normalization": model_config.get("normalization"), "pretrained": pretrained})
+    log(f"wrote {path}: temperature {temperature:.4f} (fitted on {n_cal} held-out photos)")
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Train and cross-validate a Facies screening model.")
+    ap.add_argument("--config", required=True, help="configs/*.py")
+    ap.add_argument("--manifest", required=True, help="CSV: path,label,patient_id[,age,sex,site]")
+    ap.add_argument("--model-config", default=os.path.join(REPO_ROOT, "models", "demo", "config.json"),
+                    help="model config/manifest JSON giving the ordered classes and normalisation")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--pretrained", help="InsightFace backbone.pth (face-recognition foundation model)")
+    ap.add_argument("--head", choices=["cosface", "arcface"])
+    ap.add_argument("--network")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--folds", type=int)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--final", action="store_true", help="train the model to export instead of cross-validating")
+    ap.add_argument("--threads", type=int, help="CPU threads for torch")
+    a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    cfg = load_config(a.config, head=a.head, network=a.network, epochs=a.epochs, folds=a.folds, seed=a.seed)
+    if a.head and a.head != load_config(a.config)["head"]:
+        cfg["margin"] = DEFAULT_MARGIN[a.head]
+    pretrained = a.pretrained or cfg.get("pretrained")
+    if a.final:
+        train_final(cfg, a.manifest, a.model_config, a.out, pretrained)
+    else:
+        rep = cross_validate(cfg, a.manifest, a.model_config, a.out, pretrained)
+        s = rep["summary"]
+        print(f"accuracy {100 * s['accuracy']['mean']:.1f} ± {100 * s['accuracy']['sd']:.1f} %, "
+              f"macro-F1 {100 * s['macro_f1']['mean']:.1f} ± {100 * s['macro_f1']['sd']:.1f} % "
+              f"-> {os.path.join(a.out, 'cv_report.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
