@@ -4,6 +4,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { InferenceClient, InferenceError, type LoadProgress } from '../inference/client';
 import type { BackendPreference, InferenceErrorCode, ModelReady } from '../inference/protocol';
 import { FacesInPhoto } from '../screening/face-detector';
+import { parseModelRef, type ModelRef } from '../model/package/registry';
+import { getSettings } from '../settings/settings';
 
 export type ModelState =
   | { status: 'loading'; progress?: LoadProgress }
@@ -14,8 +16,8 @@ export interface Engine {
   client: InferenceClient;
   detector: Promise<FacesInPhoto>;
   model: ModelState;
-  /** Loads (or switches to) a model from a folder URL holding manifest.json and model.onnx. */
-  loadModel: (modelBaseUrl: string) => Promise<void>;
+  /** Loads (or switches to) a model: a folder URL holding manifest.json and model.onnx, or an imported model in the store. */
+  loadModel: (model: string | ModelRef) => Promise<void>;
   backendPreference: BackendPreference;
 }
 
@@ -44,10 +46,14 @@ export function EngineProvider({ children }: { children: ReactNode }) {
   const [model, setModel] = useState<ModelState>({ status: 'loading' });
 
   const loadModel = useCallback(
-    async (modelBaseUrl: string) => {
+    async (source: string | ModelRef) => {
       setModel({ status: 'loading' });
       try {
-        const ready = await client.current!.load(modelBaseUrl, options.backend, (progress) => setModel({ status: 'loading', progress }));
+        const onProgress = (progress: LoadProgress) => setModel({ status: 'loading', progress });
+        const ready =
+          typeof source === 'string'
+            ? await client.current!.load(source, options.backend, onProgress)
+            : await client.current!.loadStored(source.id, source.version, options.backend, onProgress);
         setModel({ status: 'ready', ready });
       } catch (e) {
         setModel(e instanceof InferenceError ? { status: 'error', code: e.code, detail: e.message } : { status: 'error', code: 'unknown', detail: String(e) });
@@ -57,7 +63,9 @@ export function EngineProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    void loadModel(options.modelBaseUrl);
+    // The admin's active model (Models screen), unless a ?model= developer option names a bundled one.
+    const active = parseModelRef(getSettings().activeModel);
+    void loadModel(active && !new URLSearchParams(location.search).has('model') ? active : options.modelBaseUrl);
   }, [loadModel, options.modelBaseUrl]);
 
   const engine = useMemo<Engine>(

@@ -14,6 +14,7 @@ export const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
   { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
   { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
+  { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./screens/ModelsScreen')) },
   { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')) },
 ];
 

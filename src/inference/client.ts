@@ -59,9 +59,12 @@ export class InferenceClient {
     return reply.ready;
   }
 
-  /** Loads a model from the on-device store (see src/model/store.ts), verified on read; works offline. */
-  async loadStored(id: string, version: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl: '', backend, stored: { id, version } }, [], (p) => p.type === 'progress' && onProgress?.(p));
+  /**
+   * Loads a model from the on-device store (see src/model/store.ts), verified on read; works offline.
+   * checkOnly: self-tests it on this device's backend without switching to it (model import).
+   */
+  async loadStored(id: string, version: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, checkOnly = false): Promise<ModelReady> {
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl: '', backend, stored: { id, version }, ...(checkOnly ? { checkOnly } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
     if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
     return reply.ready;
   }

@@ -147,8 +147,11 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     await session.release();
     throw new WorkerError('model-self-test', `The model failed its self-test on this device (${backend.ep}): outputs differ from the expected ones by ${deviation.toExponential(2)}, more than the allowed ${manifest.selfTest.tolerance}.`);
   }
-  if (loaded) await loaded.session.release();
-  loaded = candidate;
+  if (msg.checkOnly) await session.release();
+  else {
+    if (loaded) await loaded.session.release();
+    loaded = candidate;
+  }
   // A new version of a downloaded model replaces the old one only now, verified and self-tested.
   if (downloaded) await pruneOtherVersions(manifest.id, manifest.version).catch(() => undefined);
   post({

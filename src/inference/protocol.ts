@@ -24,7 +24,8 @@ export interface ModelReady {
 export type ToWorker =
   /** threads: WASM threads wanted (benchmarks); default all cores up to 4. ORT fixes it when it first starts in a worker. */
   /** stored: load a model from the on-device store by id and version (imported models) instead of modelBaseUrl. */
-  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number; stored?: { id: string; version: string } }
+  /** checkOnly: run the checks and the self-test, then release the session and keep the current model (import). */
+  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number; stored?: { id: string; version: string }; checkOnly?: boolean }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
   /** Occlusion sensitivity of one crop (NCHW, 3×112×112) for one class; see src/pipeline/occlusion.ts. */
   | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }

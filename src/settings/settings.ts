@@ -16,6 +16,8 @@ export interface Settings {
   kiosk: boolean;
   /** Kiosk mode: seconds without a touch or key press before the app resets. */
   kioskResetSeconds: number;
+  /** The model screenings use: "" = the bundled model, else an imported model as "id@version" (see src/model/package/registry.ts). */
+  activeModel: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -26,6 +28,7 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
   kiosk: false,
   kioskResetSeconds: 90,
+  activeModel: '',
 };
 
 const KEY = 'facies.settings';

@@ -4,6 +4,7 @@ import type { ModelReady } from '../../inference/protocol';
 import { faceChoice, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
 import { CanvasView } from './CanvasView';
+import { ResultModelInfo } from '../models/ResultModelInfo';
 import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
 
 export function ResultView({ result, model }: { result: ScreeningResult; model: ModelReady }) {
@@ -42,6 +43,7 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
           })}
         </ul>
       </div>
+      <ResultModelInfo manifest={manifest} />
       <dl className="facts">
         <dt>{t('result.model')}</dt>
         <dd data-testid="model-name">

@@ -35,6 +35,7 @@ export type RefusalReason =
   | 'bad-signature'
   | 'signature-unsupported'
   | 'self-test'
+  | 'version-conflict'
   | 'storage';
 
 export class PackageRefusal extends Error {
