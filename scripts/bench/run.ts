@@ -1,0 +1,356 @@
+// Facies benchmark: every stage of a screening as the user experiences it, in headless Chromium against the
+// production build, next to the same ONNX model in native onnxruntime-node (the browser/native ratio is what
+// compares across machines; absolute times on a shared machine drift).
+//
+//   npm run bench                 full: IR-100 on WASM 1 and 2 threads, WebGPU on a hardware adapter, native 1 and 2 threads
+//   npm run bench:short           CI: the tiny model on WASM and WebGPU + one IR-100 WASM session (~1–2 min)
+//   options: --models demo,test-tiny  --repeats N  --loads N  --out file.json  --no-build  --webgpu-emulated-full
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { preview } from 'vite';
+import { chromiumArgs } from '../../e2e/browser.ts';
+import { selfTestImage, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
+import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
+import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts';
+import { formatSummary, formatTable, ratio, summarize, type Summary } from './stats.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const { values: args } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    models: { type: 'string' },
+    repeats: { type: 'string' },
+    loads: { type: 'string' },
+    out: { type: 'string' },
+    photo: { type: 'string', default: resolve(root, '../shared/fixtures/faces/astronaut.png') },
+    'no-build': { type: 'boolean', default: false },
+    'webgpu-emulated-full': { type: 'boolean', default: false },
+  },
+});
+const short = args.short!;
+const port = Number(process.env.FACIES_PORT ?? 4307);
+const dist = process.env.FACIES_DIST ?? 'dist-bench';
+const models = (args.models ?? (short ? 'test-tiny,demo' : 'demo')).split(',').filter(Boolean);
+const repeats = Number(args.repeats ?? (short ? 2 : 7));
+const loads = Number(args.loads ?? (short ? 1 : 3));
+const photoBase64 = readFileSync(args.photo!).toString('base64');
+const photoType = args.photo!.endsWith('.png') ? 'image/png' : 'image/jpeg';
+/** Short mode (CI): 2 threads only; the IR-100 gets one session and one repetition, on WASM, to keep it at 1–2 min. */
+const isLarge = (id: string) => JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).architecture !== 'iresnet-tiny';
+
+type Ep = 'wasm' | 'webgpu';
+interface BrowserResult {
+  model: string;
+  runtime: 'browser';
+  ep: Ep;
+  threads: number;
+  emulated: boolean;
+  adapter?: unknown;
+  reason: string;
+  load: { wallMs: Summary | null; downloadMs: Summary | null; verifyMs: Summary | null; sessionMs: Summary | null; selfTestMs: Summary | null };
+  detector: { createMs: Summary | null; firstDetectionMs: Summary | null };
+  stages: Record<Exclude<keyof StageSample, 'longTasksMs' | 'probabilities' | 'jsHeapBytes'>, Summary | null>;
+  longTasks: { count: number; maxMs: number };
+  peakJsHeapMB: number;
+  peakProcessRssMB: number;
+  probabilities: number[];
+  /** Largest |Δp| between this browser backend and native onnxruntime-node on the manifest's self-test input. */
+  selfTestDeviation: number;
+  cpuFallbackWarnings: string[];
+}
+interface NativeResult {
+  model: string;
+  runtime: 'native';
+  ep: 'cpu';
+  threads: number;
+  sessionMs: Summary | null;
+  inferenceMs: Summary | null;
+  inferenceFlipBatchMs: Summary | null;
+  probabilities: number[];
+}
+
+// --- process memory: the browser and everything it started are children of this process (Linux /proc via ps) ---
+function descendantsRssKb(): number {
+  if (platform() !== 'linux' && platform() !== 'darwin') return 0;
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const children = new Map<number, [number, number][]>();
+  for (const [pid, ppid, rss] of rows) children.set(ppid, [...(children.get(ppid) ?? []), [pid, rss]]);
+  let total = 0;
+  const stack = [process.pid];
+  while (stack.length) for (const [pid, rss] of children.get(stack.pop()!) ?? []) (total += rss), stack.push(pid);
+  return total;
+}
+function rssSampler() {
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, descendantsRssKb())), 250);
+  return { stop: () => (clearInterval(timer), Math.round(Math.max(peak, descendantsRssKb()) / 1024)) };
+}
+
+// --- native onnxruntime-node: same file, session from bytes in memory like the browser's ---
+async function native(model: string, threads: number): Promise<NativeResult> {
+  const dir = join(root, 'models', model);
+  const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+  const bytes = readFileSync(join(dir, 'model.onnx'));
+  const single = toNchwFloat32(selfTestImage(manifest), manifest.normalization);
+  const pair = new Float32Array(2 * single.length);
+  pair.set(single);
+  pair.set(single, single.length);
+  const sessionMs: number[] = [];
+  let session: ort.InferenceSession | null = null;
+  for (let i = 0; i < loads; i++) {
+    await session?.release();
+    const t = performance.now();
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+    sessionMs.push(performance.now() - t);
+  }
+  const run = async (data: Float32Array, n: number) => {
+    const out = await session!.run({ [manifest.input.name]: new ort.Tensor('float32', data, [n, 3, 112, 112]) });
+    return Array.from(out[manifest.output.name]!.data as Float32Array);
+  };
+  const probabilities = await run(single, 1); // warm-up, as the app's self-test
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    let t = performance.now();
+    await run(single, 1);
+    one.push(performance.now() - t);
+    t = performance.now();
+    await run(pair, 2);
+    two.push(performance.now() - t);
+  }
+  await session!.release();
+  return { model, runtime: 'native', ep: 'cpu', threads, sessionMs: summarize(sessionMs), inferenceMs: summarize(one), inferenceFlipBatchMs: summarize(two), probabilities };
+}
+
+// --- the browser ---
+async function benchPage(context: BrowserContext, warnings: string[]): Promise<Page> {
+  const page = await context.newPage();
+  const keep = (text: string) => /not assigned|fall ?back|CPU/i.test(text) && warnings.push(text.slice(0, 300));
+  page.on('console', (m) => m.type() !== 'debug' && keep(m.text()));
+  await page.goto(`http://localhost:${port}/scripts/bench/page/index.html`);
+  await page.waitForSelector('#bench-status[data-ready]');
+  return page;
+}
+
+async function browserRun(browser: Browser, model: string, ep: Ep, threads: number, emulated: boolean, adapter: unknown, nLoads: number, nRepeats: number): Promise<BrowserResult> {
+  const memory = rssSampler();
+  const warnings: string[] = [];
+  // One profile per configuration: the first load downloads the model into the app's store, later loads read it from there.
+  const context = await browser.newContext();
+  const reports: LoadReport[] = [];
+  let page: Page | null = null;
+  for (let i = 0; i < nLoads; i++) {
+    await page?.close();
+    page = await benchPage(context, warnings);
+    reports.push(
+      await page.evaluate(
+        (o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.load(o),
+        { modelBaseUrl: `/models/${model}/`, backend: ep, threads, photoBase64, photoType },
+      ),
+    );
+  }
+  const samples: StageSample[] = [];
+  for (let i = 0; i < nRepeats; i++)
+    samples.push(await page!.evaluate((o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.stages(o), { photoBase64, photoType }));
+  await context.close();
+  const last = reports[reports.length - 1]!;
+  const s = (k: keyof StageSample) => summarize(samples.map((x) => x[k] as number));
+  const t = (k: keyof LoadReport['ready']['timings']) => summarize(reports.map((r) => r.ready.timings[k]));
+  const longTasks = samples.flatMap((x) => x.longTasksMs);
+  return {
+    model,
+    runtime: 'browser',
+    ep: last.ready.backend.ep,
+    threads: last.ready.backend.threads,
+    emulated,
+    ...(adapter ? { adapter } : {}),
+    reason: last.ready.backend.reason,
+    load: { wallMs: summarize(reports.map((r) => r.wallMs)), downloadMs: t('downloadMs'), verifyMs: t('verifyMs'), sessionMs: t('sessionMs'), selfTestMs: t('selfTestMs') },
+    detector: { createMs: summarize(reports.map((r) => r.detectorCreateMs)), firstDetectionMs: summarize(reports.map((r) => r.detectorFirstMs)) },
+    stages: {
+      decodeMs: s('decodeMs'),
+      detectMs: s('detectMs'),
+      alignPreprocessMs: s('alignPreprocessMs'),
+      inferenceMs: s('inferenceMs'),
+      inferenceWorkerMs: s('inferenceWorkerMs'),
+      inferenceFlipBatchMs: s('inferenceFlipBatchMs'),
+      photoToResultMs: s('photoToResultMs'),
+    },
+    longTasks: { count: longTasks.length, maxMs: Math.round(Math.max(0, ...longTasks)) },
+    peakJsHeapMB: Math.round(Math.max(...samples.map((x) => x.jsHeapBytes)) / 1048576),
+    peakProcessRssMB: memory.stop(),
+    probabilities: samples[samples.length - 1]?.probabilities ?? [],
+    selfTestDeviation: last.ready.selfTestDeviation,
+    cpuFallbackWarnings: [...new Set(warnings)],
+  };
+}
+
+/** The app itself: page load to "ready for photo" (model-ready), the model already in the app's store. */
+async function coldStart(browser: Browser, model: string, n: number): Promise<Summary | null> {
+  const times: number[] = [];
+  const context = await browser.newContext();
+  for (let i = 0; i <= n; i++) {
+    const page = await context.newPage();
+    const t = performance.now();
+    await page.goto(`http://localhost:${port}/?model=${model}&backend=wasm`);
+    await page.getByTestId('model-ready').or(page.getByTestId('model-error')).waitFor({ timeout: 300_000 });
+    if (await page.getByTestId('model-error').count()) throw new Error(`cold start of ${model} failed: ${await page.getByTestId('model-error').innerText()}`);
+    if (i > 0) times.push(performance.now() - t); // the first visit downloads and stores the model
+    await page.close();
+  }
+  await context.close();
+  return summarize(times);
+}
+
+function browserVersion(): string {
+  try {
+    return execSync(`${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} --version 2>/dev/null`, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+// --- main ---
+if (!args['no-build']) {
+  execFileSync('npx', ['tsx', 'scripts/prepare-assets.ts'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--config', 'scripts/bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, FACIES_DIST: dist } });
+}
+const server = await preview({ configFile: join(root, 'scripts/bench/vite.config.ts'), root, build: { outDir: dist }, preview: { port, strictPort: true }, logLevel: 'warn' });
+const started = new Date();
+const browserResults: BrowserResult[] = [];
+const nativeResults: NativeResult[] = [];
+const coldStarts: Record<string, Summary | null> = {};
+const notes: string[] = [];
+const log = (s: string) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+try {
+  for (const model of models) {
+    const large = isLarge(model);
+    const nLoads = short && large ? 1 : loads;
+    const nRepeats = short && large ? 1 : repeats;
+    const threadCounts = short ? [2] : [1, 2];
+    for (const threads of threadCounts) {
+      log(`native onnxruntime-node ${model}, ${threads} thread(s)`);
+      nativeResults.push(await native(model, threads));
+    }
+    const cpu = await chromium.launch({ executablePath, args: chromiumArgs() });
+    try {
+      for (const threads of threadCounts) {
+        log(`browser WASM ${model}, ${threads} thread(s)`);
+        browserResults.push(await browserRun(cpu, model, 'wasm', threads, false, undefined, nLoads, nRepeats));
+      }
+      if (!(short && large)) {
+        log(`cold start ${model}`);
+        coldStarts[model] = await coldStart(cpu, model, short ? 1 : Math.min(loads, 3));
+      }
+    } finally {
+      await cpu.close();
+    }
+    const gpu = await chromium.launch({ executablePath, args: chromiumArgs({ webgpu: true }) });
+    try {
+      const probe = await benchPage(await gpu.newContext(), []);
+      const adapter = await probe.evaluate(() => (window as unknown as { faciesBench: FaciesBench }).faciesBench.adapterInfo());
+      await probe.close();
+      const emulated = !!adapter && (adapter.fallback || /swiftshader|llvmpipe|software/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`));
+      if (!adapter) notes.push(`${model}: no WebGPU adapter in this browser; WebGPU not measured`);
+      else if (emulated && large && !args['webgpu-emulated-full'])
+        notes.push(`${model}: WebGPU adapter is software-emulated (${adapter.architecture || adapter.vendor}); IR-100 on it takes about a minute per run, skipped (--webgpu-emulated-full runs it)`);
+      else {
+        log(`browser WebGPU ${model}${emulated ? ' (emulated)' : ''}`);
+        browserResults.push(await browserRun(gpu, model, 'webgpu', 1, emulated, adapter, emulated ? 1 : nLoads, emulated ? Math.min(nRepeats, short ? 1 : 3) : nRepeats));
+      }
+    } finally {
+      await gpu.close();
+    }
+  }
+} finally {
+  await server.close();
+}
+
+// --- report ---
+const ratios = browserResults
+  .filter((b) => b.ep === 'wasm')
+  .map((b) => {
+    const n = nativeResults.find((x) => x.model === b.model && x.threads === b.threads);
+    return {
+      model: b.model,
+      threads: b.threads,
+      inference: ratio(b.stages.inferenceWorkerMs, n?.inferenceMs),
+      flipBatch: ratio(b.stages.inferenceFlipBatchMs, n?.inferenceFlipBatchMs),
+      session: ratio(b.load.sessionMs, n?.sessionMs),
+      photoToResultOverInference: ratio(b.stages.photoToResultMs, b.stages.inferenceMs),
+      selfTestDeviation: b.selfTestDeviation,
+    };
+  });
+
+const row = (label: string, get: (b: BrowserResult) => string) => [label, ...browserResults.map(get)];
+const header = ['stage', ...browserResults.map((b) => `${b.model} ${b.ep}${b.ep === 'wasm' ? ` ${b.threads}T` : ''}${b.emulated ? ' (emulated)' : ''}`)];
+console.log('\nBrowser (headless Chromium, production build): median (min–max, n)\n');
+console.log(
+  formatTable(header, [
+    row('load: page → model ready', (b) => formatSummary(b.load.wallMs)),
+    row('  download', (b) => formatSummary(b.load.downloadMs)),
+    row('  hash check', (b) => formatSummary(b.load.verifyMs)),
+    row('  session creation', (b) => formatSummary(b.load.sessionMs)),
+    row('  self-test (1st run)', (b) => formatSummary(b.load.selfTestMs)),
+    row('detector start', (b) => formatSummary(b.detector.createMs)),
+    row('first detection', (b) => formatSummary(b.detector.firstDetectionMs)),
+    row('decode', (b) => formatSummary(b.stages.decodeMs)),
+    row('face detection', (b) => formatSummary(b.stages.detectMs)),
+    row('align + preprocess', (b) => formatSummary(b.stages.alignPreprocessMs)),
+    row('inference (worker)', (b) => formatSummary(b.stages.inferenceWorkerMs)),
+    row('inference (round trip)', (b) => formatSummary(b.stages.inferenceMs)),
+    row('flip-TTA batch of 2', (b) => formatSummary(b.stages.inferenceFlipBatchMs)),
+    row('photo → result', (b) => formatSummary(b.stages.photoToResultMs)),
+    row('long tasks > 50 ms', (b) => `${b.longTasks.count} (max ${b.longTasks.maxMs} ms)`),
+    row('peak JS heap (page)', (b) => `${b.peakJsHeapMB} MB`),
+    row('peak browser RSS', (b) => `${b.peakProcessRssMB} MB`),
+  ]),
+);
+console.log('\nNative onnxruntime-node (CPU EP), same model file\n');
+console.log(
+  formatTable(
+    ['model', 'threads', 'session creation', 'inference', 'flip-TTA batch of 2'],
+    nativeResults.map((n) => [n.model, String(n.threads), formatSummary(n.sessionMs), formatSummary(n.inferenceMs), formatSummary(n.inferenceFlipBatchMs)]),
+  ),
+);
+const x = (r: number | null) => (r === null ? '—' : `${r.toFixed(2)}×`);
+console.log('\nBrowser WASM / native (medians; the figure to compare across machines)\n');
+console.log(
+  formatTable(
+    ['model', 'threads', 'inference', 'flip batch', 'session', 'photo→result / inference', 'self-test |Δp| vs native'],
+    ratios.map((r) => [r.model, String(r.threads), x(r.inference), x(r.flipBatch), x(r.session), x(r.photoToResultOverInference), r.selfTestDeviation.toExponential(1)]),
+  ),
+);
+if (Object.keys(coldStarts).length) console.log(`\nCold start (app page → ready for photo, WASM): ${Object.entries(coldStarts).map(([m, s]) => `${m} ${formatSummary(s)}`).join('; ')}`);
+for (const n of notes) console.log(`note: ${n}`);
+
+const report = {
+  format: 'facies-bench/1',
+  mode: short ? 'short' : 'full',
+  startedAt: started.toISOString(),
+  durationS: Math.round((Date.now() - started.getTime()) / 1000),
+  machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1), loadAverage1m: loadavg()[0], os: `${platform()} ${release()}`, node: process.version },
+  browser: { name: 'chromium', version: browserVersion(), headless: true },
+  photo: args.photo,
+  settings: { models, repeats, loads },
+  browserResults,
+  nativeResults,
+  ratios,
+  coldStartMs: coldStarts,
+  notes,
+};
+const out = resolve(root, args.out ?? `test-results/bench/bench-${report.mode}.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+console.log(`\nwrote ${out}`);
+process.exit(0);
