@@ -20,9 +20,13 @@ def predict_files(checkpoint: str, paths):
 
     model, ck = build_screening_model(checkpoint)
     data = load_crops([Sample(p, 0, p) for p in paths])
-    probs = model(normalize(data.images, ck.get("normalization")))
+    x = normalize(data.images, ck.get("normalization"))
+    probs = model(x).double()
+    # The app's default flip test-time augmentation: the crop and its mirror, probabilities averaged.
+    tta = (probs + model(x.flip(3)).double()) / 2
     return {"classes": ck["classes"], "temperature": ck["temperature"],
-            "probabilities": {p: [float(v) for v in row] for p, row in zip(paths, probs.double())}}
+            "probabilities": {p: row.tolist() for p, row in zip(paths, probs)},
+            "flip_tta": {p: row.tolist() for p, row in zip(paths, tta)}}
 
 
 def main(argv=None) -> int:
