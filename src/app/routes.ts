@@ -12,6 +12,8 @@ export interface Route {
 
 export const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
+  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')) },
+  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')) },
   { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
   { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
   { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./screens/ModelsScreen')) },
@@ -19,6 +21,7 @@ export const routes: Route[] = [
 ];
 
 export function routeFor(hash: string): Route {
-  const path = hash.replace(/^#/, '') || '/';
+  // A screen may take parameters after "?" (#/history?case=<id>).
+  const path = hash.replace(/^#/, '').split('?')[0] || '/';
   return routes.find((r) => r.path === path) ?? routes[0]!;
 }

@@ -16,6 +16,8 @@ export interface Settings {
   kiosk: boolean;
   /** Kiosk mode: seconds without a touch or key press before the app resets. */
   kioskResetSeconds: number;
+  /** Encrypted records lock after this many minutes without a touch or key press. */
+  lockAfterMinutes: number;
   /** The model screenings use: "" = the bundled model, else an imported model as "id@version" (see src/model/package/registry.ts). */
   activeModel: string;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
   kiosk: false,
   kioskResetSeconds: 90,
+  lockAfterMinutes: 5,
   activeModel: '',
 };
 

@@ -9,6 +9,7 @@ import type { ScreeningResult } from '../screening-state';
 import { PhotoPicker } from '../components/PhotoPicker';
 import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
+import { SaveCaseForm } from '../records/SaveCaseForm';
 
 type Work = { kind: 'idle' } | { kind: 'working'; step: string } | { kind: 'error'; message: string } | { kind: 'result'; result: ScreeningResult };
 
@@ -16,7 +17,7 @@ export function ScreeningScreen() {
   const { t } = useTranslation('screening');
   const engine = useEngine();
   const { model } = engine;
-  const photo = useRef<{ decoded: DecodedPhoto; found: FacesFound; decodeMs: number } | null>(null);
+  const photo = useRef<{ decoded: DecodedPhoto; found: FacesFound; decodeMs: number; file: File } | null>(null);
   const [work, setWork] = useState<Work>({ kind: 'idle' });
 
   const screenFace = useCallback(
@@ -69,7 +70,7 @@ export function ScreeningScreen() {
       const decodeMs = performance.now() - t0;
       setWork({ kind: 'working', step: t('working.detecting') });
       const found = findFaces(decoded, await engine.detector);
-      photo.current = { decoded, found, decodeMs };
+      photo.current = { decoded, found, decodeMs, file };
       setWork({ kind: 'working', step: t('working.screening') });
       await screenFace(0, false);
     } catch (e) {
@@ -101,6 +102,7 @@ export function ScreeningScreen() {
             onChoose={(i) => i !== work.result.chosenFace && screenFace(i, true).catch(fail)}
           />
           <ResultView result={work.result} model={model.ready} />
+          <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />
         </>
       )}
     </>

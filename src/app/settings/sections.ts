@@ -1,10 +1,12 @@
 // The Settings screen is this list, in order. A feature adds its own section component with one line here.
 import type { ComponentType } from 'react';
 import { AppearanceSection, BackendSection, KioskSection, LanguageSection } from './GeneralSections';
+import { RecordsSettingsSection } from '../records/RecordsSettings';
 
 export const settingsSections: { id: string; component: ComponentType }[] = [
   { id: 'language', component: LanguageSection },
   { id: 'appearance', component: AppearanceSection },
+  { id: 'records', component: RecordsSettingsSection },
   { id: 'kiosk', component: KioskSection },
   { id: 'backend', component: BackendSection },
 ];

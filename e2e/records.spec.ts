@@ -1,0 +1,225 @@
+// Screening records on the device: save, history after reload, JSON export → erase → import, encryption at rest
+// (read from raw IndexedDB), lock and unlock. The test-tiny model: the records flow does not need the ResNet-100.
+import { test, expect, type Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { fixture, openApp, screen } from './app';
+
+test.describe.configure({ mode: 'serial' });
+
+const APP = '?model=test-tiny';
+/** A patient reference that is also an HTML injection attempt: it must show as text and never run. */
+const HOSTILE_REF = '<img src=x onerror="window.__xss=1">MRN-48213';
+const PASSPHRASE = 'ward 7 tablet passphrase';
+
+let page: Page;
+let exported: { cases: Record<string, unknown>[] };
+let cropPng: Buffer;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await openApp(page, APP);
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+/** Every stored case as IndexedDB holds it, with byte arrays as latin-1 text so they can be searched. */
+async function rawCases(p: Page): Promise<{ id: string; keys: string[]; text: string; sealedBytes: number | null }[]> {
+  return p.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('facies-records');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const all = db.transaction('cases').objectStore('cases').getAll();
+          all.onsuccess = () => {
+            db.close();
+            const flat = (v: unknown): string => {
+              if (v instanceof Uint8Array) {
+                let s = '';
+                for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+                return s;
+              }
+              if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k}:${flat(x)}`).join('|');
+              return String(v);
+            };
+            resolve(
+              all.result.map((v: { id: string; sealed?: { data: Uint8Array } }) => ({ id: v.id, keys: Object.keys(v), text: flat(v), sealedBytes: v.sealed ? v.sealed.data.byteLength : null })),
+            );
+          };
+        };
+      }),
+  );
+}
+
+async function saveScreening(p: Page, fields: { ref: string; keepPhoto: boolean; notes: string }) {
+  await screen(p, fixture('astronaut.png'));
+  const form = p.getByTestId('save-case');
+  await expect(form.getByTestId('case-save')).toBeVisible({ timeout: 60_000 });
+  await form.getByTestId('case-patient-ref').fill(fields.ref);
+  await form.getByTestId('case-age-years').fill('4');
+  await form.getByTestId('case-age-months').fill('7');
+  await form.getByTestId('case-sex-female').check();
+  // Consent must be recorded before saving.
+  await form.getByTestId('case-save').click();
+  await expect(form.getByRole('alert')).toContainText('consent');
+  await form.getByTestId('case-consent-yes').check();
+  if (fields.keepPhoto) await form.getByTestId('case-keep-photo').check();
+  await form.getByTestId('case-clinician').fill('Dr. Lin');
+  await form.getByTestId('case-notes').fill(fields.notes);
+  await form.getByTestId('case-save').click();
+  const saved = form.getByTestId('case-saved');
+  await expect(saved).toBeVisible();
+  return (await saved.getAttribute('data-case-id'))!;
+}
+
+async function download(p: Page, testId: string): Promise<string> {
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testId).click()]);
+  return readFile((await dl.path())!, 'utf8');
+}
+
+test('first run asks about encryption; a screening is saved with a patient reference and found in history after reload', async () => {
+  await screen(page, fixture('astronaut.png'));
+  await expect(page.getByTestId('encryption-setup')).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('encryption-skip').click();
+  const id = await saveScreening(page, { ref: HOSTILE_REF, keepPhoto: true, notes: '<script>window.__xss=2</script> follow up in 3 months' });
+  await saveScreening(page, { ref: 'MRN-55100', keepPhoto: false, notes: 'second' });
+
+  await page.reload();
+  await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('nav-history').click();
+  const rows = page.getByTestId('history-row');
+  await expect(rows).toHaveCount(2);
+  const row = page.locator(`[data-testid="history-row"][data-case-id="${id}"]`);
+  await expect(row.getByTestId('history-patient-ref')).toHaveText(HOSTILE_REF);
+  await page.getByTestId('history-search').fill('mrn-482');
+  await expect(rows).toHaveCount(1);
+  await page.getByTestId('history-search').fill('');
+
+  // Case detail and printable report: text fields shown as text, never run.
+  await row.getByTestId('history-open').click();
+  const report = page.getByTestId('case-report');
+  await expect(report.getByTestId('report-patient-ref')).toHaveText(HOSTILE_REF);
+  await expect(report.getByTestId('report-notes')).toContainText('<script>');
+  await expect(report.getByTestId('report-notice')).toContainText('not a diagnosis');
+  await expect(report.getByTestId('report-demo-notice')).toContainText('no clinical meaning');
+  await expect(report.getByTestId('case-crop')).toBeVisible();
+  expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+
+  // Follow-up: the confirmed diagnosis is saved and counted in the summary.
+  await page.getByTestId('case-diagnosis').selectOption('wbs');
+  await page.getByTestId('case-diagnosis-detail').fill('7q11.23 deletion');
+  await page.getByTestId('case-edit-save').click();
+  await expect(page.getByTestId('case-edit-message')).toHaveAttribute('role', 'status');
+  await page.getByTestId('nav-summary').click();
+  await expect(page.getByTestId('summary-counts')).toHaveAttribute('data-total', '2');
+  await expect(page.getByTestId('confusion-matrix')).toBeVisible();
+
+  // Print stylesheet: only the report is on the page.
+  await page.goto(`/${APP}#/history?case=${id}`);
+  await expect(page.getByTestId('case-report')).toBeVisible({ timeout: 60_000 });
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.locator('.app-nav')).toBeHidden();
+  await expect(page.getByTestId('case-edit-save')).toBeHidden();
+  await expect(page.getByTestId('case-report')).toBeVisible();
+  await page.emulateMedia({ media: 'screen' });
+  await page.getByTestId('case-back').click();
+});
+
+test('JSON export, erase everything, import: the same cases come back; CSV has one row per case', async () => {
+  const csv = await download(page, 'export-csv');
+  expect(csv.trimEnd().split('\r\n')).toHaveLength(3);
+  exported = JSON.parse(await download(page, 'export-json'));
+  expect(exported.cases).toHaveLength(2);
+  const withPhoto = exported.cases.find((c) => c.patientRef === HOSTILE_REF)!;
+  expect((withPhoto.photo as { base64: string }).base64.length).toBeGreaterThan(1000);
+  cropPng = Buffer.from(withPhoto.crop as string, 'base64');
+
+  // "Erase all data on this device" deletes the database; the open app must not block it.
+  const blocked = await page.evaluate(
+    () =>
+      new Promise<boolean>((resolve) => {
+        let wasBlocked = false;
+        const req = indexedDB.deleteDatabase('facies-records');
+        req.onblocked = () => (wasBlocked = true);
+        req.onsuccess = () => resolve(wasBlocked);
+      }),
+  );
+  expect(blocked).toBe(false);
+  await page.reload();
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('encryption-skip').click();
+  await expect(page.getByTestId('history-count')).toHaveAttribute('data-count', '0');
+
+  // A foreign file is refused with a clear message.
+  await page.getByTestId('import-file').setInputFiles({ name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"facies-model-manifest/1"}') });
+  await expect(page.getByTestId('import-error')).toContainText('not a Facies records archive');
+
+  const archive = Buffer.from(JSON.stringify(exported));
+  await page.getByTestId('import-file').setInputFiles({ name: 'cases.json', mimeType: 'application/json', buffer: archive });
+  await page.getByTestId('import-confirm').click();
+  await expect(page.getByTestId('import-done')).toContainText('2 added');
+  await expect(page.getByTestId('history-row')).toHaveCount(2);
+  const again = JSON.parse(await download(page, 'export-json'));
+  const byId = (a: { cases: Record<string, unknown>[] }) => Object.fromEntries(a.cases.map((c) => [c.id, c]));
+  expect(byId(again)).toEqual(byId(exported));
+
+  // Importing the same file again: duplicates reported, skipped by default, nothing overwritten.
+  await page.getByTestId('import-file').setInputFiles({ name: 'cases.json', mimeType: 'application/json', buffer: archive });
+  await expect(page.getByTestId('import-duplicates')).toContainText('2 cases are already on this device');
+  await page.getByTestId('import-confirm').click();
+  await expect(page.getByTestId('import-done')).toContainText('2 skipped');
+});
+
+test('encryption on: raw IndexedDB holds neither the patient reference nor the crop in clear', async () => {
+  const before = await rawCases(page);
+  // Without encryption the patient reference is stored in clear (the check below can fail).
+  expect(before.some((c) => c.text.includes('MRN-48213'))).toBe(true);
+
+  await page.getByTestId('nav-settings').click();
+  const section = page.getByTestId('settings-records');
+  await section.locator('summary').click();
+  await section.getByTestId('encryption-passphrase').fill(PASSPHRASE);
+  await section.getByTestId('encryption-confirm').fill(PASSPHRASE);
+  await section.getByTestId('encryption-enable').click();
+  await expect(section.getByTestId('records-encryption-status')).toHaveAttribute('data-encrypted', 'true', { timeout: 60_000 });
+
+  const raw = await rawCases(page);
+  expect(raw).toHaveLength(2);
+  const cropWindow = cropPng.subarray(Math.floor(cropPng.length / 2), Math.floor(cropPng.length / 2) + 48).toString('latin1');
+  for (const c of raw) {
+    expect(c.keys.sort()).toEqual(['createdAt', 'id', 'sealed', 'updatedAt']);
+    for (const clear of ['MRN-48213', 'MRN-55100', 'Dr. Lin', 'follow up', 'onerror']) expect(c.text).not.toContain(clear);
+    expect(c.text).not.toContain(cropWindow);
+  }
+  const withPhoto = raw.find((c) => c.id === exported.cases.find((x) => x.patientRef === HOSTILE_REF)!.id)!;
+  const without = raw.find((c) => c !== withPhoto)!;
+  console.log(`Stored case size (sealed): ${withPhoto.sealedBytes} bytes with the original photo, ${without.sealedBytes} bytes without`);
+  console.log(`astronaut.png: ${(await readFile(fixture('astronaut.png'))).length} bytes; crop PNG: ${cropPng.length} bytes`);
+});
+
+test('locking hides the records until the passphrase is entered; a wrong passphrase changes nothing', async () => {
+  await page.getByTestId('nav-history').click();
+  await expect(page.getByTestId('history-row')).toHaveCount(2);
+  await page.getByTestId('lock-now').click();
+  await expect(page.getByTestId('records-locked')).toBeVisible();
+  await expect(page.getByTestId('history-row')).toHaveCount(0);
+  await expect(page.getByText('MRN-48213')).toHaveCount(0);
+
+  const rawBefore = await rawCases(page);
+  await page.getByTestId('unlock-passphrase').fill('not the passphrase');
+  await page.getByTestId('unlock-submit').click();
+  await expect(page.getByRole('alert')).toContainText('passphrase is not correct', { timeout: 30_000 });
+  expect(await rawCases(page)).toEqual(rawBefore);
+
+  // After a reload the key is gone: still locked.
+  await page.reload();
+  await page.getByTestId('nav-history').click();
+  await expect(page.getByTestId('records-locked')).toBeVisible();
+  await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
+  await page.getByTestId('unlock-submit').click();
+  await expect(page.getByTestId('history-row')).toHaveCount(2, { timeout: 30_000 });
+  await expect(page.getByText(HOSTILE_REF)).toBeVisible();
+});

@@ -1,0 +1,112 @@
+// One case: the report, follow-up and notes editing, delete.
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { type CaseRecord, DIAGNOSES, type Diagnosis, LIMITS } from '../../records/case-record';
+import { CaseReport } from './CaseReport';
+import { recordsErrorMessage } from './errors';
+import { useVault } from './vault-context';
+
+export function CaseDetail({ record, names, validation, onClose }: { record: CaseRecord; names: Record<string, Record<string, string>>; validation: string | null; onClose: () => void }) {
+  const { t } = useTranslation('records');
+  const { vault } = useVault();
+  const [notes, setNotes] = useState(record.notes);
+  const [diagnosis, setDiagnosis] = useState<Diagnosis>(record.followUp.diagnosis);
+  const [detail, setDetail] = useState(record.followUp.detail);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  useEffect(() => {
+    setNotes(record.notes);
+    setDiagnosis(record.followUp.diagnosis);
+    setDetail(record.followUp.detail);
+  }, [record]);
+
+  const save = async () => {
+    const now = new Date().toISOString();
+    const followUpChanged = diagnosis !== record.followUp.diagnosis || detail !== record.followUp.detail;
+    const next: CaseRecord = { ...record, notes, updatedAt: now, followUp: followUpChanged ? { diagnosis, detail, updatedAt: now } : record.followUp };
+    try {
+      await vault.store.update(next, record.updatedAt, vault.key());
+      vault.changed();
+      setMessage({ kind: 'ok', text: t('detail.saved') });
+    } catch (e) {
+      const m = recordsErrorMessage(e);
+      setMessage({ kind: 'error', text: t(m.key, m.values) });
+    }
+  };
+
+  const remove = async () => {
+    try {
+      await vault.store.delete(record.id);
+      vault.changed();
+      onClose();
+    } catch (e) {
+      const m = recordsErrorMessage(e);
+      setMessage({ kind: 'error', text: t(m.key, m.values) });
+    }
+  };
+
+  return (
+    <section className="case-detail" data-testid="case-detail" data-case-id={record.id}>
+      <div className="records-actions no-print">
+        <button type="button" className="secondary" onClick={onClose} data-testid="case-back">
+          {t('detail.back')}
+        </button>
+        <button type="button" onClick={() => window.print()} data-testid="case-print">
+          {t('detail.print')}
+        </button>
+      </div>
+      <CaseReport record={record} names={names} validation={validation} />
+      <form
+        className="records-card records-form no-print"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <h3>{t('detail.followUp')}</h3>
+        <label className="field">
+          <span>{t('fields.diagnosis')}</span>
+          <select value={diagnosis} onChange={(e) => setDiagnosis(e.target.value as Diagnosis)} data-testid="case-diagnosis">
+            {DIAGNOSES.map((d) => (
+              <option key={d} value={d}>
+                {t(`diagnosis.${d}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>{t('fields.diagnosisDetail')}</span>
+          <input value={detail} maxLength={LIMITS.diagnosisDetail} onChange={(e) => setDetail(e.target.value)} placeholder={t('fields.diagnosisDetailHint')} data-testid="case-diagnosis-detail" />
+        </label>
+        <label className="field">
+          <span>{t('fields.notes')}</span>
+          <textarea value={notes} maxLength={LIMITS.notes} rows={4} onChange={(e) => setNotes(e.target.value)} data-testid="case-edit-notes" />
+        </label>
+        {message && (
+          <p className={message.kind === 'error' ? 'error' : 'records-saved'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="case-edit-message">
+            {message.text}
+          </p>
+        )}
+        <div className="records-actions">
+          <button type="submit" data-testid="case-edit-save">
+            {t('detail.save')}
+          </button>
+          {confirmDelete ? (
+            <>
+              <button type="button" className="danger" onClick={() => void remove()} data-testid="case-delete-confirm">
+                {t('detail.deleteConfirm')}
+              </button>
+              <button type="button" className="secondary" onClick={() => setConfirmDelete(false)}>
+                {t('cancel')}
+              </button>
+            </>
+          ) : (
+            <button type="button" className="danger secondary" onClick={() => setConfirmDelete(true)} data-testid="case-delete">
+              {t('detail.delete')}
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}

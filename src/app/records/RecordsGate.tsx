@@ -1,0 +1,141 @@
+// What stands between the clinician and the records: the first-run encryption choice, and the lock.
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { MIN_PASSPHRASE_LENGTH } from '../../records/crypto';
+import { recordsErrorMessage } from './errors';
+import { useVault } from './vault-context';
+
+function ErrorLine({ error }: { error: unknown }) {
+  const { t } = useTranslation('records');
+  if (error === null) return null;
+  const m = recordsErrorMessage(error);
+  return (
+    <p className="error" role="alert">
+      {t(m.key, m.values)}
+    </p>
+  );
+}
+
+/**
+ * First run: encrypt the records with a passphrase (recommended), or keep them without encryption.
+ * Also used to turn encryption on later (then without the "no encryption" choice); saved cases get encrypted too.
+ */
+export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
+  const { t } = useTranslation('records');
+  const { vault } = useVault();
+  const [pass, setPass] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [problem, setProblem] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (pass.length < MIN_PASSPHRASE_LENGTH) return setProblem(t('setup.tooShort', { count: MIN_PASSPHRASE_LENGTH }));
+    if (pass !== confirm) return setProblem(t('setup.mismatch'));
+    setProblem('');
+    setBusy(true);
+    try {
+      await vault.enableEncryption(pass);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="records-card encryption-setup" onSubmit={submit} data-testid="encryption-setup">
+      <h3>{t('setup.title')}</h3>
+      <p>{t('setup.body')}</p>
+      <p className="hint">{t('setup.warning')}</p>
+      <label className="field">
+        <span>{t('setup.passphrase')}</span>
+        <input type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="encryption-passphrase" />
+      </label>
+      <label className="field">
+        <span>{t('setup.confirm')}</span>
+        <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} data-testid="encryption-confirm" />
+      </label>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <ErrorLine error={error} />
+      <div className="records-actions">
+        <button type="submit" disabled={busy} data-testid="encryption-enable">
+          {busy ? t('setup.working') : t('setup.enable')}
+        </button>
+        {allowSkip && (
+          <button type="button" className="secondary" disabled={busy} onClick={() => vault.chooseNoEncryption().catch(setError)} data-testid="encryption-skip">
+            {t('setup.skip')}
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+export function UnlockForm() {
+  const { t } = useTranslation('records');
+  const { vault } = useVault();
+  const [pass, setPass] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await vault.unlock(pass);
+    } catch (err) {
+      setError(err);
+      setPass('');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="records-card unlock" onSubmit={submit} data-testid="records-locked">
+      <h3>{t('lock.title')}</h3>
+      <p>{t('lock.body')}</p>
+      <label className="field">
+        <span>{t('lock.passphrase')}</span>
+        <input type="password" autoComplete="current-password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="unlock-passphrase" autoFocus />
+      </label>
+      <ErrorLine error={error} />
+      <button type="submit" disabled={busy || !pass} data-testid="unlock-submit">
+        {busy ? t('lock.working') : t('lock.unlock')}
+      </button>
+    </form>
+  );
+}
+
+/** Renders its children only when the records can be read and written. */
+export function RecordsGate({ children }: { children: ReactNode }) {
+  const { t } = useTranslation('records');
+  const { state } = useVault();
+  switch (state.status) {
+    case 'opening':
+      return <p className="working">{t('opening')}</p>;
+    case 'failed':
+      return <ErrorLine error={state.error} />;
+    case 'setup':
+      return <EncryptionSetup />;
+    case 'locked':
+      return <UnlockForm />;
+    default:
+      return <>{children}</>;
+  }
+}
+
+/** "Lock now", shown wherever records are open and encryption is on. */
+export function LockButton() {
+  const { t } = useTranslation('records');
+  const { vault, state } = useVault();
+  if (state.status !== 'unlocked') return null;
+  return (
+    <button type="button" className="secondary" onClick={() => vault.lock()} data-testid="lock-now">
+      {t('lock.now')}
+    </button>
+  );
+}

@@ -1,0 +1,101 @@
+// Settings section "Records on this device": encryption, passphrase change, inactivity lock.
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { KDF, MIN_PASSPHRASE_LENGTH } from '../../records/crypto';
+import { updateSettings, useSettings } from '../../settings/settings';
+import { Choice, SettingsSection } from '../settings/SettingsSection';
+import { EncryptionSetup, LockButton } from './RecordsGate';
+import { recordsErrorMessage } from './errors';
+import { useVault } from './vault-context';
+import './records.css';
+
+export const LOCK_AFTER_CHOICES = [1, 5, 15, 30, 60] as const;
+
+function ChangePassphrase() {
+  const { t } = useTranslation('records');
+  const { vault } = useVault();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (next.length < MIN_PASSPHRASE_LENGTH) return setMessage({ ok: false, text: t('setup.tooShort', { count: MIN_PASSPHRASE_LENGTH }) });
+    if (next !== confirm) return setMessage({ ok: false, text: t('setup.mismatch') });
+    setBusy(true);
+    try {
+      await vault.changePassphrase(current, next);
+      setMessage({ ok: true, text: t('settings.changed') });
+      setCurrent('');
+      setNext('');
+      setConfirm('');
+    } catch (err) {
+      const m = recordsErrorMessage(err);
+      setMessage({ ok: false, text: t(m.key, m.values) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} className="records-form" data-testid="change-passphrase">
+      <h4>{t('settings.change')}</h4>
+      <label className="field">
+        <span>{t('settings.current')}</span>
+        <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} data-testid="change-current" />
+      </label>
+      <label className="field">
+        <span>{t('settings.next')}</span>
+        <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} data-testid="change-next" />
+      </label>
+      <label className="field">
+        <span>{t('setup.confirm')}</span>
+        <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} data-testid="change-confirm" />
+      </label>
+      {message && (
+        <p className={message.ok ? 'records-saved' : 'error'} role={message.ok ? 'status' : 'alert'}>
+          {message.text}
+        </p>
+      )}
+      <button type="submit" disabled={busy || !current} data-testid="change-submit">
+        {busy ? t('setup.working') : t('settings.changeSubmit')}
+      </button>
+    </form>
+  );
+}
+
+export function RecordsSettingsSection() {
+  const { t } = useTranslation('records');
+  const { state } = useVault();
+  const { lockAfterMinutes } = useSettings();
+  const encrypted = state.status === 'locked' || state.status === 'unlocked';
+  return (
+    <SettingsSection id="records" title={t('settings.title')} description={t('settings.description')}>
+      <p data-testid="records-encryption-status" data-encrypted={encrypted}>
+        {encrypted ? t('settings.encrypted', { iterations: new Intl.NumberFormat().format(KDF.iterations) }) : state.status === 'plain' ? t('settings.notEncrypted') : t('opening')}
+      </p>
+      {state.status === 'plain' && (
+        <details>
+          <summary>{t('settings.enable')}</summary>
+          <EncryptionSetup allowSkip={false} />
+        </details>
+      )}
+      {state.status === 'setup' && <EncryptionSetup />}
+      {encrypted && (
+        <>
+          <h4>{t('settings.lockAfter')}</h4>
+          <Choice<string>
+            name="lock-after"
+            legend={t('settings.lockAfter')}
+            value={String(lockAfterMinutes)}
+            options={LOCK_AFTER_CHOICES.map((m) => ({ value: String(m), label: t('settings.minutes', { count: m }) }))}
+            onChange={(v) => updateSettings({ lockAfterMinutes: Number(v) })}
+          />
+          <LockButton />
+          <ChangePassphrase />
+        </>
+      )}
+    </SettingsSection>
+  );
+}
+

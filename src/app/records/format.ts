@@ -1,0 +1,23 @@
+// Locale-aware dates for the records screens.
+
+
+export const formatDateTime = (iso: string, lng: string) => new Intl.DateTimeFormat(lng, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+export const formatDate = (iso: string, lng: string) => new Intl.DateTimeFormat(lng, { dateStyle: 'medium' }).format(new Date(iso));
+
+/** The display name of a class id: from the running model's manifest when it has the class, else the id. */
+export function className(id: string, names: Record<string, Record<string, string>>, lng: string): string {
+  const n = names[id];
+  return n?.[lng] ?? n?.en ?? id;
+}
+
+export const downloadFile = (text: string, name: string, type: string) => {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+};
+
+export const exportName = (ext: string, now = new Date()) => `facies-cases-${now.toISOString().slice(0, 16).replace(/[:T]/g, '-')}.${ext}`;
+

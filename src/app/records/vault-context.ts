@@ -1,0 +1,25 @@
+// The one records session of this tab, shared by every records screen, and the React hooks that read it.
+import { useEffect, useSyncExternalStore } from 'react';
+import { getSettings, useSettings } from '../../settings/settings';
+import { RecordsVault } from '../../records/vault';
+
+let vault: RecordsVault | null = null;
+
+/** Created on first use (the records screens and the save form), not at app start. */
+export function getVault(): RecordsVault {
+  if (!vault) {
+    const v = new RecordsVault(undefined, getSettings().lockAfterMinutes * 60_000);
+    vault = v;
+    // Any touch or key press in the app counts as activity for the inactivity lock.
+    for (const type of ['pointerdown', 'keydown', 'wheel'] as const) window.addEventListener(type, () => v.touch(), { passive: true, capture: true });
+  }
+  return vault;
+}
+
+export function useVault() {
+  const v = getVault();
+  const { lockAfterMinutes } = useSettings();
+  useEffect(() => v.setLockAfter(lockAfterMinutes * 60_000), [v, lockAfterMinutes]);
+  const { state, revision } = useSyncExternalStore(v.subscribe, () => v.current);
+  return { vault: v, state, revision };
+}
