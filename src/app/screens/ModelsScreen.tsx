@@ -196,6 +196,8 @@ function ImportPanel({ state, onFile, onActivate }: { state: ImportState; onFile
           className="visually-hidden"
           accept={`${PACKAGE_EXTENSION},.zip,application/zip`}
           data-testid="package-input"
+          aria-label={t('import.choose')}
+          tabIndex={-1}
           disabled={busy}
           onChange={(e) => {
             const f = e.target.files?.[0];
