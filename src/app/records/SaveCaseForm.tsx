@@ -94,6 +94,8 @@ function SaveCase({ result, model, original }: { result: ScreeningResult; model:
       await vault.store.add(record, vault.key());
       vault.changed();
       setSaved(record.id);
+      // Clinical records: ask the browser not to evict this site's storage under pressure.
+      void navigator.storage?.persist?.().catch(() => undefined);
     } catch (err) {
       const msg = recordsErrorMessage(err);
       setError(t(msg.key, msg.values));

@@ -1,8 +1,5 @@
-// Locale-aware dates for the records screens.
-
-
+// Locale-aware dates, class names and file downloads for the records screens.
 export const formatDateTime = (iso: string, lng: string) => new Intl.DateTimeFormat(lng, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
-export const formatDate = (iso: string, lng: string) => new Intl.DateTimeFormat(lng, { dateStyle: 'medium' }).format(new Date(iso));
 
 /** The display name of a class id: from the running model's manifest when it has the class, else the id. */
 export function className(id: string, names: Record<string, Record<string, string>>, lng: string): string {
