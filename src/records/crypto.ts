@@ -1,9 +1,11 @@
 // Encryption at rest, with WebCrypto only.
 // A passphrase derives a key-encryption key (PBKDF2-SHA-256, 600,000 iterations, 16-byte random salt); that key
 // wraps a random 256-bit data key (AES-GCM), and the data key seals each case (AES-GCM, 96-bit random IV, the
-// case id as additional data so sealed cases cannot be swapped). Changing the passphrase re-wraps the data key in one
-// write: nothing else is rewritten, so an interruption cannot lose a case. A wrong passphrase fails to unwrap the key
+// case id as additional data so sealed cases cannot be swapped). A wrong passphrase fails to unwrap the key
 // (GCM tag mismatch) before anything is read or written.
+// Changing the passphrase makes a new data key and re-seals every case with it. The old data key stays stored,
+// wrapped under the new passphrase, until the last case is re-sealed: an interruption at any point leaves every case
+// readable with the new passphrase, and the next unlock finishes the job.
 import { type CaseRecord, validateCaseRecord } from './case-record';
 
 export const KDF = { name: 'PBKDF2', hash: 'SHA-256', iterations: 600_000, saltBytes: 16 } as const;
@@ -32,6 +34,8 @@ export class WrongPassphraseError extends Error {
 export interface DataKey {
   keyId: string;
   key: CryptoKey;
+  /** During a passphrase change: the data key the cases not yet re-sealed still need. */
+  previous?: { keyId: string; key: CryptoKey };
 }
 
 const subtle = () => globalThis.crypto.subtle;
@@ -76,20 +80,32 @@ export async function createKey(passphrase: string): Promise<{ envelope: KeyEnve
   return { envelope, key: { keyId, key } };
 }
 
-export async function unlockKey(envelope: KeyEnvelope, passphrase: string): Promise<DataKey> {
+async function unwrapKey(envelope: KeyEnvelope, passphrase: string): Promise<{ keyId: string; key: CryptoKey }> {
   const raw = await unwrapRaw(envelope, passphrase);
   const key = await importDataKey(raw);
   raw.fill(0);
   return { keyId: envelope.keyId, key };
 }
 
-/** The same data key under a new passphrase (fresh salt and IV). Throws WrongPassphraseError on a wrong current one. */
-export async function rewrapKey(envelope: KeyEnvelope, current: string, next: string): Promise<KeyEnvelope> {
-  const raw = await unwrapRaw(envelope, current);
+/** The data key (and, mid-change, the previous one, wrapped under the same passphrase). */
+export async function unlockKey(envelope: KeyEnvelope, passphrase: string, previous?: KeyEnvelope): Promise<DataKey> {
+  const key: DataKey = await unwrapKey(envelope, passphrase);
+  if (previous) key.previous = await unwrapKey(previous, passphrase);
+  return key;
+}
+
+/**
+ * A passphrase change: a new data key wrapped under the new passphrase, and the current data key re-wrapped under
+ * it too (`previous`), so that cases not yet re-sealed stay readable. Throws WrongPassphraseError on a wrong current one.
+ */
+export async function rekey(envelope: KeyEnvelope, current: string, next: string): Promise<{ envelope: KeyEnvelope; previous: KeyEnvelope; key: DataKey }> {
+  const oldRaw = await unwrapRaw(envelope, current);
   try {
-    return await wrap(raw, next, envelope.keyId);
+    const previous = await wrap(oldRaw, next, envelope.keyId);
+    const created = await createKey(next);
+    return { envelope: created.envelope, previous, key: { ...created.key, previous: { keyId: envelope.keyId, key: await importDataKey(oldRaw) } } };
   } finally {
-    raw.fill(0);
+    oldRaw.fill(0);
   }
 }
 
@@ -139,8 +155,9 @@ export async function sealCase(record: CaseRecord, key: DataKey): Promise<Sealed
 }
 
 export async function openCase(id: string, sealed: SealedCase, key: DataKey): Promise<CaseRecord> {
-  if (sealed.keyId !== key.keyId) throw new Error(`case ${id} is sealed with another key`);
-  const plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buf(sealed.iv), additionalData: enc.encode(id) }, key.key, buf(sealed.data)));
+  const k = sealed.keyId === key.keyId ? key.key : sealed.keyId === key.previous?.keyId ? key.previous.key : null;
+  if (!k) throw new Error(`case ${id} is sealed with another key`);
+  const plain = new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buf(sealed.iv), additionalData: enc.encode(id) }, k, buf(sealed.data)));
   const record = deserializeCase(plain);
   if (record.id !== id) throw new Error(`case ${id} holds another case`);
   return record;

@@ -16,7 +16,10 @@ export interface StoredCase {
 }
 
 /** The encryption choice for this device's records: 'unset' until the first-run question is answered. */
-export type EncryptionSetting = { mode: 'none' } | { mode: 'passphrase'; envelope: KeyEnvelope };
+export type EncryptionSetting =
+  | { mode: 'none' }
+  /** `previous`: during a passphrase change, the old data key (wrapped under the new passphrase). */
+  | { mode: 'passphrase'; envelope: KeyEnvelope; previous?: KeyEnvelope };
 
 export interface RecordsSchema extends DBSchema {
   cases: { key: string; value: StoredCase; indexes: { createdAt: string } };

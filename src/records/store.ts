@@ -2,7 +2,7 @@
 // failure (storage full, tab closed) leaves either the old case or the new one, never half of either.
 import type { IDBPDatabase } from 'idb';
 import { type CaseRecord, validateCaseRecord } from './case-record';
-import { type DataKey, type KeyEnvelope, createKey, openCase, rewrapKey, sealCase, unlockKey } from './crypto';
+import { type DataKey, createKey, openCase, rekey, sealCase, unlockKey } from './crypto';
 import { DB_NAME, type EncryptionSetting, type RecordsSchema, type StoredCase, openRecordsDb } from './db';
 
 export type StoreErrorCode = 'quota' | 'conflict' | 'exists' | 'locked' | 'not-found' | 'encryption-changed';
@@ -74,7 +74,7 @@ export class CaseStore {
 
   /**
    * Turns encryption on: stores the wrapped key, then seals the cases already saved in clear, one transaction each.
-   * An interruption leaves some cases in clear; `sealRemaining` finishes the job on the next unlock.
+   * An interruption leaves some cases in clear; the next unlock finishes the job.
    */
   async enableEncryption(passphrase: string): Promise<DataKey> {
     const { envelope, key } = await createKey(passphrase);
@@ -83,46 +83,68 @@ export class CaseStore {
     if ((await tx.store.get('encryption'))?.mode === 'passphrase') throw new StoreError('encryption-changed');
     await tx.store.put({ mode: 'passphrase', envelope }, 'encryption');
     await tx.done.catch((e) => Promise.reject(translate(e)));
-    await this.sealRemaining(key);
-    return key;
+    return this.finishSealing(key);
   }
 
+  /** Unlocks with the passphrase, and finishes an interrupted encryption or passphrase change. */
   async unlock(passphrase: string): Promise<DataKey> {
     const setting = await this.encryption();
     if (setting?.mode !== 'passphrase') throw new StoreError('encryption-changed');
-    const key = await unlockKey(setting.envelope, passphrase);
-    await this.sealRemaining(key);
-    return key;
+    return this.finishSealing(await unlockKey(setting.envelope, passphrase, setting.previous));
   }
 
-  /** Re-wraps the data key under the new passphrase in one write; the cases stay sealed with the same key. */
-  async changePassphrase(current: string, next: string): Promise<void> {
+  /**
+   * Changes the passphrase: a new data key, and every case re-sealed with it. Steps, each atomic: (1) store the new key
+   * and the old one, both under the new passphrase; (2) re-seal the cases one by one; (3) drop the old key.
+   * Interrupted after (1), the new passphrase opens everything and the next unlock finishes (2) and (3);
+   * before (1), nothing has changed.
+   */
+  async changePassphrase(current: string, next: string): Promise<DataKey> {
+    // A change that was interrupted is finished first (this also checks the current passphrase).
+    await this.unlock(current);
     const setting = await this.encryption();
     if (setting?.mode !== 'passphrase') throw new StoreError('encryption-changed');
-    const envelope: KeyEnvelope = await rewrapKey(setting.envelope, current, next);
+    const { envelope, previous, key } = await rekey(setting.envelope, current, next);
     const db = await this.conn();
     const tx = db.transaction('meta', 'readwrite');
     const now = await tx.store.get('encryption');
-    if (now?.mode !== 'passphrase' || now.envelope.keyId !== envelope.keyId || now.envelope.createdAt !== setting.envelope.createdAt) throw new StoreError('encryption-changed');
-    await tx.store.put({ mode: 'passphrase', envelope }, 'encryption');
+    if (now?.mode !== 'passphrase' || now.envelope.keyId !== setting.envelope.keyId || now.previous) throw new StoreError('encryption-changed');
+    await tx.store.put({ mode: 'passphrase', envelope, previous }, 'encryption');
     await tx.done.catch((e) => Promise.reject(translate(e)));
+    return this.finishSealing(key);
   }
 
-  /** Seals every case still in clear (after enabling encryption, or an interrupted enable). */
-  async sealRemaining(key: DataKey): Promise<number> {
+  /**
+   * Seals every case still in clear and re-seals every case still under the previous data key, one transaction each,
+   * then forgets the previous key. Returns the key without it.
+   */
+  private async finishSealing(key: DataKey): Promise<DataKey> {
     const db = await this.conn();
-    let sealed = 0;
+    let complete = true;
     for (const id of await db.getAllKeys('cases')) {
       const stored = await db.get('cases', id);
-      if (!stored?.plain) continue;
-      const next: StoredCase = { id, createdAt: stored.createdAt, updatedAt: stored.updatedAt, sealed: await sealCase(validateCaseRecord(stored.plain), key) };
+      if (!stored || (!stored.plain && stored.sealed?.keyId === key.keyId)) continue;
+      let record: CaseRecord;
+      try {
+        record = await this.decode(stored, key);
+      } catch {
+        // Damaged: left as it is (the history lists it as unreadable), and the previous key is kept for it.
+        complete = false;
+        continue;
+      }
+      const next: StoredCase = { id, createdAt: stored.createdAt, updatedAt: stored.updatedAt, sealed: await sealCase(record, key) };
       const tx = db.transaction('cases', 'readwrite');
       const now = await tx.store.get(id);
-      if (now?.plain && now.updatedAt === stored.updatedAt) await tx.store.put(next);
+      // Changed meanwhile (another tab saved it, sealed with the new key): leave it.
+      if (now && now.updatedAt === stored.updatedAt && (now.plain || now.sealed?.keyId !== key.keyId)) await tx.store.put(next);
       await tx.done.catch((e) => Promise.reject(translate(e)));
-      sealed++;
     }
-    return sealed;
+    if (!key.previous || !complete) return key;
+    const tx = db.transaction('meta', 'readwrite');
+    const now = await tx.store.get('encryption');
+    if (now?.mode === 'passphrase' && now.envelope.keyId === key.keyId && now.previous) await tx.store.put({ mode: 'passphrase', envelope: now.envelope }, 'encryption');
+    await tx.done.catch((e) => Promise.reject(translate(e)));
+    return { keyId: key.keyId, key: key.key };
   }
 
   private async encode(record: CaseRecord, key: DataKey | null): Promise<{ stored: StoredCase; setting: EncryptionSetting | undefined }> {

@@ -105,8 +105,10 @@ export class RecordsVault {
     this.unlocked(await this.store.unlock(passphrase));
   }
 
+  /** Every case is re-sealed with a new key; other tabs lock (their key is no longer the current one). */
   async changePassphrase(current: string, next: string) {
-    await this.store.changePassphrase(current, next);
+    this.unlocked(await this.store.changePassphrase(current, next));
+    this.channel?.postMessage({ type: 'encryption' } satisfies Message);
   }
 
   private unlocked(key: DataKey) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { CaseStore, StoreError } from '../../src/records/store';
 import { DB_VERSION, NewerDatabaseError, UPGRADES, openRecordsDb } from '../../src/records/db';
-import { KDF, WrongPassphraseError, createKey, openCase, sealCase, unlockKey } from '../../src/records/crypto';
+import { KDF, WrongPassphraseError, createKey, openCase, rekey, sealCase, unlockKey } from '../../src/records/crypto';
 import { pngBytes, sampleCase } from './records-fixtures';
 
 // PBKDF2 with 600,000 iterations takes about a second per passphrase on a busy 2-core machine.
@@ -92,7 +92,13 @@ describe('case store', () => {
     await expect(store.changePassphrase('not the passphrase', 'x'.repeat(10))).rejects.toBeInstanceOf(WrongPassphraseError);
     expect(await store.raw()).toEqual(rawBefore);
 
+    const keyIdsBefore = (await store.raw()).map((c) => c.sealed!.keyId);
     await store.changePassphrase('first passphrase', 'second passphrase');
+    // Re-encrypted: every case now sealed with a new data key; the old key is gone from the database.
+    const after = await store.raw();
+    expect(after.map((c) => c.sealed!.keyId).every((k) => !keyIdsBefore.includes(k))).toBe(true);
+    const setting = await store.encryption();
+    expect(setting?.mode === 'passphrase' && setting.previous).toBeUndefined();
     await expect(store.unlock('first passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
     const key2 = await store.unlock('second passphrase');
     const { cases, unreadable } = await store.all(key2);
@@ -115,6 +121,28 @@ describe('case store', () => {
     const key = await store.unlock('passphrase one');
     expect((await store.raw())[0]!.plain).toBeUndefined();
     expect((await store.get('a', key)).patientRef).toBe('MRN-48213');
+  }, SLOW);
+
+  it('a passphrase change interrupted after its first step: the new passphrase opens every case and the next unlock finishes', async () => {
+    const name = freshName();
+    const store = new CaseStore(name);
+    await store.chooseNoEncryption();
+    const key = await store.enableEncryption('old passphrase');
+    await store.add(sampleCase({ id: 'a' }), key);
+    await store.add(sampleCase({ id: 'b', patientRef: 'MRN-2' }), key);
+    // Step 1 of a change done, then the tab was closed: no case re-sealed yet.
+    const setting = await store.encryption();
+    if (setting?.mode !== 'passphrase') throw new Error('expected encryption');
+    const changed = await rekey(setting.envelope, 'old passphrase', 'new passphrase');
+    const db = await openRecordsDb({ name });
+    await db.put('meta', { mode: 'passphrase', envelope: changed.envelope, previous: changed.previous }, 'encryption');
+    db.close();
+    await expect(store.unlock('old passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+    const unlocked = await store.unlock('new passphrase');
+    expect((await store.all(unlocked)).cases.map((c) => c.patientRef).sort()).toEqual(['MRN-2', 'MRN-48213']);
+    expect((await store.raw()).every((c) => c.sealed!.keyId === changed.envelope.keyId)).toBe(true);
+    const done = await store.encryption();
+    expect(done?.mode === 'passphrase' && done.previous).toBeUndefined();
   }, SLOW);
 
   it('import: all-or-nothing, duplicates skipped or replaced by the newer copy as chosen', async () => {
