@@ -1,3 +1,4 @@
+import type { QualityReport } from '../pipeline/quality';
 import type { DetectedFace } from '../screening/face-detector';
 
 export interface ScreeningTimings {
@@ -17,8 +18,24 @@ export interface ScreeningResult {
   /** True when the clinician tapped a face; false when the only or the largest face was used. */
   pickedByUser: boolean;
   crop: HTMLCanvasElement;
+  /** The reported probabilities: the mean of the TTA passes (or the single pass). */
   probabilities: number[];
   timings: ScreeningTimings;
+  quality: ScreeningQuality;
+  tta: ScreeningTta;
+}
+
+export interface ScreeningQuality {
+  report: QualityReport;
+  /** True when a check failed and the clinician chose "show anyway": stored with the result. */
+  overridden: boolean;
+}
+
+export interface ScreeningTta {
+  /** 'flip': the crop and its mirror in one batch, probabilities averaged; 'none': the crop alone. */
+  mode: 'flip' | 'none';
+  /** Probabilities of each pass: [crop] or [crop, mirror]. */
+  passes: number[][];
 }
 
 /** i18n key and values describing which face was screened. */

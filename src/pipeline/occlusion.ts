@@ -66,3 +66,27 @@ export function sensitivityMap(drops: ArrayLike<number>, grid: OcclusionGrid): F
   for (let i = 0; i < sum.length; i++) sum[i] = count[i] ? sum[i]! / count[i]! : 0;
   return sum;
 }
+
+/**
+ * RGBA pixels of the heatmap overlay: red where hiding the pixel lowered the class's probability, blue where it
+ * raised it, transparent where it changed nothing; opacity grows with |value| / `scale`.
+ */
+export function heatmapRgba(map: Float32Array, scale: number): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(map.length * 4);
+  const s = scale > 0 ? scale : 1;
+  for (let i = 0; i < map.length; i++) {
+    const v = Math.max(-1, Math.min(1, map[i]! / s));
+    out[i * 4] = v >= 0 ? 230 : 30;
+    out[i * 4 + 1] = v >= 0 ? 40 : 110;
+    out[i * 4 + 2] = v >= 0 ? 30 : 230;
+    out[i * 4 + 3] = Math.round(Math.abs(v) * 255);
+  }
+  return out;
+}
+
+/** The largest |value| of a map: the legend's full scale. */
+export function maxAbs(values: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
+  return m;
+}

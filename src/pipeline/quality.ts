@@ -50,9 +50,9 @@ export const QUALITY_LIMITS = Object.freeze({
    */
   yawDeg: { warn: 15, fail: 30 },
   /**
-   * Variance of the 4-neighbour Laplacian over the face region of the aligned crop (grey levels²). A sharp
-   * 112×112 face scores in the hundreds; motion or focus blur of ~1.5 px at crop scale drops it below 40,
-   * and below 15 the crop is smooth enough that the eyelids and lips lose their edges.
+   * {@link sharpness}: variance of the 4-neighbour Laplacian over the face region of the aligned crop, at a
+   * standard contrast (grey levels²). A sharp 112×112 face scores in the hundreds; motion or focus blur of
+   * ~1.5 px at crop scale drops it below 40, and below 15 the eyelids and lips have lost their edges.
    */
   sharpness: { warn: 40, fail: 15 },
   /**
@@ -188,8 +188,29 @@ export function laplacianVariance(image: RgbaImage, region: Region = { x: 0, y: 
   return sumSq / n - mean * mean;
 }
 
+/** The contrast {@link sharpness} normalises to: a standard deviation of 40 grey levels. */
+export const REFERENCE_CONTRAST = 40;
+
+/**
+ * Variance of the Laplacian after stretching the region's contrast to a standard deviation of
+ * {@link REFERENCE_CONTRAST} grey levels. The raw variance scales with contrast squared, so a dark or flat-lit
+ * photo would read as blurred; the exposure checks judge light, this one judges focus.
+ */
+export function sharpness(image: RgbaImage, region: Region = CROP_FACE_REGION): number {
+  const g = luma(image, region);
+  let sum = 0;
+  let sumSq = 0;
+  for (const v of g) {
+    sum += v;
+    sumSq += v * v;
+  }
+  const variance = sumSq / g.length - (sum / g.length) ** 2;
+  // Below 1 grey level of spread there is no picture to judge.
+  return variance < 1 ? 0 : (laplacianVariance(image, region) * REFERENCE_CONTRAST ** 2) / variance;
+}
+
 export function checkSharpness(crop: RgbaImage): QualityCheck {
-  const value = laplacianVariance(crop, CROP_FACE_REGION);
+  const value = sharpness(crop);
   return { id: 'sharpness', status: atLeast(value, QUALITY_LIMITS.sharpness), value };
 }
 

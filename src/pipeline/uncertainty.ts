@@ -31,3 +31,12 @@ export function assessConfidence(probabilities: readonly number[], limits: Confi
   if (margin < limits.minMargin) return { conclusive: false, reason: 'close-call', top, runnerUp, margin };
   return { conclusive: true, top, runnerUp, margin };
 }
+
+/** The clinician's limits from settings, kept within sensible bounds (a stored value may be anything). */
+export function confidenceLimits(minTopProbability: number, minMargin: number): ConfidenceLimits {
+  const clamp = (v: number, lo: number, hi: number, fallback: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback);
+  return {
+    minTopProbability: clamp(minTopProbability, 0, 0.99, DEFAULT_CONFIDENCE_LIMITS.minTopProbability),
+    minMargin: clamp(minMargin, 0, 0.99, DEFAULT_CONFIDENCE_LIMITS.minMargin),
+  };
+}

@@ -39,3 +39,18 @@ describe('occlusion sensitivity', () => {
     expect(() => sensitivityMap(new Float32Array(3), g)).toThrow(RangeError);
   });
 });
+
+describe('heatmap colours', () => {
+  it('red for drops, blue for rises, transparent for no change, opacity by magnitude', async () => {
+    const { heatmapRgba, maxAbs } = await import('../../src/pipeline/occlusion');
+    const map = Float32Array.of(0.2, -0.1, 0, 0.4);
+    expect(maxAbs(map)).toBeCloseTo(0.4);
+    const px = heatmapRgba(map, maxAbs(map));
+    expect(px[0]).toBeGreaterThan(px[2]!); // red
+    expect(px[3]).toBe(128);
+    expect(px[6]).toBeGreaterThan(px[4]!); // blue
+    expect(px[7]).toBe(64);
+    expect(px[11]).toBe(0);
+    expect(px[15]).toBe(255);
+  });
+});

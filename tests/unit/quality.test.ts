@@ -102,6 +102,13 @@ describe('sharpness (variance of the Laplacian)', () => {
     expect(checkSharpness(sharp).status).toBe('pass');
     expect(checkSharpness(heavily).status).toBe('fail');
   });
+  it('judges focus, not light: a darkened copy is as sharp as the original', async () => {
+    const { sharpness } = await import('../../src/pipeline/quality');
+    const dark = scaleBrightness(sharp, 0.25);
+    expect(laplacianVariance(dark)).toBeLessThan(laplacianVariance(sharp) / 10);
+    expect(Math.abs(sharpness(dark) / sharpness(sharp) - 1)).toBeLessThan(0.1);
+    expect(checkSharpness(dark).status).toBe('pass');
+  });
   it('a flat image has zero Laplacian variance', () => {
     const flat: RgbaImage = { width: 20, height: 20, data: new Uint8ClampedArray(1600).fill(128) };
     expect(laplacianVariance(flat)).toBe(0);

@@ -53,3 +53,12 @@ describe('uncertainty', () => {
     expect(DEFAULT_CONFIDENCE_LIMITS.minTopProbability).toBeGreaterThan(0.25);
   });
 });
+
+describe('limits from settings', () => {
+  it('keeps stored limits within [0, 0.99] and falls back on non-numbers', async () => {
+    const { confidenceLimits } = await import('../../src/pipeline/uncertainty');
+    expect(confidenceLimits(0.6, 0.2)).toEqual({ minTopProbability: 0.6, minMargin: 0.2 });
+    expect(confidenceLimits(3, -1)).toEqual({ minTopProbability: 0.99, minMargin: 0 });
+    expect(confidenceLimits(NaN, 0.1).minTopProbability).toBe(DEFAULT_CONFIDENCE_LIMITS.minTopProbability);
+  });
+});

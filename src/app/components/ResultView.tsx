@@ -5,6 +5,9 @@ import { faceChoice, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
 import { CanvasView } from './CanvasView';
 import { ResultModelInfo } from '../models/ResultModelInfo';
+import { Heatmap } from './Heatmap';
+import { InconclusiveAdvice } from './InconclusiveAdvice';
+import { QualityPanel } from './QualityPanel';
 import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
 
 export function ResultView({ result, model }: { result: ScreeningResult; model: ModelReady }) {
@@ -22,6 +25,7 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
         </p>
       )}
       <ResultFinding probabilities={result.probabilities} manifest={manifest} />
+      <InconclusiveAdvice probabilities={result.probabilities} manifest={manifest} />
       <div className="result-body">
         <figure className="crop">
           <CanvasView canvas={result.crop} className="crop-canvas" label={t('result.cropLabel')} />
@@ -55,6 +59,10 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
         </dd>
         <dt>{t('result.face')}</dt>
         <dd data-testid="face-choice">{t(choice.key, choice.values)}</dd>
+        <dt>{t('tta.label', { ns: 'quality' })}</dt>
+        <dd data-testid="tta" data-mode={result.tta.mode} data-passes={JSON.stringify(result.tta.passes)}>
+          {t(`tta.${result.tta.mode}`, { ns: 'quality' })}
+        </dd>
         <dt>{t('result.timings')}</dt>
         <dd data-testid="timings" data-detect-ms={tm.detectMs} data-align-ms={tm.alignMs} data-inference-ms={tm.inferenceMs} data-total-ms={tm.totalMs}>
           {t('result.timingsText', {
@@ -66,7 +74,15 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
           })}
         </dd>
       </dl>
+      <QualityPanel report={result.quality.report} overridden={result.quality.overridden} />
       <ResultNextSteps probabilities={result.probabilities} manifest={manifest} />
+      <Heatmap
+        crop={result.crop}
+        classIndex={top}
+        className={manifest.classes[top]!.displayName[i18n.language] ?? manifest.classes[top]!.displayName.en}
+        model={model}
+        inferenceMs={result.timings.inferenceMs / result.tta.passes.length}
+      />
     </section>
   );
 }

@@ -6,12 +6,20 @@ import { decodePhoto, type DecodedPhoto } from '../../screening/photo';
 import { alignFromPhoto, cropToCanvas, findFaces, type FacesFound } from '../../screening/screen-photo';
 import { useEngine } from '../engine';
 import type { ScreeningResult } from '../screening-state';
+import { photoQuality, ttaBatch, ttaOutcome } from '../../screening/trust';
+import type { QualityReport } from '../../pipeline/quality';
+import { getSettings } from '../../settings/settings';
+import { QualityPanel } from '../components/QualityPanel';
+import { CameraGuide } from '../components/CameraGuide';
 import { PhotoPicker } from '../components/PhotoPicker';
 import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
 
-type Work = { kind: 'idle' } | { kind: 'working'; step: string } | { kind: 'error'; message: string } | { kind: 'result'; result: ScreeningResult };
+type Work = { kind: 'idle' } | { kind: 'working'; step: string } | { kind: 'error'; message: string } | { kind: 'result'; result: ScreeningResult } | { kind: 'gated'; gated: GatedPhoto };
+
+/** A photo the quality gate stopped: shown with its checks until the clinician retakes it or overrides. */
+type GatedPhoto = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop'> & { quality: QualityReport };
 
 export function ScreeningScreen() {
   const { t } = useTranslation('screening');
@@ -19,35 +27,37 @@ export function ScreeningScreen() {
   const { model } = engine;
   const photo = useRef<{ decoded: DecodedPhoto; found: FacesFound; decodeMs: number; file: File } | null>(null);
   const [work, setWork] = useState<Work>({ kind: 'idle' });
+  const [camera, setCamera] = useState(false);
 
   const screenFace = useCallback(
-    async (index: number, pickedByUser: boolean) => {
+    async (index: number, pickedByUser: boolean, override = false) => {
       const current = photo.current;
       if (!current || model.status !== 'ready') throw new ScreeningError('model-not-ready');
       const { decoded, found, decodeMs } = current;
       const t0 = performance.now();
       const aligned = alignFromPhoto(decoded, found.faces[index]!);
-      const input = toNchwFloat32(aligned.crop, model.ready.manifest.normalization);
+      const quality = photoQuality(decoded, found.faces, index, pickedByUser, aligned);
+      const shown = { photoName: decoded.name, preview: found.preview, previewScale: found.previewScale, faces: found.faces, chosenFace: index, pickedByUser, crop: cropToCanvas(aligned.crop) };
+      if (quality.overall === 'fail' && !override) return setWork({ kind: 'gated', gated: { ...shown, quality } });
+      const flip = getSettings().flipTta;
+      const { input, batch } = ttaBatch(toNchwFloat32(aligned.crop, model.ready.manifest.normalization), flip);
       const alignMs = performance.now() - t0;
       let out;
       try {
-        out = await engine.client.classify(input, 1);
+        out = await engine.client.classify(input, batch);
       } catch (e) {
         throw new ScreeningError('inference-failed', (e as Error).message);
       }
       const totalMs = decodeMs + found.detectMs + (performance.now() - t0);
+      const { passes, probabilities } = ttaOutcome(out.probabilities, batch);
       setWork({
         kind: 'result',
         result: {
-          photoName: decoded.name,
-          preview: found.preview,
-          previewScale: found.previewScale,
-          faces: found.faces,
-          chosenFace: index,
-          pickedByUser,
-          crop: cropToCanvas(aligned.crop),
-          probabilities: Array.from(out.probabilities),
+          ...shown,
+          probabilities,
           timings: { decodeMs, detectMs: found.detectMs, alignMs, inferenceMs: out.inferenceMs, totalMs },
+          quality: { report: quality, overridden: override && quality.overall === 'fail' },
+          tta: { mode: flip ? 'flip' : 'none', passes },
         },
       });
     },
@@ -82,6 +92,19 @@ export function ScreeningScreen() {
   return (
     <>
       <PhotoPicker onPhoto={onPhoto} disabled={!ready || work.kind === 'working'} />
+      {camera ? (
+        <CameraGuide
+          onCapture={(file) => {
+            setCamera(false);
+            void onPhoto(file);
+          }}
+          onClose={() => setCamera(false)}
+        />
+      ) : (
+        <button type="button" className="secondary camera-open" onClick={() => setCamera(true)} disabled={!ready || work.kind === 'working'} data-testid="camera-open">
+          {t('open', { ns: 'camera' })}
+        </button>
+      )}
       {work.kind === 'working' && (
         <p className="working" role="status" aria-live="polite">
           {work.step}
@@ -103,6 +126,23 @@ export function ScreeningScreen() {
           />
           <ResultView result={work.result} model={model.ready} />
           <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />
+        </>
+      )}
+      {work.kind === 'gated' && ready && (
+        <>
+          <FaceOverlay
+            preview={work.gated.preview}
+            previewScale={work.gated.previewScale}
+            faces={work.gated.faces}
+            chosen={work.gated.chosenFace}
+            onChoose={(i) => i !== work.gated.chosenFace && screenFace(i, true).catch(fail)}
+          />
+          <QualityPanel
+            report={work.gated.quality}
+            crop={work.gated.crop}
+            blocked
+            onOverride={() => screenFace(work.gated.chosenFace, work.gated.pickedByUser, true).catch(fail)}
+          />
         </>
       )}
     </>
