@@ -42,6 +42,7 @@ export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) =
     let stream: MediaStream | null = null;
     let stopped = false;
     setLive(false);
+    setGuidance(null); // the other camera's checks say nothing about this one
     navigator.mediaDevices
       .getUserMedia({ video: { facingMode: { ideal: facing }, width: { ideal: 1920 }, height: { ideal: 1080 } }, audio: false })
       .then(async (s) => {
