@@ -2,6 +2,7 @@ import { defineConfig, defaultClientConditions, type Plugin, type Connect } from
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pwaPlugins } from './scripts/pwa';
 
 /** Cross-origin isolation: multi-threaded WASM needs SharedArrayBuffer. */
 const isolationHeaders = {
@@ -39,11 +40,19 @@ function serveModels(): Connect.NextHandleFunction {
     if (!match) return next();
     const file = join(modelsDir, match[1]!, match[2]!);
     if (!existsSync(file)) return next();
+    const size = statSync(file).size;
+    // Range requests let an interrupted model download resume (src/model/store.ts).
+    const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
     res.setHeader('Content-Type', MODEL_FILES[match[2]!]!);
-    res.setHeader('Content-Length', String(statSync(file).size));
+    res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('Cache-Control', 'no-cache');
     for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
-    createReadStream(file).pipe(res);
+    if (start > 0 && start < size) {
+      res.statusCode = 206;
+      res.setHeader('Content-Range', `bytes ${start}-${size - 1}/${size}`);
+    }
+    res.setHeader('Content-Length', String(size - (res.statusCode === 206 ? start : 0)));
+    createReadStream(file, { start: res.statusCode === 206 ? start : 0 }).pipe(res);
   };
 }
 
@@ -92,7 +101,7 @@ function modelsPlugin(): Plugin {
 }
 
 export default defineConfig(({ command }) => ({
-  plugins: [react(), modelsPlugin()],
+  plugins: [react(), modelsPlugin(), ...pwaPlugins(contentSecurityPolicy, JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')).version)],
   // ORT's runtime files are self-hosted from /vendor/ort/ (see scripts/prepare-assets.ts): use the builds that
   // load them from there instead of the bundles that embed a second copy of the 14–27 MB .wasm in assets/.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },

@@ -6,6 +6,9 @@ import { createRoot } from 'react-dom/client';
 import './i18n';
 import { App } from './app/App';
 import './app/app.css';
+import { registerServiceWorker } from './sw/register';
+
+registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

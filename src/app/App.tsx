@@ -5,6 +5,8 @@ import { EngineProvider, useEngine } from './engine';
 import { routeFor, routes } from './routes';
 import { ScreeningNotice } from './components/Notice';
 import { ModelStatus } from './components/ModelStatus';
+import { OfflineStatus } from './offline/OfflineStatus';
+import { UpdatePrompt } from './offline/UpdatePrompt';
 import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
 import { useTheme } from './theme';
 
@@ -56,7 +58,9 @@ function Shell() {
       </nav>
       <ScreeningNotice manifest={model.status === 'ready' ? model.ready.manifest : undefined} />
       <KioskBanner />
+      <UpdatePrompt />
       <ModelStatus model={model} />
+      <OfflineStatus />
       <main id="main" tabIndex={-1}>
         {route.path === '/' && <KioskStart key={kioskResets} />}
         <Suspense fallback={null}>

@@ -79,7 +79,7 @@ async function obtainModel(msg: Extract<ToWorker, { type: 'load' }>): Promise<{ 
   const { requestId } = msg;
   let lastReport = -Infinity;
   const onProgress = ({ loaded, total }: StoreProgress) => {
-    if (loaded - lastReport < 2 << 20 && loaded < total) return;
+    if (loaded - lastReport < Math.min(2 << 20, total / 100) && loaded < total) return; // every 2 MiB or 1%
     lastReport = loaded;
     post({ type: 'progress', requestId, stage: loaded < total ? 'download' : 'verify', loaded, total });
   };

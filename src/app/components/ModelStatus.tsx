@@ -13,6 +13,11 @@ export function ModelStatus({ model }: { model: ModelState }) {
           <summary>Details</summary>
           {model.detail}
         </details>
+        {model.code !== 'model-self-test' && (
+          <button type="button" onClick={() => location.reload()} data-testid="model-retry">
+            {t('offline:retry')}
+          </button>
+        )}
       </div>
     );
   if (model.status === 'ready') {

@@ -1,5 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { blockedRequests } from '../../privacy/network-guard';
+import { StoragePanel } from '../offline/StoragePanel';
+import { ErasePanel } from '../offline/ErasePanel';
 import { GuidanceSources } from '../guidance/NextSteps';
 
 export default function AboutScreen() {
@@ -14,6 +16,8 @@ export default function AboutScreen() {
       <p data-testid="blocked-requests" data-count={blocked.length}>
         {t('privacy.blocked', { count: blocked.length })}
       </p>
+      <StoragePanel />
+      <ErasePanel />
       <h3>{t('method.title')}</h3>
       <p>{t('method.body')}</p>
       <h3>{t('study.title')}</h3>
