@@ -1,7 +1,7 @@
 // The model contract: what every model folder (manifest.json + model.onnx) must declare.
 // One implementation, used by the app, the build scripts and the tests.
 
-import manifestSchema from '../../models/schema/manifest.schema.json';
+import manifestSchema from '../../models/schema/manifest.schema.json' with { type: 'json' };
 import { assertSupportedSchema, schemaProblems, type Schema } from './package/json-schema';
 
 export const MANIFEST_FORMAT = 'facies-model-manifest/1';

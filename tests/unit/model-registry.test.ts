@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import manifestSchema from '../../models/schema/manifest.schema.json';
+import manifestSchema from '../../models/schema/manifest.schema.json' with { type: 'json' };
 import { parseMarkdown } from '../../src/model/package/markdown';
 import { formatModelRef, ModelRegistry, parseModelRef } from '../../src/model/package/registry';
 import { assertSupportedSchema, schemaProblems } from '../../src/model/package/json-schema';
