@@ -2,7 +2,7 @@
 grouped by patient, temperature scaling on held-out patients.
 
     # 5-fold cross-validation (the study's protocol) -> <out>/cv_report.{json,md}
-    /usr/bin/python3 -m facies_train.train --config configs/study_pfm_cosface.py \\
+    /usr/bin/python3 -m facies_train.train --config configs/base.py \\
         --manifest data/manifest.csv --pretrained pretrained/backbone.pth --out runs/pfm_cosface
     # the model to ship: all patients but a calibration hold-out -> <out>/final/checkpoint.pt
     /usr/bin/python3 -m facies_train.train ... --final

@@ -1,0 +1,121 @@
+// Training kit → app: crops made by the batch aligner are the app's crops, and a model trained and packaged by
+// the kit (on synthetic data: no clinical meaning) loads in the app and gives the probabilities PyTorch and
+// onnxruntime-node give for the same crop. One page, the tiny IResNet.
+import { test, expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { CLASS_IDS, FIXTURES, fixture, probabilities, screen } from './app';
+import { alignBatch, type BatchRow } from '../models/training/aligner/align-batch';
+import { flipHorizontal, toNchwFloat32 } from '../src/pipeline/preprocess';
+
+test.describe.configure({ mode: 'serial' });
+
+const REPO = resolve(import.meta.dirname, '..');
+const TRAINING = join(REPO, 'models', 'training');
+const MODEL_ID = 'e2e-training-kit';
+const MODEL_DIR = join(REPO, 'models', MODEL_ID); // served by the preview server's /models/ route while the test runs
+const tmp = mkdtempSync(join(tmpdir(), 'facies-training-kit-'));
+const python = (...args: string[]) => execFileSync('/usr/bin/python3', ['-m', ...args], { cwd: TRAINING, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+let page: Page;
+let rows: BatchRow[];
+let appCrop: { width: number; height: number; data: number[] };
+
+test.beforeAll(async ({ browser }, info) => {
+  info.setTimeout(900_000);
+  const t0 = performance.now();
+  rows = await alignBatch(FIXTURES, join(tmp, 'aligned'), { log: () => {} });
+  const t1 = performance.now();
+  // Synthetic crops, 2-fold cross-validation for the package's validation report, then the model to ship.
+  python('facies_train.synthetic', '--out', join(tmp, 'data'), '--patients', '3,3,3,4', '--photos', '3');
+  const common = ['--config', 'configs/synthetic_tiny.py', '--manifest', join(tmp, 'data', 'manifest.csv'), '--out', join(tmp, 'run'), '--epochs', '3', '--folds', '2'];
+  python('facies_train.train', ...common);
+  python('facies_train.train', ...common, '--final');
+  const t2 = performance.now();
+  python('facies_train.package', '--checkpoint', join(tmp, 'run', 'final', 'checkpoint.pt'), '--report', join(tmp, 'run', 'cv_report.json'),
+    '--id', MODEL_ID, '--version', '0.0.1', '--name', 'Training-kit test model (synthetic data)', '--name-zh', '训练工具测试模型（合成数据）',
+    '--publisher', 'Facies CI', '--data', 'Synthetic striped crops made by the test; not clinical photos.',
+    '--summary', 'Trained on synthetic data: its outputs carry no clinical meaning.', '--out', MODEL_DIR);
+  console.log(`batch aligner: ${rows.length} photos in ${((t1 - t0) / 1000).toFixed(1)} s; training (CV + final, tiny): ${((t2 - t1) / 1000).toFixed(0)} s; packaging: ${((performance.now() - t2) / 1000).toFixed(0)} s`);
+  page = await browser.newPage();
+  await page.goto(`/?model=${MODEL_ID}&backend=wasm`);
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  rmSync(MODEL_DIR, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the batch aligner reports every fixture photo: a crop for the face, no-face for the others', () => {
+  const byPhoto = Object.fromEntries(rows.map((r) => [r.photo, r]));
+  expect(byPhoto['astronaut.png']).toMatchObject({ status: 'ok', faces: 1, crop: 'crops/astronaut.png', quality: { overall: 'pass' } });
+  expect(byPhoto['chelsea.png']!.status).toBe('no-face');
+  expect(byPhoto['coffee.png']!.status).toBe('no-face');
+  const csv = readFileSync(join(tmp, 'aligned', 'alignment.csv'), 'utf8').trim().split('\n');
+  expect(csv).toHaveLength(4);
+  expect(csv[1]).toMatch(/^astronaut\.png,crops\/astronaut\.png,ok,/);
+});
+
+test('the trained package passes the app\'s checks (hash, graph, self-test on WASM) and loads', async () => {
+  await expect(page.getByTestId('model-ready').or(page.getByTestId('model-error'))).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('model-error')).toHaveCount(0);
+});
+
+test('the app\'s crop of astronaut.png equals the batch aligner\'s (mean absolute difference < 1 grey level)', async () => {
+  await screen(page, fixture('astronaut.png'));
+  await expect(page.getByTestId('result')).toHaveAttribute('data-photo', 'astronaut.png', { timeout: 60_000 });
+  appCrop = await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="result"] .crop-canvas canvas') as HTMLCanvasElement;
+    const img = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    return { width: img.width, height: img.height, data: Array.from(img.data) };
+  });
+  const kitCrop = await page.evaluate(async (b64) => {
+    const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+    const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    return Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data);
+  }, readFileSync(join(tmp, 'aligned', 'crops', 'astronaut.png')).toString('base64'));
+  expect([appCrop.width, appCrop.height]).toEqual([112, 112]);
+  let sum = 0, worst = 0, n = 0;
+  for (let i = 0; i < kitCrop.length; i++) {
+    if (i % 4 === 3) continue; // alpha
+    const d = Math.abs(kitCrop[i]! - appCrop.data[i]!);
+    sum += d; n++; worst = Math.max(worst, d);
+  }
+  console.log(`astronaut.png crop, batch aligner vs app: mean absolute difference ${(sum / n).toFixed(4)}, max ${worst} grey levels`);
+  expect(sum / n).toBeLessThan(1);
+});
+
+test('PyTorch, onnxruntime-node and the browser (WASM) agree within 1e-4 on the app\'s crop', async () => {
+  const browserProbs = await probabilities(page);
+  // The app's crop as PNG (lossless) for PyTorch; the app's own preprocessing for onnxruntime-node.
+  const png = join(tmp, 'app-crop.png');
+  writeFileSync(png, Buffer.from((await page.evaluate(() => (document.querySelector('[data-testid="result"] .crop-canvas canvas') as HTMLCanvasElement).toDataURL('image/png'))).split(',')[1]!, 'base64'));
+  const torchOut = JSON.parse(python('facies_train.predict', '--checkpoint', join(tmp, 'run', 'final', 'checkpoint.pt'), png));
+  const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8'));
+  const crop = { width: 112, height: 112, data: Uint8ClampedArray.from(appCrop.data) };
+  const session = await ort.InferenceSession.create(join(MODEL_DIR, 'model.onnx'));
+  const node: number[][] = [];
+  for (const img of [crop, flipHorizontal(crop)]) {
+    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', toNchwFloat32(img, manifest.normalization), [1, 3, 112, 112]) });
+    node.push(Array.from(out[manifest.output.name]!.data as Float32Array));
+  }
+  await session.release();
+  // The app averages the crop and its mirror (flip test-time augmentation, on by default in a fresh browser).
+  await expect(page.getByTestId('tta')).toHaveAttribute('data-mode', 'flip');
+  const torchTta: number[] = torchOut.flip_tta[png];
+  const torchCrop: number[] = torchOut.probabilities[png];
+  let worstNode = 0, worstBrowser = 0;
+  CLASS_IDS.forEach((id, i) => {
+    const nodeTta = (node[0]![i]! + node[1]![i]!) / 2;
+    worstNode = Math.max(worstNode, Math.abs(node[0]![i]! - torchCrop[i]!), Math.abs(nodeTta - torchTta[i]!));
+    worstBrowser = Math.max(worstBrowser, Math.abs(browserProbs[id]! - torchTta[i]!));
+  });
+  console.log(`parity on astronaut.png: |PyTorch − onnxruntime-node| ≤ ${worstNode.toExponential(2)}, |PyTorch − browser WASM| ≤ ${worstBrowser.toExponential(2)}; PyTorch ${torchTta.map((p) => p.toFixed(5)).join(' ')}`);
+  expect(worstNode).toBeLessThan(1e-4);
+  expect(worstBrowser).toBeLessThan(1e-4);
+});
