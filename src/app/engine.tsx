@@ -23,14 +23,15 @@ export interface Engine {
 
 const EngineContext = createContext<Engine | null>(null);
 
-/** Developer options for tests and demos: ?model=<folder id>&backend=auto|webgpu|wasm */
+/** Developer options for tests and demos: ?model=<folder id>&backend=auto|webgpu|wasm (else Settings' backend) */
 export function launchOptions(search = location.search): { modelBaseUrl: string; backend: BackendPreference } {
   const q = new URLSearchParams(search);
   const model = q.get('model') ?? 'demo';
   const backend = q.get('backend');
   return {
     modelBaseUrl: `/models/${/^[a-z0-9-]+$/.test(model) ? model : 'demo'}/`,
-    backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
+    // The URL option (tests, demos) wins over the clinician's choice in Settings.
+    backend: backend === 'webgpu' || backend === 'wasm' ? backend : getSettings().backend,
   };
 }
 
