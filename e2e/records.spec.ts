@@ -16,12 +16,13 @@ let exported: { cases: Record<string, unknown>[] };
 let cropPng: Buffer;
 
 test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
+  // One context: a second tab of the same browser shares its IndexedDB.
+  page = await (await browser.newContext()).newPage();
   await openApp(page, APP);
 });
 
 test.afterAll(async () => {
-  await page.close();
+  await page.context().close();
 });
 
 /** Every stored case as IndexedDB holds it, with byte arrays as latin-1 text so they can be searched. */
@@ -222,4 +223,49 @@ test('locking hides the records until the passphrase is entered; a wrong passphr
   await page.getByTestId('unlock-submit').click();
   await expect(page.getByTestId('history-row')).toHaveCount(2, { timeout: 30_000 });
   await expect(page.getByText(HOSTILE_REF)).toBeVisible();
+});
+
+test('two tabs: a stale edit is refused instead of overwriting; "lock now" locks both; a new passphrase re-opens them', async () => {
+  const other = await page.context().newPage();
+  await other.goto(`/${APP}#/history`);
+  // The key lives in each tab's memory only: the second tab starts locked.
+  await expect(other.getByTestId('records-locked')).toBeVisible({ timeout: 60_000 });
+  await other.getByTestId('unlock-passphrase').fill(PASSPHRASE);
+  await other.getByTestId('unlock-submit').click();
+  await expect(other.getByTestId('history-row')).toHaveCount(2, { timeout: 30_000 });
+
+  const id = (await page.getByTestId('history-row').first().getAttribute('data-case-id'))!;
+  const openIn = (p: Page) => p.locator(`[data-testid="history-row"][data-case-id="${id}"]`).getByTestId('history-open').click();
+  await openIn(page);
+  await openIn(other);
+  await other.getByTestId('case-edit-notes').fill('typed in the second tab');
+  await page.getByTestId('case-edit-notes').fill('saved in the first tab');
+  await page.getByTestId('case-edit-save').click();
+  await expect(page.getByTestId('case-edit-message')).toHaveAttribute('role', 'status');
+  await other.getByTestId('case-edit-save').click();
+  await expect(other.getByTestId('case-edit-message')).toContainText('changed in another tab');
+  await other.getByTestId('case-load-latest').click();
+  await expect(other.getByTestId('case-edit-notes')).toHaveValue('saved in the first tab');
+
+  await page.getByTestId('case-back').click();
+  await page.getByTestId('lock-now').click();
+  await expect(other.getByTestId('records-locked')).toBeVisible();
+  await other.close();
+
+  // Change the passphrase (every case re-sealed with a new key): the old one no longer opens the records.
+  await page.getByTestId('nav-settings').click();
+  const section = page.getByTestId('settings-records');
+  await section.getByTestId('change-current').fill(PASSPHRASE);
+  await section.getByTestId('change-next').fill('a brand new passphrase');
+  await section.getByTestId('change-confirm').fill('a brand new passphrase');
+  await section.getByTestId('change-submit').click();
+  await expect(section.getByRole('status')).toContainText('Passphrase changed', { timeout: 60_000 });
+  await page.getByTestId('lock-now').click();
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('unlock-passphrase').fill(PASSPHRASE);
+  await page.getByTestId('unlock-submit').click();
+  await expect(page.getByRole('alert')).toContainText('passphrase is not correct', { timeout: 30_000 });
+  await page.getByTestId('unlock-passphrase').fill('a brand new passphrase');
+  await page.getByTestId('unlock-submit').click();
+  await expect(page.getByTestId('history-row')).toHaveCount(2, { timeout: 30_000 });
 });

@@ -9,23 +9,32 @@ import { useVault } from './vault-context';
 export function CaseDetail({ record, names, validation, onClose }: { record: CaseRecord; names: Record<string, Record<string, string>>; validation: string | null; onClose: () => void }) {
   const { t } = useTranslation('records');
   const { vault } = useVault();
+  // The version being edited. A newer version saved meanwhile (another tab) replaces it only while nothing is typed
+  // here; otherwise saving is refused as a conflict rather than silently overwriting either edit.
+  const [base, setBase] = useState(record);
   const [notes, setNotes] = useState(record.notes);
   const [diagnosis, setDiagnosis] = useState<Diagnosis>(record.followUp.diagnosis);
   const [detail, setDetail] = useState(record.followUp.detail);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const dirty = notes !== base.notes || diagnosis !== base.followUp.diagnosis || detail !== base.followUp.detail;
+  const load = (r: CaseRecord) => {
+    setBase(r);
+    setNotes(r.notes);
+    setDiagnosis(r.followUp.diagnosis);
+    setDetail(r.followUp.detail);
+  };
   useEffect(() => {
-    setNotes(record.notes);
-    setDiagnosis(record.followUp.diagnosis);
-    setDetail(record.followUp.detail);
-  }, [record]);
+    if (!dirty) load(record);
+  }, [record]); // only a new stored version matters, not each keystroke
 
   const save = async () => {
     const now = new Date().toISOString();
-    const followUpChanged = diagnosis !== record.followUp.diagnosis || detail !== record.followUp.detail;
-    const next: CaseRecord = { ...record, notes, updatedAt: now, followUp: followUpChanged ? { diagnosis, detail, updatedAt: now } : record.followUp };
+    const followUpChanged = diagnosis !== base.followUp.diagnosis || detail !== base.followUp.detail;
+    const next: CaseRecord = { ...base, notes, updatedAt: now, followUp: followUpChanged ? { diagnosis, detail, updatedAt: now } : base.followUp };
     try {
-      await vault.store.update(next, record.updatedAt, vault.key());
+      await vault.store.update(next, base.updatedAt, vault.key());
+      setBase(next);
       vault.changed();
       setMessage({ kind: 'ok', text: t('detail.saved') });
     } catch (e) {
@@ -86,6 +95,19 @@ export function CaseDetail({ record, names, validation, onClose }: { record: Cas
           <p className={message.kind === 'error' ? 'error' : 'records-saved'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="case-edit-message">
             {message.text}
           </p>
+        )}
+        {record !== base && record.updatedAt !== base.updatedAt && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              load(record);
+              setMessage(null);
+            }}
+            data-testid="case-load-latest"
+          >
+            {t('detail.loadLatest')}
+          </button>
         )}
         <div className="records-actions">
           <button type="submit" data-testid="case-edit-save">
