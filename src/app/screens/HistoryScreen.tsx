@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { exportCsv, exportJson } from '../../records/archive';
+import { appVersion } from '../../sw/register';
 import { DIAGNOSES, type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
 import { type CaseFilter, NO_FILTER, filterCases, modelKey } from '../../records/summary';
 import { CaseDetail } from '../records/CaseDetail';
@@ -13,8 +14,6 @@ import { className, downloadFile, exportName, formatDateTime } from '../records/
 import { useCases, useModelInfo } from '../records/use-cases';
 import { useVault } from '../records/vault-context';
 import '../records/records.css';
-
-const APP_VERSION = '0.1.0';
 
 function useCaseParam(): [string | null, (id: string | null) => void] {
   const read = () => new URLSearchParams(location.hash.split('?')[1] ?? '').get('case');
@@ -179,7 +178,7 @@ function History() {
         </table>
       )}
       <div className="records-actions">
-        <button type="button" disabled={!cases.length} onClick={() => downloadFile(exportJson(toExport(), APP_VERSION), exportName('json'), 'application/json')} data-testid="export-json">
+        <button type="button" disabled={!cases.length} onClick={() => downloadFile(exportJson(toExport(), appVersion()), exportName('json'), 'application/json')} data-testid="export-json">
           {selected.size ? t('history.exportJsonSelected', { count: selected.size }) : t('history.exportJson')}
         </button>
         <button type="button" disabled={!cases.length} onClick={() => downloadFile(exportCsv(toExport()), exportName('csv'), 'text/csv;charset=utf-8')} data-testid="export-csv">
