@@ -242,17 +242,18 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
   const { t, i18n } = useTranslation('models');
   const [pem, setPem] = useState('');
   const [label, setLabel] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  // Kept as key + values so the message follows a language change.
+  const [message, setMessage] = useState<{ ok: boolean; key: string; values: Record<string, string> } | null>(null);
   const keys = registry.trustedKeys();
   async function add() {
     try {
       const key = await readPublicKey(pem, label);
       registry.trustKey(key);
-      setMessage({ ok: true, text: t('keys.added', { label: key.label, fingerprint: formatFingerprint(key.fingerprint) }) });
+      setMessage({ ok: true, key: 'keys.added', values: { label: key.label, fingerprint: formatFingerprint(key.fingerprint) } });
       setPem('');
       setLabel('');
     } catch (e) {
-      setMessage({ ok: false, text: t('keys.invalid', { detail: (e as Error).message }) });
+      setMessage({ ok: false, key: 'keys.invalid', values: { detail: (e as Error).message } });
     }
     onChange();
   }
@@ -290,7 +291,7 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
         </label>
         <button type="button" disabled={!pem.trim()} onClick={() => void add()} data-testid="trusted-key-add">{t('keys.add')}</button>
       </div>
-      {message && <p className={message.ok ? 'models-notice' : 'error'} role={message.ok ? 'status' : 'alert'} data-testid="trusted-key-message">{message.text}</p>}
+      {message && <p className={message.ok ? 'models-notice' : 'error'} role={message.ok ? 'status' : 'alert'} data-testid="trusted-key-message">{t(message.key, message.values)}</p>}
     </section>
   );
 }
