@@ -207,6 +207,8 @@ async function explain(msg: Extract<ToWorker, { type: 'explain' }>) {
   const probs = new Float32Array(positions + 1);
   try {
     for (let start = -1; start < positions; start += batchSize) {
+      // A run resolves without yielding to the event loop: yield, so that a cancel message gets read.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       if (cancelled.has(msg.requestId)) throw new WorkerError('cancelled', 'The explanation was cancelled.');
       const n = Math.min(batchSize, positions - start);
       const input = new Float32Array(n * crop);
