@@ -2,6 +2,7 @@
 // Packs a trained model folder (config.json + model.onnx + MODEL_CARD.md) into one .facies-model.zip:
 // computes sizes, SHA-256 and the self-test vector with onnxruntime-node, signs manifest.json if a key is given,
 // then opens the result with the app's own checks before reporting success.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { draftManifest } from './models/build-manifest.ts';
@@ -16,10 +17,15 @@ async function main(argv: string[]): Promise<number> {
   const { options, positional } = parseArgs(argv, ['--out', '--sign-key']);
   const [dir] = positional;
   if (!dir || positional.length > 1) throw new UsageError('give exactly one model folder');
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  const modelCard = await readFile(join(dir, 'MODEL_CARD.md')).catch(() => {
-    throw new UsageError(`${dir}/MODEL_CARD.md is missing: every package carries its model card`);
-  });
+  for (const f of ['config.json', 'model.onnx', 'MODEL_CARD.md'])
+    if (!existsSync(join(dir, f))) throw new UsageError(`${join(dir, f)} is missing: the model folder needs config.json, model.onnx and MODEL_CARD.md`);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${join(dir, 'config.json')} is not valid JSON (${(e as Error).message})`);
+  }
+  const modelCard = await readFile(join(dir, 'MODEL_CARD.md'));
   const manifest = await draftManifest(dir, config);
   const model = await readFile(join(dir, 'model.onnx'));
   const keyPath = options['--sign-key']?.[0];

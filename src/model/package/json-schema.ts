@@ -95,8 +95,9 @@ function check(root: Schema, schema: Schema, value: unknown, path: string, subje
   }
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;
-    for (const key of schema.required ?? []) if (!(key in obj)) out.push(`${path ? `${name}.` : ''}${key} is missing`);
+    for (const key of schema.required ?? []) if (obj[key] === undefined) out.push(`${path ? `${name}.` : ''}${key} is missing`);
     for (const [key, v] of Object.entries(obj)) {
+      if (v === undefined) continue; // absent (an object built in code rather than parsed from JSON)
       const s = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
       if (s) check(root, s, v, `${path}.${key}`, subject, out);
       else if (schema.additionalProperties === false) out.push(`${path ? `${name}.` : ''}${key} is not allowed`);
