@@ -13,6 +13,14 @@ const GRID = occlusionGrid();
 /** Crops per model run: larger batches amortise per-run overhead on a GPU; on WASM memory matters more. */
 const BATCH = { webgpu: 16, wasm: 8 } as const;
 
+/** "40 seconds", "3 minutes": a wait the clinician can plan around, in the user's language. */
+function formatWait(ms: number, lng: string): string {
+  const minutes = ms >= 90_000;
+  return new Intl.NumberFormat(lng, { style: 'unit', unit: minutes ? 'minute' : 'second', unitDisplay: 'long', maximumFractionDigits: 0 }).format(
+    Math.max(1, Math.round(ms / (minutes ? 60_000 : 1000))),
+  );
+}
+
 type State =
   | { kind: 'idle' }
   | { kind: 'running'; done: number; total: number; cancel: () => void }
@@ -21,7 +29,7 @@ type State =
 
 /** Occlusion-sensitivity heatmap of the aligned crop for one class, computed in the inference worker. */
 export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { crop: HTMLCanvasElement; classIndex: number; className: string; model: ModelReady; inferenceMs: number }) {
-  const { t } = useTranslation('quality');
+  const { t, i18n } = useTranslation('quality');
   const { client } = useEngine();
   const [state, setState] = useState<State>({ kind: 'idle' });
   const [opacity, setOpacity] = useState(0.6);
@@ -82,7 +90,7 @@ export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { c
               </p>
             ))}
           <p className="hint" data-testid={ep === 'wasm' ? 'heatmap-wasm-note' : 'heatmap-gpu-note'}>
-            {ep === 'wasm' ? t('heatmap.wasmNote', { runs, estimate: formatMs(runs * inferenceMs) }) : t('heatmap.gpuNote', { runs })}
+            {ep === 'wasm' ? t('heatmap.wasmNote', { runs, estimate: formatWait(runs * inferenceMs, i18n.language) }) : t('heatmap.gpuNote', { runs })}
           </p>
           <button type="button" className="secondary" onClick={start} data-testid="heatmap-start">
             {t('heatmap.start')}
