@@ -61,6 +61,7 @@ export async function alignBatch(photosDir: string, outDir: string, { log = cons
     root: REPO,
     publicDir: join(REPO, 'public'), // /vendor/mediapipe: the self-hosted detector runtime and model
     cacheDir: join(tmpdir(), 'facies-aligner-vite'),
+    optimizeDeps: { entries: ['models/training/aligner/aligner.html'] },
     logLevel: 'error',
     server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
     plugins: [photoServer(folder, photos)],

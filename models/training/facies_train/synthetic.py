@@ -35,8 +35,8 @@ def make_crop(cls: int, patient_rng: np.random.Generator, photo_rng: np.random.G
     phase = photo_rng.uniform(0, 2 * np.pi)
     wave = np.sin(2 * np.pi * cycles * coord / SIZE + phase)
     grating = np.tile(wave[:, None], (1, SIZE)) if orient == "h" else np.tile(wave[None, :], (SIZE, 1))
-    img = background + 50.0 * grating[..., None] + photo_rng.uniform(-15, 15)
-    img += photo_rng.normal(0, 8, img.shape)
+    img = background + 60.0 * grating[..., None] + photo_rng.uniform(-15, 15)
+    img += photo_rng.normal(0, 5, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
@@ -49,7 +49,7 @@ def _background(rng: np.random.Generator) -> np.ndarray:
     g = (idx - i0)[None, :, None]
     field = rows[:, i0] * (1 - g) + rows[:, i0 + 1] * g                                 # [112, 112, 3]
     skin = np.array([190.0, 150.0, 130.0]) + rng.normal(0, 15, 3)
-    return skin + 12.0 * field
+    return skin + 6.0 * field
 
 
 def write_synthetic_dataset(out_dir: str, classes: Sequence[str], patients_per_class: Sequence[int],

@@ -112,7 +112,8 @@ class TestManifest(unittest.TestCase):
                 read_manifest(self.write(tmp, "path,label\na.png,wbs\n"), CLASSES)
 
     def test_classes_come_from_the_model_config(self):
-        self.assertEqual(CLASSES, [c["id"] for c in json.load(open(DEMO_CONFIG))["classes"]])
+        with open(DEMO_CONFIG, encoding="utf-8") as fh:
+            self.assertEqual(CLASSES, [c["id"] for c in json.load(fh)["classes"]])
 
 
 class TestMetricsAndCalibration(unittest.TestCase):
@@ -195,7 +196,8 @@ class TestTrainingOnSyntheticData(unittest.TestCase):
                 self.assertFalse(folds[i] & folds[j])
 
     def test_reports_written(self):
-        md = open(os.path.join(self.tmp.name, "cv", "cv_report.md"), encoding="utf-8").read()
+        with open(os.path.join(self.tmp.name, "cv", "cv_report.md"), encoding="utf-8") as fh:
+            md = fh.read()
         self.assertIn("Accuracy: **", md)
         self.assertIn("| f1 |", md)
         self.assertTrue(all(f["temperature"] > 0 for f in self.report["folds"]))
@@ -243,10 +245,12 @@ class TestTrainingOnSyntheticData(unittest.TestCase):
         self.assertEqual([a["key"] for a in payload["arms"]], ["pfm_cosface", "none_arcface"])
         self.assertEqual(payload["arms"][0]["pretrained"], pretrained)
         self.assertIsNone(payload["arms"][1]["pretrained"])
-        md = open(os.path.join(out, "comparison.md"), encoding="utf-8").read()
+        with open(os.path.join(out, "comparison.md"), encoding="utf-8") as fh:
+            md = fh.read()
         self.assertIn("| PFM + CosFace |", md)
         self.assertIn("| None + ArcFace |", md)
-        arc = json.load(open(os.path.join(out, "none_arcface", "cv_report.json")))
+        with open(os.path.join(out, "none_arcface", "cv_report.json"), encoding="utf-8") as fh:
+            arc = json.load(fh)
         self.assertEqual((arc["config"]["head"], arc["config"]["margin"]), ("arcface", 0.5))
         with self.assertRaises(SystemExit):
             run_study(TINY_CONFIG, self.manifest, DEMO_CONFIG, out, None, arms=["pfm_arcface"])
