@@ -6,25 +6,28 @@ import { fixture, screen } from './app';
 
 test.describe.configure({ mode: 'serial', timeout: 300_000 });
 
-const PORT = Number(process.env.FACIES_PORT ?? 4173) + 1;
+// Its own port (the app under test keeps FACIES_PORT): the test stops and starts this server.
+const PORT = Number(process.env.FACIES_PORT ?? 4173) + 100;
 const BASE = `http://localhost:${PORT}`;
-const VERSIONS = { a: { dist: 'dist-update-a', id: 'update-a' }, b: { dist: 'dist-update-b', id: 'update-b' } } as const;
+// A: the build under test (npm run test:e2e builds it); B: the same sources built again as a newer release.
+const DIST = { a: process.env.FACIES_DIST ?? 'dist', b: 'dist-update-b' } as const;
 
 let server: ChildProcess | null = null;
 let context: BrowserContext;
 let page: Page;
+let versionA = '';
 
-function build(v: keyof typeof VERSIONS) {
-  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { env: { ...process.env, FACIES_DIST: VERSIONS[v].dist, FACIES_BUILD_ID: VERSIONS[v].id }, stdio: 'inherit' });
+function buildVersionB() {
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { env: { ...process.env, FACIES_DIST: DIST.b, FACIES_BUILD_ID: 'update-b' }, stdio: 'inherit' });
 }
 
-async function serve(v: keyof typeof VERSIONS) {
-  server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { env: { ...process.env, FACIES_DIST: VERSIONS[v].dist }, stdio: 'ignore', detached: true });
+async function serve(v: keyof typeof DIST) {
+  server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { env: { ...process.env, FACIES_DIST: DIST[v] }, stdio: 'ignore', detached: true });
   for (let i = 0; i < 120; i++) {
     if (await fetch(BASE).then((r) => r.ok, () => false)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`preview of ${VERSIONS[v].dist} did not start`);
+  throw new Error(`preview of ${DIST[v]} did not start`);
 }
 
 async function stop() {
@@ -35,8 +38,7 @@ async function stop() {
 }
 
 test.beforeAll(async ({ browser }) => {
-  build('a');
-  build('b');
+  buildVersionB();
   await serve('a');
   context = await browser.newContext({ baseURL: BASE });
   page = await context.newPage();
@@ -49,7 +51,8 @@ test.afterAll(async () => {
 
 test('version A installs, stores the model and screens a photo', async () => {
   await page.goto('/?model=test-tiny#/about');
-  await expect(page.getByTestId('app-version')).toContainText('update-a');
+  versionA = (await page.getByTestId('app-version').textContent())!;
+  expect(versionA).not.toContain('update-b');
   await page.goto('/?model=test-tiny');
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
@@ -82,4 +85,5 @@ test('"Reload" switches to version B with nothing lost: settings, stored model, 
   expect(modelRequests).toEqual([]); // the model came from the store, verified, not downloaded again
   await page.goto('/?model=test-tiny#/about');
   await expect(page.getByTestId('app-version')).toContainText('update-b');
+  expect(await page.getByTestId('app-version').textContent()).not.toBe(versionA);
 });
