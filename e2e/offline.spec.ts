@@ -202,9 +202,14 @@ test('no request went to any origin but the app’s own, over the whole run', as
   expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
 });
 
-test('erase all data: asks first, then clears every database, cache, setting and the service worker', async () => {
+test('erase all data: asks first, then clears every database, cache, setting and the service worker', async ({ browser }) => {
+  // A fresh context: Chromium's emulated offline state of the earlier steps lingers in the service worker.
+  await context.close();
+  context = await browser.newContext();
+  page = await context.newPage();
   await page.goto(`/${query}#/about`);
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
   const before = await storedAt(page, MODEL_ID);
   expect(before).not.toBeNull();
   // What other features might have stored: a database, a cache, a setting.
