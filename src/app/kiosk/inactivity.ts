@@ -17,7 +17,11 @@ export class InactivityTimer {
   constructor(
     private readonly timeoutMs: number,
     private readonly onIdle: () => void,
-    private readonly timers: { set: typeof setTimeout; clear: typeof clearTimeout } = { set: setTimeout, clear: clearTimeout },
+    // Wrapped: a browser's setTimeout called as a method of another object throws "Illegal invocation".
+    private readonly timers: { set: (f: () => void, ms: number) => ReturnType<typeof setTimeout>; clear: (h: ReturnType<typeof setTimeout>) => void } = {
+      set: (f, ms) => setTimeout(f, ms),
+      clear: (h) => clearTimeout(h),
+    },
   ) {
     if (!(timeoutMs > 0)) throw new RangeError(`inactivity timeout must be positive, got ${timeoutMs}`);
   }
