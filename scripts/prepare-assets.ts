@@ -3,7 +3,7 @@
 // Deterministic and incremental: a model is regenerated only when its config or generator changes.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest } from './models/build-manifest.ts';
@@ -34,16 +34,13 @@ async function vendorRuntimes() {
   console.log(`face detector: ${detector.path} (sha256 ${detector.sha256.slice(0, 12)}…)`);
 }
 
+/** The generator's inputs: the model's config and the Python files make_demo_model.py runs (not the whole training kit). */
+const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py'];
+
 async function generatorFingerprint(modelDir: string): Promise<string> {
   const h = createHash('sha256');
   h.update(await readFile(join(modelDir, 'config.json')));
-  const pkg = join(root, 'models/training');
-  const files = [join(pkg, 'make_demo_model.py')];
-  for (const sub of ['facies_train', 'facies_train/backbones']) {
-    const dir = join(pkg, sub);
-    for (const f of (await readdir(dir)).sort()) if (f.endsWith('.py')) files.push(join(dir, f));
-  }
-  for (const f of files) h.update(f.slice(root.length)).update(await readFile(f));
+  for (const f of GENERATOR_SOURCES) h.update(f).update(await readFile(join(root, 'models/training', f)));
   return h.digest('hex');
 }
 
