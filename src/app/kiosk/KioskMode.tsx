@@ -127,10 +127,11 @@ export function MethodExplainer() {
         {t('method.study', {
           photos: n(3297),
           children: n(1666),
-          wbs: n(174),
-          ns: n(235),
-          algs: n(51),
-          nonGs: n(1206),
+          // Not "ns": i18next reads that option as a namespace.
+          countWbs: n(174),
+          countNs: n(235),
+          countAlgs: n(51),
+          countNonGs: n(1206),
           model: formatPercent(0.848),
           doctor: formatPercent(0.7),
         })}
