@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium python3-torch python3-onnx python3-numpy)
+# fonts-noto-cjk: Chromium needs a CJK font to draw the Simplified Chinese screens (e2e screenshots).
+apt_packages=(chromium python3-torch python3-onnx python3-numpy fonts-noto-cjk)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
