@@ -145,6 +145,8 @@ test('one full screening with the keyboard only', async () => {
   await (await chooser).setFiles(fixture('astronaut.png'));
   const probs = await probabilities(page);
   expect(Object.values(probs).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+  // Outside kiosk mode the photo stays in memory, for choosing another face or keeping it with the record.
+  await expect(page.getByTestId('screening-outcome')).toHaveAttribute('data-photo-held', 'true');
   // The chart's values have screen-reader names: each row reads "<class> <percent>".
   const rows = page.getByRole('list', { name: 'Probability of each class' }).getByRole('listitem');
   await expect(rows).toHaveCount(4);
@@ -178,6 +180,15 @@ test('conference demo: sample photo, result, nothing stored, back to the start a
   await page.getByTestId('sample-astronaut.png').click();
   await expect(page.getByTestId('result')).toHaveAttribute('data-photo', 'astronaut.png');
   await page.screenshot({ path: resolve(SHOTS, 'en-kiosk-result.png'), fullPage: true });
+  // The photo is let go as soon as the result shows; no save form, and no way to the saved records.
+  await expect(page.getByTestId('screening-outcome')).toHaveAttribute('data-photo-held', 'false');
+  await expect(page.getByTestId('save-case')).toHaveCount(0);
+  await expect(page.getByTestId('nav-history')).toHaveCount(0);
+  await expect(page.getByTestId('nav-summary')).toHaveCount(0);
+  await page.evaluate(() => (location.hash = '#/history'));
+  // A bookmarked records link opens the screening screen instead.
+  await expect(page.getByTestId('nav-screening')).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('result')).toBeVisible();
   const storedAfter = await page.evaluate(async () => ({ local: Object.keys(localStorage).sort(), dbs: (await indexedDB.databases()).map((d) => d.name).sort() }));
   expect(storedAfter).toEqual(storedBefore);
 

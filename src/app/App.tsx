@@ -2,28 +2,30 @@ import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES } from '../i18n';
 import { EngineProvider, useEngine } from './engine';
-import { routeFor, routes } from './routes';
+import { routeFor, routesFor } from './routes';
 import { ScreeningNotice } from './components/Notice';
 import { ModelStatus } from './components/ModelStatus';
 import { OfflineStatus } from './offline/OfflineStatus';
 import { UpdatePrompt } from './offline/UpdatePrompt';
 import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
 import { useTheme } from './theme';
+import { useSettings } from '../settings/settings';
 
-function useHashRoute() {
+function useHashRoute(kiosk: boolean) {
   const [hash, setHash] = useState(location.hash);
   useEffect(() => {
     const onChange = () => setHash(location.hash);
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
-  return routeFor(hash);
+  return routeFor(hash, kiosk);
 }
 
 function Shell() {
   const { t, i18n } = useTranslation();
   const { model } = useEngine();
-  const route = useHashRoute();
+  const { kiosk } = useSettings();
+  const route = useHashRoute(kiosk);
   const Screen = route.component;
   useTheme();
   // Kiosk mode: a new key after inactivity remounts the screen, dropping the last visitor's photo and result.
@@ -50,7 +52,7 @@ function Shell() {
         </label>
       </header>
       <nav aria-label={t('nav.label')} className="app-nav">
-        {routes.map((r) => (
+        {routesFor(kiosk).map((r) => (
           <a key={r.path} href={`#${r.path}`} aria-current={r === route ? 'page' : undefined} data-testid={`nav-${r.path.slice(1) || 'screening'}`}>
             {t(r.labelKey)}
           </a>

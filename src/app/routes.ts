@@ -8,20 +8,27 @@ export interface Route {
   /** i18n key (common namespace) of the navigation label. */
   labelKey: string;
   component: ComponentType;
+  /** Shows or changes saved case records: not offered in conference demo (kiosk) mode, which keeps nothing. */
+  records?: true;
 }
 
 export const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
-  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')) },
-  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')) },
+  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')), records: true },
+  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')), records: true },
   { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
   { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
   { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./screens/ModelsScreen')) },
   { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')) },
 ];
 
-export function routeFor(hash: string): Route {
+/** The screens offered now: in kiosk mode, none that shows or changes saved records. */
+export function routesFor(kiosk: boolean): Route[] {
+  return kiosk ? routes.filter((r) => !r.records) : routes;
+}
+
+export function routeFor(hash: string, kiosk = false): Route {
   // A screen may take parameters after "?" (#/history?case=<id>).
   const path = hash.replace(/^#/, '').split('?')[0] || '/';
-  return routes.find((r) => r.path === path) ?? routes[0]!;
+  return routesFor(kiosk).find((r) => r.path === path) ?? routes[0]!;
 }

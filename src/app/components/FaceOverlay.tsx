@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import type { DetectedFace } from '../../screening/face-detector';
 import { CanvasView } from './CanvasView';
 
-/** The photo with every detected face box and keypoints; tap a box to screen that face. */
+/** The photo with every detected face box and keypoints; tap a box to screen that face (when onChoose is given). */
 export function FaceOverlay({
   preview,
   previewScale,
@@ -14,10 +14,11 @@ export function FaceOverlay({
   previewScale: number;
   faces: DetectedFace[];
   chosen: number;
-  onChoose: (index: number) => void;
+  onChoose?: (index: number) => void;
 }) {
   const { t } = useTranslation('screening');
   const s = previewScale;
+  const choosable = faces.length > 1 && onChoose !== undefined;
   return (
     <div className="overlay-frame">
       <CanvasView canvas={preview} className="overlay-photo" label={t('photo')} />
@@ -29,11 +30,11 @@ export function FaceOverlay({
             data-testid={i === chosen ? 'face-box-chosen' : 'face-box'}
             data-box={[f.box.x, f.box.y, f.box.width, f.box.height].map((v) => v.toFixed(1)).join(',')}
             data-score={f.score}
-            role={faces.length > 1 ? 'button' : undefined}
-            tabIndex={faces.length > 1 ? 0 : undefined}
-            aria-label={faces.length > 1 ? t(i === chosen ? 'faceLabelChosen' : 'faceLabel', { n: i + 1 }) : undefined}
-            onClick={() => onChoose(i)}
-            onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && onChoose(i)}
+            role={choosable ? 'button' : undefined}
+            tabIndex={choosable ? 0 : undefined}
+            aria-label={choosable ? t(i === chosen ? 'faceLabelChosen' : 'faceLabel', { n: i + 1 }) : undefined}
+            onClick={() => onChoose?.(i)}
+            onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && onChoose?.(i)}
           >
             <rect x={f.box.x * s} y={f.box.y * s} width={f.box.width * s} height={f.box.height * s} />
             {f.keypoints.slice(0, 4).map((k, j) => (

@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { toNchwFloat32 } from '../../pipeline/preprocess';
 import { ScreeningError } from '../../screening/errors';
@@ -8,7 +8,7 @@ import { useEngine } from '../engine';
 import type { ScreeningResult } from '../screening-state';
 import { photoQuality, ttaBatch, ttaOutcome } from '../../screening/trust';
 import type { QualityReport } from '../../pipeline/quality';
-import { getSettings } from '../../settings/settings';
+import { getSettings, useSettings } from '../../settings/settings';
 import { QualityPanel } from '../components/QualityPanel';
 import { CameraGuide } from '../components/CameraGuide';
 import { PhotoPicker } from '../components/PhotoPicker';
@@ -28,6 +28,14 @@ export function ScreeningScreen() {
   const photo = useRef<{ decoded: DecodedPhoto; found: FacesFound; decodeMs: number; file: File } | null>(null);
   const [work, setWork] = useState<Work>({ kind: 'idle' });
   const [camera, setCamera] = useState(false);
+  const { kiosk } = useSettings();
+  /** Closes the decoded photo's bitmap and forgets the photo and its file. */
+  const release = useCallback(() => {
+    photo.current?.decoded.bitmap.close();
+    photo.current = null;
+  }, []);
+  // Leaving the screen (or a kiosk inactivity reset, which remounts it) frees the photo at once.
+  useEffect(() => release, [release]);
 
   const screenFace = useCallback(
     async (index: number, pickedByUser: boolean, override = false) => {
@@ -50,6 +58,8 @@ export function ScreeningScreen() {
       }
       const totalMs = decodeMs + found.detectMs + (performance.now() - t0);
       const { passes, probabilities } = ttaOutcome(out.probabilities, batch);
+      // Conference demo keeps nothing: once the result is on screen, only what it shows stays (preview, crop, numbers).
+      if (getSettings().kiosk) release();
       setWork({
         kind: 'result',
         result: {
@@ -61,7 +71,7 @@ export function ScreeningScreen() {
         },
       });
     },
-    [model, engine.client],
+    [model, engine.client, release],
   );
 
   const fail = (e: unknown) =>
@@ -71,12 +81,12 @@ export function ScreeningScreen() {
     });
 
   const onPhoto = async (file: File) => {
-    photo.current?.decoded.bitmap.close();
-    photo.current = null;
+    release();
+    let decoded: DecodedPhoto | undefined;
     try {
       setWork({ kind: 'working', step: t('working.reading') });
       const t0 = performance.now();
-      const decoded = await decodePhoto(file);
+      decoded = await decodePhoto(file);
       const decodeMs = performance.now() - t0;
       setWork({ kind: 'working', step: t('working.detecting') });
       const found = findFaces(decoded, await engine.detector);
@@ -84,6 +94,9 @@ export function ScreeningScreen() {
       setWork({ kind: 'working', step: t('working.screening') });
       await screenFace(0, false);
     } catch (e) {
+      // A photo without a usable face is not kept; one with faces stays for choosing another face, except in kiosk mode.
+      if (!photo.current) decoded?.bitmap.close();
+      else if (getSettings().kiosk) release();
       fail(e);
     }
   };
@@ -116,17 +129,19 @@ export function ScreeningScreen() {
         </div>
       )}
       {work.kind === 'result' && ready && (
-        <>
+        // data-photo-held: whether the decoded photo is still in memory (never after a result in kiosk mode).
+        <div className="screening-outcome" data-testid="screening-outcome" data-photo-held={photo.current !== null}>
           <FaceOverlay
             preview={work.result.preview}
             previewScale={work.result.previewScale}
             faces={work.result.faces}
             chosen={work.result.chosenFace}
-            onChoose={(i) => i !== work.result.chosenFace && screenFace(i, true).catch(fail)}
+            // Another face needs the full photo, which kiosk mode has already let go.
+            onChoose={photo.current ? (i) => i !== work.result.chosenFace && screenFace(i, true).catch(fail) : undefined}
           />
           <ResultView result={work.result} model={model.ready} />
-          <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />
-        </>
+          {!kiosk && <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />}
+        </div>
       )}
       {work.kind === 'gated' && ready && (
         <>
