@@ -4,7 +4,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, openApp } from './app';
+import { CLASS_IDS, fixture, openApp, probabilities } from './app';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -85,4 +85,13 @@ test('three photos: answers before the model, then accuracy, recall and F1 for r
   expect(csv).toContain('accuracy,0.6667,' + Number((modelCorrect / 3).toFixed(4)));
   expect(csv.find((l) => l.startsWith('child-b.png,'))).toMatch(/^child-b\.png,ns,algs,0,/);
   expect(csv.find((l) => l.startsWith('child-c.png,'))).toMatch(/^child-c\.png,non_gs,non_gs,1,no_face,0,/);
+
+  // The model's answer is a screening's: the same photo screened on the screening screen (flip TTA on by
+  // default) gives the probabilities the study exported, to the CSV's four decimals.
+  const exported = csv.find((l) => l.startsWith('child-a.png,'))!.split(',').slice(6, 10).map(Number);
+  await page.evaluate(() => (location.hash = '#/'));
+  await page.getByTestId('photo-input').setInputFiles(fixture('astronaut.png'));
+  await expect(page.getByTestId('tta')).toHaveAttribute('data-mode', 'flip');
+  const screened = await probabilities(page);
+  CLASS_IDS.forEach((id, i) => expect(exported[i]).toBeCloseTo(screened[id]!, 3));
 });
