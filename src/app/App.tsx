@@ -9,6 +9,7 @@ import { OfflineStatus } from './offline/OfflineStatus';
 import { UpdatePrompt } from './offline/UpdatePrompt';
 import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
 import { useTheme } from './theme';
+import { ScreenErrorBoundary } from './components/ScreenErrorBoundary';
 import { useSettings } from '../settings/settings';
 
 function useHashRoute(kiosk: boolean) {
@@ -65,9 +66,11 @@ function Shell() {
       <OfflineStatus />
       <main id="main" tabIndex={-1}>
         {route.path === '/' && <KioskStart key={kioskResets} />}
-        <Suspense fallback={null}>
-          <Screen key={kioskResets} />
-        </Suspense>
+        <ScreenErrorBoundary key={`${route.path}:${kioskResets}`}>
+          <Suspense fallback={null}>
+            <Screen key={kioskResets} />
+          </Suspense>
+        </ScreenErrorBoundary>
       </main>
       <footer className="app-footer">{t('footer')}</footer>
     </div>
