@@ -105,6 +105,8 @@ test('every screen, both languages, three viewports: screenshots and axe (no ser
 
   console.log(`axe (WCAG 2.1 A/AA), ${axeSummary.length} screens:\n${axeSummary.join('\n')}`);
   expect(blocking, JSON.stringify(blocking, null, 1)).toEqual([]);
+  // Every piece of content sits in a landmark (the notice and status lines included).
+  expect(axeSummary.filter((l) => l.includes('region ('))).toEqual([]);
 });
 
 test('Chinese is complete on screen: no English left on the result or settings (beyond names and codes)', async () => {

@@ -59,11 +59,14 @@ function Shell() {
           </a>
         ))}
       </nav>
-      <ScreeningNotice manifest={model.status === 'ready' ? model.ready.manifest : undefined} />
-      <KioskBanner />
-      <UpdatePrompt />
-      <ModelStatus model={model} />
-      <OfflineStatus />
+      {/* A labelled region, so the notice and status lines sit in a landmark like everything else. */}
+      <section className="app-status" aria-label={t('statusArea')}>
+        <ScreeningNotice manifest={model.status === 'ready' ? model.ready.manifest : undefined} />
+        <KioskBanner />
+        <UpdatePrompt />
+        <ModelStatus model={model} />
+        <OfflineStatus />
+      </section>
       <main id="main" tabIndex={-1}>
         {route.path === '/' && <KioskStart key={kioskResets} />}
         <ScreenErrorBoundary key={`${route.path}:${kioskResets}`}>
