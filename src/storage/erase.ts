@@ -40,3 +40,16 @@ export async function eraseAllData(knownDatabases: readonly string[] = []): Prom
   for (const r of registrations) await r.unregister();
   return { databases, caches: cacheNames, serviceWorkers: registrations.length };
 }
+
+/**
+ * Whether a reload can fetch the app again. After erasing, nothing is left to start Facies offline: a reload without
+ * network would leave the browser's "No internet" page. HEAD is not routed by the service worker, so this asks the
+ * server itself.
+ */
+export async function appReachable(path = location.pathname): Promise<boolean> {
+  try {
+    return (await fetch(path, { method: 'HEAD', cache: 'no-store' })).ok;
+  } catch {
+    return false;
+  }
+}

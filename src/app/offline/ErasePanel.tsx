@@ -1,12 +1,18 @@
 // "Erase all data on this device", with confirmation; the app then starts again as on a first visit.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { eraseAllData } from '../../storage/erase';
+import { appReachable, eraseAllData } from '../../storage/erase';
 import { closeModelStore, MODEL_DB_NAME } from '../../model/store';
 
 const ERASED_NOTE = 'facies.erased';
 
-type Step = { step: 'idle' } | { step: 'confirm' } | { step: 'erasing' } | { step: 'error'; message: string };
+type Step =
+  | { step: 'idle' }
+  | { step: 'confirm' }
+  | { step: 'erasing' }
+  | { step: 'error'; message: string }
+  // Erased without a connection: the app itself is gone too, so reloading now would show the browser's offline page.
+  | { step: 'erasedOffline' };
 
 export function ErasePanel() {
   const { t } = useTranslation('about');
@@ -16,6 +22,10 @@ export function ErasePanel() {
     try {
       await closeModelStore();
       await eraseAllData([MODEL_DB_NAME, 'facies-records']);
+      if (!(await appReachable())) {
+        setState({ step: 'erasedOffline' });
+        return;
+      }
       // Reload: the model session and every in-memory copy go with the page. The note survives only this tab.
       sessionStorage.setItem(ERASED_NOTE, '1');
       location.reload();
@@ -23,11 +33,13 @@ export function ErasePanel() {
       setState({ step: 'error', message: (e as Error).message });
     }
   };
-  const [erased] = useState(() => {
-    const note = sessionStorage.getItem(ERASED_NOTE) === '1';
-    sessionStorage.removeItem(ERASED_NOTE);
-    return note;
-  });
+  // Read in render, removed only once shown: React may discard a first render and run it again before showing
+  // anything, and a note removed by the discarded render was never seen (the reload after erasing often does this).
+  const [erased] = useState(() => sessionStorage.getItem(ERASED_NOTE) === '1');
+  useEffect(() => {
+    if (erased) sessionStorage.removeItem(ERASED_NOTE);
+  }, [erased]);
+  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
   return (
     <>
       <h3>{t('erase.title')}</h3>
@@ -37,13 +49,22 @@ export function ErasePanel() {
           {t('erase.done')}
         </p>
       )}
-      {state.step === 'idle' || state.step === 'error' ? (
+      {state.step === 'erasedOffline' ? (
+        <div role="status" data-testid="erase-done" data-offline="true">
+          <p>{t('erase.done')}</p>
+          <p>{t('erase.doneOffline')}</p>
+          <button type="button" onClick={() => location.reload()} data-testid="erase-reload">
+            {t('erase.reload')}
+          </button>
+        </div>
+      ) : state.step === 'idle' || state.step === 'error' ? (
         <button type="button" className="danger" onClick={() => setState({ step: 'confirm' })} data-testid="erase-data">
           {t('erase.action')}
         </button>
       ) : (
         <div className="erase-confirm" role="alertdialog" aria-labelledby="erase-q" data-testid="erase-dialog">
           <p id="erase-q">{t('erase.confirm')}</p>
+          {offline && <p data-testid="erase-offline-warning">{t('erase.offlineWarning')}</p>}
           <button type="button" className="danger" onClick={() => void erase()} disabled={state.step === 'erasing'} data-testid="erase-confirm">
             {t('erase.confirmAction')}
           </button>{' '}
