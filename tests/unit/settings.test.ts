@@ -12,3 +12,13 @@ describe('parseSettings', () => {
     expect(parseSettings(JSON.stringify({ backend: 42 }))).toEqual(DEFAULT_SETTINGS);
   });
 });
+
+describe('resolveTheme', () => {
+  it('follows the device unless Settings chose light or dark', async () => {
+    const { resolveTheme } = await import('../../src/app/theme');
+    expect(resolveTheme('system', true)).toBe('dark');
+    expect(resolveTheme('system', false)).toBe('light');
+    expect(resolveTheme('light', true)).toBe('light');
+    expect(resolveTheme('dark', false)).toBe('dark');
+  });
+});
