@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   checkSessionSignature,
   ManifestError,
-  MANIFEST_FORMAT,
   selfTestDeviation,
   selfTestImage,
   sha256Hex,
@@ -10,32 +9,12 @@ import {
   verifyModelBytes,
   type ModelManifest,
 } from '../../src/model/manifest';
+import { exampleManifest } from './fixtures/manifest';
 
 const modelBytes = new TextEncoder().encode('not really an onnx file, but bytes with a known hash');
 
-async function validManifest(): Promise<ModelManifest> {
-  return {
-    format: MANIFEST_FORMAT,
-    id: 'facies-demo-ir100',
-    version: '0.1.0',
-    name: 'Demo',
-    displayName: { en: 'Demo', 'zh-CN': '演示' },
-    created: '2024-06-07',
-    publisher: { name: 'Facies project' },
-    demonstration: true,
-    architecture: 'iresnet100',
-    head: 'cosface',
-    input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' },
-    normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
-    alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
-    output: { name: 'probabilities', shape: [-1, 4] },
-    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((id) => ({ id, displayName: { en: id, 'zh-CN': id } })),
-    cosfaceScale: 64,
-    temperature: 1,
-    file: { name: 'model.onnx', sha256: await sha256Hex(modelBytes), bytes: modelBytes.byteLength },
-    clinicalValidation: { status: 'none', summary: 'Untrained.' },
-    selfTest: { inputRgbBase64: Buffer.alloc(112 * 112 * 3, 7).toString('base64'), expected: [0.1, 0.2, 0.3, 0.4], tolerance: 1e-4 },
-  };
+function validManifest(): Promise<ModelManifest> {
+  return exampleManifest(modelBytes, { id: 'facies-demo-ir100', version: '0.1.0' });
 }
 
 function problemsOf(raw: unknown): string[] {

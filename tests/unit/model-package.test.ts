@@ -1,6 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_FORMAT, sha256Hex, type ModelManifest } from '../../src/model/manifest';
+import { sha256Hex, type ModelManifest } from '../../src/model/manifest';
+import { exampleManifest } from './fixtures/manifest';
 import { createModelPackage, openModelPackage, PackageRefusal, type OpenOptions, type RefusalReason } from '../../src/model/package/package';
 import { generateSigningKey, readPublicKey, signManifest, toBase64, type TrustedKey } from '../../src/model/package/signature';
 import { bytesSource, crc32, writeZip, type ByteSource } from '../../src/model/package/zip';
@@ -12,25 +13,10 @@ const card = enc.encode('# Card\n\nValidated on 160 children.\n');
 async function manifest(): Promise<ModelManifest> {
   const spread = { mean: 0.8, sd: 0.05 };
   const metrics = { precision: spread, recall: spread, f1: spread };
-  return {
-    format: MANIFEST_FORMAT,
-    id: 'hospital-ps',
-    version: '1.0.0',
-    name: 'Hospital PS model',
-    displayName: { en: 'Hospital PS model', 'zh-CN': '医院模型' },
+  return exampleManifest(model, {
     created: '2026-11-20',
     publisher: { name: 'Example Hospital' },
     demonstration: false,
-    architecture: 'iresnet100',
-    head: 'cosface',
-    input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' },
-    normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
-    alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
-    output: { name: 'probabilities', shape: [-1, 4] },
-    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((id) => ({ id, displayName: { en: id, 'zh-CN': id } })),
-    cosfaceScale: 64,
-    temperature: 1,
-    file: { name: 'model.onnx', sha256: await sha256Hex(model), bytes: model.byteLength },
     modelCard: { name: 'MODEL_CARD.md', sha256: await sha256Hex(card), bytes: card.byteLength },
     validation: {
       protocol: 'Patient-level 5-fold cross-validation',
@@ -42,8 +28,7 @@ async function manifest(): Promise<ModelManifest> {
       confusionMatrix: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
     },
     clinicalValidation: { status: 'internal', summary: 'Cross-validated.', by: 'Example Hospital', dataset: '4 children' },
-    selfTest: { inputRgbBase64: Buffer.alloc(112 * 112 * 3, 7).toString('base64'), expected: [0.1, 0.2, 0.3, 0.4], tolerance: 1e-4 },
-  };
+  });
 }
 
 const join = (chunks: Uint8Array[]) => new Uint8Array(Buffer.concat(chunks));

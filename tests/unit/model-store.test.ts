@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MANIFEST_FORMAT, sha256Hex, type ModelManifest } from '../../src/model/manifest';
+import { exampleManifest } from './fixtures/manifest';
 import {
   CHUNK_BYTES,
   closeModelStore,
@@ -27,31 +27,7 @@ function modelFile(size: number, seed = 1): Uint8Array {
 }
 
 // A fixture, not the contract: the store relies on validateManifest for what a manifest must hold.
-async function manifestFor(bytes: Uint8Array, version = '1.0.0', id = 'hospital-ps'): Promise<ModelManifest> {
-  const manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    version,
-    name: 'Hospital PS model',
-    displayName: { en: 'Hospital PS model', 'zh-CN': '医院 PS 模型' },
-    created: '2025-01-31',
-    publisher: { name: 'Test hospital' },
-    demonstration: true,
-    architecture: 'iresnet100',
-    head: 'cosface',
-    input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' },
-    normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
-    alignment: { template: 'arcface-112', points: ['right-eye', 'left-eye', 'nose-tip', 'mouth-centre'] },
-    output: { name: 'probabilities', shape: [-1, 4] },
-    classes: ['wbs', 'ns', 'algs', 'non_gs'].map((c) => ({ id: c, displayName: { en: c, 'zh-CN': c } })),
-    cosfaceScale: 64,
-    temperature: 1,
-    file: { name: 'model.onnx', sha256: await sha256Hex(bytes), bytes: bytes.byteLength },
-    clinicalValidation: { status: 'none', summary: 'Test file.' },
-    selfTest: { inputRgbBase64: Buffer.alloc(112 * 112 * 3, 7).toString('base64'), expected: [0.1, 0.2, 0.3, 0.4], tolerance: 1e-4 },
-  };
-  return manifest as unknown as ModelManifest;
-}
+const manifestFor = (bytes: Uint8Array, version = '1.0.0', id = 'hospital-ps') => exampleManifest(bytes, { id, version });
 
 /** A model folder served over HTTP, with Range support, that can drop the connection after `failAfter` bytes. */
 function modelServer(manifest: unknown, file: Uint8Array, opts: { failAfter?: number[]; ignoreRange?: boolean } = {}) {
