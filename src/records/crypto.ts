@@ -45,6 +45,13 @@ const buf = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 
+/** Why a new passphrase (typed twice) can't be used, as an i18n key in the records namespace; null when it can. */
+export function newPassphraseProblem(passphrase: string, confirmation: string): { key: string; values?: Record<string, number> } | null {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) return { key: 'setup.tooShort', values: { count: MIN_PASSPHRASE_LENGTH } };
+  if (passphrase !== confirmation) return { key: 'setup.mismatch' };
+  return null;
+}
+
 async function passphraseKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
   if (iterations < KDF.iterations) throw new Error(`PBKDF2 iterations below ${KDF.iterations}`);
   const base = await subtle().importKey('raw', enc.encode(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey']);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { CaseStore, StoreError } from '../../src/records/store';
 import { DB_VERSION, NewerDatabaseError, UPGRADES, openRecordsDb } from '../../src/records/db';
-import { KDF, WrongPassphraseError, createKey, openCase, rekey, sealCase, unlockKey } from '../../src/records/crypto';
+import { KDF, MIN_PASSPHRASE_LENGTH, WrongPassphraseError, createKey, newPassphraseProblem, openCase, rekey, sealCase, unlockKey } from '../../src/records/crypto';
 import { pngBytes, sampleCase } from './records-fixtures';
 
 // PBKDF2 with 600,000 iterations takes about a second per passphrase on a busy 2-core machine.
@@ -20,6 +20,14 @@ function containsBytes(hay: Uint8Array, needle: Uint8Array): boolean {
   }
   return false;
 }
+
+describe('new passphrase rules', () => {
+  it('refuses a short passphrase, then a confirmation that differs, and accepts a good one', () => {
+    expect(newPassphraseProblem('short', 'short')).toEqual({ key: 'setup.tooShort', values: { count: MIN_PASSPHRASE_LENGTH } });
+    expect(newPassphraseProblem('long enough', 'long enougH')).toEqual({ key: 'setup.mismatch' });
+    expect(newPassphraseProblem('long enough', 'long enough')).toBeNull();
+  });
+});
 
 describe('encryption', () => {
   it('uses PBKDF2-SHA-256 with at least 600,000 iterations; seals and opens a case; refuses a wrong passphrase', async () => {

@@ -1,7 +1,7 @@
 // What stands between the clinician and the records: the first-run encryption choice, and the lock.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { MIN_PASSPHRASE_LENGTH } from '../../records/crypto';
+import { newPassphraseProblem } from '../../records/crypto';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
 
@@ -30,8 +30,8 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
   const [problem, setProblem] = useState('');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (pass.length < MIN_PASSPHRASE_LENGTH) return setProblem(t('setup.tooShort', { count: MIN_PASSPHRASE_LENGTH }));
-    if (pass !== confirm) return setProblem(t('setup.mismatch'));
+    const invalid = newPassphraseProblem(pass, confirm);
+    if (invalid) return setProblem(t(invalid.key, invalid.values));
     setProblem('');
     setBusy(true);
     try {

@@ -1,7 +1,7 @@
 // Settings section "Records on this device": encryption, passphrase change, inactivity lock.
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { KDF, MIN_PASSPHRASE_LENGTH } from '../../records/crypto';
+import { KDF, newPassphraseProblem } from '../../records/crypto';
 import { updateSettings, useSettings } from '../../settings/settings';
 import { Choice, SettingsSection } from '../settings/SettingsSection';
 import { EncryptionSetup, LockButton } from './RecordsGate';
@@ -21,8 +21,8 @@ function ChangePassphrase() {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (next.length < MIN_PASSPHRASE_LENGTH) return setMessage({ ok: false, text: t('setup.tooShort', { count: MIN_PASSPHRASE_LENGTH }) });
-    if (next !== confirm) return setMessage({ ok: false, text: t('setup.mismatch') });
+    const invalid = newPassphraseProblem(next, confirm);
+    if (invalid) return setMessage({ ok: false, text: t(invalid.key, invalid.values) });
     setBusy(true);
     try {
       await vault.changePassphrase(current, next);
