@@ -2,19 +2,8 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newPassphraseProblem } from '../../records/crypto';
-import { recordsErrorMessage } from './errors';
+import { ErrorLine } from './ErrorLine';
 import { useVault } from './vault-context';
-
-function ErrorLine({ error }: { error: unknown }) {
-  const { t } = useTranslation('records');
-  if (error === null) return null;
-  const m = recordsErrorMessage(error);
-  return (
-    <p className="error" role="alert">
-      {t(m.key, m.values)}
-    </p>
-  );
-}
 
 /**
  * First run: encrypt the records with a passphrase (recommended), or keep them without encryption.

@@ -10,6 +10,7 @@ import { CaseDetail } from '../records/CaseDetail';
 import { ImportPanel } from '../records/ImportPanel';
 import { LockButton, RecordsGate } from '../records/RecordsGate';
 import { recordsErrorMessage } from '../records/errors';
+import { ErrorLine } from '../records/ErrorLine';
 import { className, downloadFile, exportName, formatDateTime } from '../records/format';
 import { useCases, useModelInfo } from '../records/use-cases';
 import { useVault } from '../records/vault-context';
@@ -107,14 +108,7 @@ function History() {
           </select>
         </label>
       </div>
-      {error !== null && (
-        <p className="error" role="alert">
-          {(() => {
-            const m = recordsErrorMessage(error);
-            return t(m.key, m.values);
-          })()}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {unreadable.length > 0 && (
         <p className="error" role="alert" data-testid="history-unreadable">
           {t('history.unreadable', { count: unreadable.length })}
