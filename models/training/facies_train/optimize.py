@@ -1,7 +1,7 @@
 """Deterministic post-export optimisation of a Facies ONNX model.
 
     /usr/bin/python3 -m facies_train.optimize IN.onnx OUT.onnx [--weights float16|float32]
-        [--expect-sha256 HEX] [--report OUT.json]
+        [--keep-float32 NODE_PREFIX ...] [--expect-sha256 HEX] [--report OUT.json]
 
 Run after ``export.py``; the input is checked against ``--expect-sha256`` (the
 hash the export printed), so an optimised file always names the exact export
@@ -28,6 +28,7 @@ paths or host names are written.
 import argparse
 import hashlib
 import json
+import os
 import sys
 from typing import Dict, List
 
@@ -142,11 +143,24 @@ def fold_bn_into_gemm(graph: Graph) -> List[str]:
     return folded
 
 
-def float16_weight_storage(graph: Graph) -> int:
+def initializers_of(graph: Graph, prefixes) -> set:
+    """Initializers read by any node whose name starts with one of the prefixes."""
+    prefixes = tuple(prefixes)
+    if not prefixes:
+        return set()
+    return {i for n in graph.g.node if n.name.startswith(prefixes) for i in n.input if i in graph.inits}
+
+
+def float16_weight_storage(graph: Graph, keep_float32=()) -> dict:
+    kept = initializers_of(graph, keep_float32)
     casts = []
     converted = 0
+    kept_elements = 0
     for t in list(graph.g.initializer):
         if t.data_type != onnx.TensorProto.FLOAT or int(np.prod(t.dims)) < FLOAT16_MIN_ELEMENTS:
+            continue
+        if t.name in kept:
+            kept_elements += int(np.prod(t.dims))
             continue
         value = numpy_helper.to_array(t)
         if np.abs(value).max() > 65504:
@@ -159,17 +173,36 @@ def float16_weight_storage(graph: Graph) -> int:
     for i, node in enumerate(casts):
         graph.g.node.insert(i, node)
     graph.inits = {t.name: t for t in graph.g.initializer}
-    return converted
+    return {"initializers": converted, "keptFloat32": list(keep_float32), "keptFloat32Elements": kept_elements}
 
 
-def optimize(data: bytes, weights: str = "float16"):
+def round_to_float16(graph: Graph, prefixes) -> int:
+    """Rounds the weights of the named nodes to float16 values, still stored as float32.
+
+    The same numbers a float16-stored model computes with, so one block's share of the drift can be measured alone.
+    """
+    rounded = 0
+    targets = initializers_of(graph, prefixes)
+    for t in graph.g.initializer:
+        if t.name in targets and t.data_type == onnx.TensorProto.FLOAT \
+                and int(np.prod(t.dims)) >= FLOAT16_MIN_ELEMENTS:
+            value = numpy_helper.to_array(t)
+            t.CopyFrom(numpy_helper.from_array(value.astype(np.float16).astype(np.float32), t.name))
+            rounded += 1
+    return rounded
+
+
+def optimize(data: bytes, weights: str = "float16", keep_float32=(), round_only=()):
     model = onnx.load_from_string(data)
     graph = Graph(model)
     steps = []
     folded = fold_bn_into_gemm(graph)
     steps.append({"step": "fold-bn-into-gemm", "folded": folded})
+    if round_only:
+        steps.append({"step": "round-to-float16", "prefixes": list(round_only),
+                      "initializers": round_to_float16(graph, round_only)})
     if weights == "float16":
-        steps.append({"step": "float16-weight-storage", "initializers": float16_weight_storage(graph),
+        steps.append({"step": "float16-weight-storage", **float16_weight_storage(graph, keep_float32),
                       "minElements": FLOAT16_MIN_ELEMENTS})
     onnx.checker.check_model(model)
     out = model.SerializeToString()
@@ -182,6 +215,10 @@ def main(argv=None) -> int:
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--weights", choices=["float16", "float32"], default="float16")
+    p.add_argument("--keep-float32", action="append", default=[], metavar="NODE_PREFIX",
+                   help="keep the weights of nodes whose names start with this in float32 (repeatable)")
+    p.add_argument("--round-only", action="append", default=[], metavar="NODE_PREFIX",
+                   help="sensitivity analysis: with --weights float32, round only these nodes' weights to float16 values")
     p.add_argument("--expect-sha256", help="refuse an input whose SHA-256 differs (the export's hash)")
     p.add_argument("--report", help="write the optimisation record (hashes, steps) as JSON")
     a = p.parse_args(argv)
@@ -190,9 +227,11 @@ def main(argv=None) -> int:
     if a.expect_sha256 and sha256_hex(data) != a.expect_sha256:
         print(f"{a.input}: SHA-256 {sha256_hex(data)} is not the expected {a.expect_sha256}", file=sys.stderr)
         return 1
-    out, record = optimize(data, a.weights)
-    with open(a.output, "wb") as f:
+    out, record = optimize(data, a.weights, a.keep_float32, a.round_only)
+    # A new file, renamed into place: the old one may be hard-linked into a build folder.
+    with open(a.output + ".tmp", "wb") as f:
         f.write(out)
+    os.replace(a.output + ".tmp", a.output)
     if a.report:
         with open(a.report, "w") as f:
             json.dump(record, f, indent=2)

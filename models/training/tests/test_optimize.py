@@ -9,7 +9,9 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING_DIR = os.path.dirname(HERE)
@@ -59,6 +61,33 @@ class OptimizeTest(unittest.TestCase):
     def test_float32_mode_keeps_float32_weights(self):
         out, _ = optimize(self.source, "float32")
         self.assertFalse(any(t.data_type == onnx.TensorProto.FLOAT16 for t in onnx.load_from_string(out).graph.initializer))
+
+    def test_keeps_the_named_nodes_weights_in_float32(self):
+        out, record = optimize(self.source, "float16", keep_float32=["/backbone/layer3/"])
+        graph = onnx.load_from_string(out).graph
+        inits = {t.name: t for t in graph.initializer}
+        weight = lambda name: next(n for n in graph.node if n.name == name).input[1]  # noqa: E731
+        kept = inits[weight("/backbone/layer3/layer3.0/conv2/Conv")]  # 32·32·3·3 weights, stored as they are
+        self.assertEqual(kept.data_type, onnx.TensorProto.FLOAT)
+        halved = weight("/backbone/layer4/layer4.0/conv2/Conv")  # the output of a Cast from float16
+        self.assertNotIn(halved, inits)
+        self.assertEqual(inits[halved + ".fp16"].data_type, onnx.TensorProto.FLOAT16)
+        step = record["steps"][1]
+        self.assertEqual(step["keptFloat32"], ["/backbone/layer3/"])
+        layer3 = {i for n in graph.node if n.name.startswith("/backbone/layer3/") for i in n.input if i in inits}
+        sizes = [int(np.prod(inits[i].dims)) for i in layer3 if inits[i].data_type == onnx.TensorProto.FLOAT]
+        self.assertEqual(step["keptFloat32Elements"], sum(n for n in sizes if n >= 1024))
+        self.assertGreater(len(out), len(optimize(self.source, "float16")[0]))
+
+    def test_round_only_rounds_just_the_named_nodes_to_float16_values(self):
+        out, _ = optimize(self.source, "float32", round_only=["/backbone/layer4/layer4.0/conv2/"])
+        reference, _ = optimize(self.source, "float32")
+        arrays = lambda data: {t.name: numpy_helper.to_array(t) for t in onnx.load_from_string(data).graph.initializer}  # noqa: E731
+        a, b = arrays(reference), arrays(out)
+        w = next(n for n in onnx.load_from_string(out).graph.node if n.name == "/backbone/layer4/layer4.0/conv2/Conv").input[1]
+        self.assertTrue(np.array_equal(b[w], a[w].astype(np.float16).astype(np.float32)))
+        self.assertFalse(np.array_equal(b[w], a[w]))
+        self.assertTrue(all(np.array_equal(a[k], b[k]) for k in a if k != w))
 
     def test_refuses_an_input_that_is_not_the_expected_export(self):
         with tempfile.TemporaryDirectory() as d:
