@@ -78,6 +78,17 @@ export interface ValidationReport {
   confusionMatrix: number[][];
 }
 
+export interface WeightStorage {
+  storage: 'float32' | 'float16' | 'float16-mixed';
+  /** Node-name prefixes whose weights stay float32. */
+  keptFloat32?: string[];
+  /** The float32 export the file was made from. */
+  source: { sha256: string; bytes: number };
+  /** Largest |Δp| between the file and its export, measured in onnxruntime-node when it was made. */
+  maxProbabilityDrift: number;
+  driftInputs?: string;
+}
+
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   id: string;
@@ -106,6 +117,8 @@ export interface ModelManifest {
   modelCard?: FileSpec<'MODEL_CARD.md'>;
   /** Required for every model that is not a demonstration. */
   validation?: ValidationReport;
+  /** How the weights are stored, when model.onnx was optimised from a float32 export. */
+  weights?: WeightStorage;
   clinicalValidation: ClinicalValidation;
   selfTest: SelfTest;
 }
@@ -144,6 +157,9 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (m.demonstration && m.validation) p.push('a demonstration model cannot carry a validation report');
   if (!m.demonstration && !m.validation) p.push('validation is missing: a model that is not a demonstration must carry its validation report');
   if (m.validation) p.push(...validationReportProblems(m.validation, ids));
+  const kept = m.weights?.keptFloat32?.length ?? 0;
+  if (m.weights?.storage === 'float16-mixed' && kept === 0) p.push('weights.keptFloat32 must name the nodes kept in float32 when weights.storage is "float16-mixed"');
+  if (m.weights && m.weights.storage !== 'float16-mixed' && kept > 0) p.push(`weights.keptFloat32 is only for weights.storage "float16-mixed" (found "${m.weights.storage}")`);
 
   if (p.length) throw new ManifestError(p);
   return m;

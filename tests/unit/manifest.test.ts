@@ -121,6 +121,19 @@ describe('validateManifest', () => {
     ]);
   });
 
+  it('describes optimised weight storage consistently', async () => {
+    const m = await validManifest();
+    const source = { sha256: 'a'.repeat(64), bytes: 260_584_423 };
+    m.weights = { storage: 'float16-mixed', keptFloat32: ['/backbone/conv1/'], source, maxProbabilityDrift: 4e-4 };
+    expect(problemsOf(m)).toEqual([]);
+    m.weights = { storage: 'float16-mixed', source, maxProbabilityDrift: 4e-4 };
+    expect(problemsOf(m)).toEqual(['weights.keptFloat32 must name the nodes kept in float32 when weights.storage is "float16-mixed"']);
+    m.weights = { storage: 'float16', keptFloat32: ['/MatMul'], source, maxProbabilityDrift: 4e-4 };
+    expect(problemsOf(m)).toEqual(['weights.keptFloat32 is only for weights.storage "float16-mixed" (found "float16")']);
+    m.weights = { storage: 'int4' as 'float16', source: { sha256: 'x', bytes: 0 }, maxProbabilityDrift: 2 };
+    expect(problemsOf(m)).toHaveLength(4);
+  });
+
   it('keeps the bundled and test manifests valid', async () => {
     const { readFile } = await import('node:fs/promises');
     for (const id of ['demo', 'test-tiny']) {
