@@ -3,7 +3,9 @@
 // One browser context (one service worker, one model store) for the whole file. The test-tiny model keeps CI fast;
 // FACIES_OFFLINE_MODEL=demo runs the same steps with the bundled ResNet-100 (the figures in the docs).
 import { test, expect, type BrowserContext, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { fixture, screen } from './app';
+import { formatBytes } from '../src/storage/storage';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -193,7 +195,8 @@ test('About & privacy: what is stored where, storage used, the stored models', a
   await page.goto(`/${query}#/about`);
   await expect(page.getByTestId('storage-used')).toContainText(/Storage used by Facies: [\d.,]+ [kMG]B/);
   const models = page.getByTestId('stored-models');
-  await expect(models.locator(`[data-model^="${MODEL_ID}@"]`)).toContainText(MODEL === 'demo' ? '261 MB' : '1.9 MB');
+  const { file } = JSON.parse(readFileSync(`models/${MODEL}/manifest.json`, 'utf8')) as { file: { bytes: number } };
+  await expect(models.locator(`[data-model^="${MODEL_ID}@"]`)).toContainText(formatBytes(file.bytes, 'en')); // e.g. "131 MB" for the demo model
   await expect(page.getByText('IndexedDB (database “facies-models”)')).toBeVisible();
 });
 

@@ -6,24 +6,33 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { draftManifest } from './models/build-manifest.ts';
+import { EXPORT_FILE, optimizeModelFolder, type FolderConfig } from './models/optimize-model.ts';
 import { createModelPackage, openModelPackage, PACKAGE_EXTENSION, PackageRefusal } from '../src/model/package/package.ts';
 import { publicKeyOf } from '../src/model/package/signature.ts';
 import { ManifestError } from '../src/model/manifest.ts';
 import { fileSource, parseArgs, selfTestOnNode, UsageError } from './model-package/node.ts';
 
-const USAGE = 'usage: npm run model:pack -- <model folder with config.json, model.onnx, MODEL_CARD.md> [--out <file>' + PACKAGE_EXTENSION + '] [--sign-key <private key .pem>]';
+const USAGE = 'usage: npm run model:pack -- <model folder with config.json, model.onnx (or model.export.onnx with "optimize"), MODEL_CARD.md> [--out <file>' + PACKAGE_EXTENSION + '] [--sign-key <private key .pem>]';
 
 async function main(argv: string[]): Promise<number> {
   const { options, positional } = parseArgs(argv, ['--out', '--sign-key']);
   const [dir] = positional;
   if (!dir || positional.length > 1) throw new UsageError('give exactly one model folder');
-  for (const f of ['config.json', 'model.onnx', 'MODEL_CARD.md'])
+  for (const f of ['config.json', 'MODEL_CARD.md'])
     if (!existsSync(join(dir, f))) throw new UsageError(`${join(dir, f)} is missing: the model folder needs config.json, model.onnx and MODEL_CARD.md`);
-  let config: Record<string, unknown>;
+  let config: Record<string, any>;
   try {
     config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
   } catch (e) {
     throw new UsageError(`${join(dir, 'config.json')} is not valid JSON (${(e as Error).message})`);
+  }
+  // "optimize" in the config: model.onnx is made here from the float32 export (float16 storage, drift-checked).
+  const source = config.optimize ? EXPORT_FILE : 'model.onnx';
+  if (!existsSync(join(dir, source)))
+    throw new UsageError(`${join(dir, source)} is missing: ${config.optimize ? `with "optimize" in config.json the folder holds the float32 export as ${EXPORT_FILE}` : 'the model folder needs config.json, model.onnx and MODEL_CARD.md'}`);
+  if (config.optimize) {
+    config.weights = await optimizeModelFolder(dir, config as FolderConfig);
+    console.log(`model.onnx: ${config.weights.storage} weights, probabilities within ${config.weights.maxProbabilityDrift} of ${EXPORT_FILE}`);
   }
   const modelCard = await readFile(join(dir, 'MODEL_CARD.md'));
   const manifest = await draftManifest(dir, config);

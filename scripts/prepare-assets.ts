@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest } from './models/build-manifest.ts';
+import { EXPORT_FILE, optimizeModelFolder } from './models/optimize-model.ts';
 import { prepareFaceDetector } from './face-detector/prepare.mjs';
 import { prepareSamples } from './samples/prepare-samples.ts';
 
@@ -35,7 +36,7 @@ async function vendorRuntimes() {
 }
 
 /** The generator's inputs: the model's config and the Python files make_demo_model.py runs (not the whole training kit). */
-const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py'];
+const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py', 'facies_train/optimize.py'];
 
 async function generatorFingerprint(modelDir: string): Promise<string> {
   const h = createHash('sha256');
@@ -50,12 +51,17 @@ async function prepareModel(id: string) {
   const stampPath = join(dir, '.generated');
   const fingerprint = await generatorFingerprint(dir);
   const stamp = existsSync(stampPath) ? await readFile(stampPath, 'utf8') : '';
-  const fresh = stamp === fingerprint && existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'manifest.json'));
+  const fresh = stamp === fingerprint && existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'manifest.json')) && (!config.optimize || existsSync(join(dir, EXPORT_FILE)));
   if (fresh) return console.log(`model ${id}: up to date`);
   const t0 = performance.now();
   const arch = config.architecture === 'iresnet-tiny' ? 'tiny' : config.architecture;
-  execFileSync(PYTHON, [join(root, 'models/training/make_demo_model.py'), '--config', join(dir, 'config.json'), '--out', join(dir, 'model.onnx'), '--arch', arch], { stdio: 'inherit' });
-  const manifest = await buildManifest(dir);
+  // With "optimize" in the config the float32 export is kept next to the optimised model.onnx, as its reference.
+  const exported = join(dir, config.optimize ? EXPORT_FILE : 'model.onnx');
+  execFileSync(PYTHON, [join(root, 'models/training/make_demo_model.py'), '--config', join(dir, 'config.json'), '--out', exported, '--arch', arch], { stdio: 'inherit' });
+  if (!config.optimize) rmSync(join(dir, EXPORT_FILE), { force: true });
+  const weights = config.optimize ? await optimizeModelFolder(dir, config) : undefined;
+  if (weights) console.log(`model ${id}: ${weights.storage} weights, probabilities within ${weights.maxProbabilityDrift} of the float32 export`);
+  const manifest = await buildManifest(dir, { ...config, ...(weights ? { weights } : {}) });
   await writeFile(stampPath, fingerprint);
   console.log(`model ${id}: generated in ${((performance.now() - t0) / 1000).toFixed(1)} s, sha256 ${manifest.file.sha256}`);
 }

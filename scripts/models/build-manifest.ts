@@ -78,6 +78,7 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
     file: { name: 'model.onnx', sha256: await sha256Hex(bytes), bytes: bytes.byteLength },
     ...(card ? { modelCard: { name: 'MODEL_CARD.md' as const, sha256: await sha256Hex(card), bytes: card.byteLength } } : {}),
     ...(config.validation ? { validation: config.validation } : {}),
+    ...(config.weights ? { weights: config.weights } : {}),
     clinicalValidation: config.clinicalValidation,
     selfTest: { inputRgbBase64: Buffer.from(selfTestRgb).toString('base64'), expected: [], tolerance: config.selfTestTolerance ?? SELF_TEST_TOLERANCE },
   };
@@ -91,8 +92,8 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
   return validateManifest(draft);
 }
 
-export async function buildManifest(modelDir: string): Promise<ModelManifest> {
-  const manifest = await draftManifest(modelDir);
+export async function buildManifest(modelDir: string, config?: Record<string, any>): Promise<ModelManifest> {
+  const manifest = await draftManifest(modelDir, config);
   await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

@@ -53,6 +53,8 @@ export default function ModelsScreen() {
   const date = (iso: string | number) => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }).format(new Date(iso));
   const size = (bytes: number) => new Intl.NumberFormat(i18n.language, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 }).format(bytes / 1e6);
   const name = (m: ModelManifest) => localized(m.displayName, i18n.language);
+  const weights = (m: ModelManifest) =>
+    m.weights && t(`weights.${m.weights.storage}`, { drift: new Intl.NumberFormat(i18n.language, { notation: 'scientific', maximumSignificantDigits: 2 }).format(m.weights.maxProbabilityDrift) });
 
   async function importFile(file: File) {
     setNotice(null);
@@ -108,6 +110,7 @@ export default function ModelsScreen() {
               <strong>{t('bundled')}</strong>
               {bundledInUse && inUse && <span> — {name(inUse)} {inUse.version}</span>}
               <p className="hint">{t('bundledNote')}</p>
+              {bundledInUse && inUse?.weights && <p className="hint" data-testid="model-weights">{weights(inUse)}</p>}
             </div>
             <div className="model-actions">
               {bundledInUse ? <span className="in-use">{t('actions.inUse')}</span> : <button type="button" onClick={() => void activate(null)} data-testid="activate-bundled">{t('actions.activate')}</button>}
@@ -137,6 +140,12 @@ export default function ModelsScreen() {
                     <dd data-testid="model-signature" data-status={sig?.status ?? 'unsigned'}>
                       {sig?.status === 'trusted' ? t('signature.trusted', { label: sig.key.label, fingerprint: sig.key.fingerprint.slice(0, 19).replace(/(.{4})/g, '$1 ').trim() + '…' }) : t('signature.unsigned')}
                     </dd>
+                    {m.manifest.weights && (
+                      <>
+                        <dt>{t('fields.weights')}</dt>
+                        <dd data-testid="model-weights">{weights(m.manifest)}</dd>
+                      </>
+                    )}
                     <dt>{t('fields.validation')}</dt>
                     <dd data-testid="model-validation">{m.manifest.demonstration ? t('status.demo') : t(`status.${m.manifest.clinicalValidation.status}`)}</dd>
                   </dl>
