@@ -2,6 +2,7 @@
 // the manifest's self-test input plus seeded synthetic faces-sized images, batch 1 and a flip-TTA batch of 2.
 //   tsx scripts/bench/drift.ts <reference.onnx> <candidate.onnx> [--manifest models/demo/manifest.json]
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { seededBytes } from '../models/build-manifest.ts';
 import { maxAbsDifference } from './stats.ts';
@@ -40,9 +41,19 @@ export async function probabilityDrift(reference: string | Uint8Array, candidate
   return worst;
 }
 
+/** Float32 NCHW inputs written by scripts/bench/fixtures.ts ([n, 3, 112, 112], concatenated). */
+export function readInputs(path: string): Float32Array[] {
+  const b = readFileSync(path);
+  const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  if (all.length % SIZE) throw new Error(`${path}: ${all.length} floats is not a whole number of 3×112×112 inputs`);
+  return Array.from({ length: all.length / SIZE }, (_, k) => all.subarray(k * SIZE, (k + 1) * SIZE));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [ref, cand] = process.argv.slice(2);
-  if (!ref || !cand) throw new Error('usage: tsx scripts/bench/drift.ts <reference.onnx> <candidate.onnx>');
-  const drift = await probabilityDrift(readFileSync(ref), readFileSync(cand), driftInputs(Number(process.env.DRIFT_INPUTS ?? 8)));
-  console.log(`max |Δp| over ${process.env.DRIFT_INPUTS ?? 8} inputs: ${drift.toExponential(2)}`);
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { inputs: { type: 'string' } } });
+  const [ref, cand] = positionals;
+  if (!ref || !cand) throw new Error('usage: tsx scripts/bench/drift.ts <reference.onnx> <candidate.onnx> [--inputs fixtures.bin]');
+  const inputs = values.inputs ? readInputs(values.inputs) : driftInputs(Number(process.env.DRIFT_INPUTS ?? 8));
+  const drift = await probabilityDrift(readFileSync(ref), readFileSync(cand), inputs);
+  console.log(`max |Δp| over ${inputs.length} ${values.inputs ? 'fixture' : 'synthetic'} inputs: ${drift.toExponential(2)}`);
 }
