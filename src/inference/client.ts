@@ -1,5 +1,5 @@
 // The UI side of the inference worker: promises over typed messages.
-import type { BackendPreference, FromWorker, InferenceErrorCode, ModelReady, ToWorker } from './protocol';
+import type { BackendPreference, FromWorker, InferenceErrorCode, LoadTuning, ModelReady, ToWorker } from './protocol';
 
 export class InferenceError extends Error {
   constructor(readonly code: InferenceErrorCode, message: string) {
@@ -53,8 +53,8 @@ export class InferenceClient {
     });
   }
 
-  async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, threads?: number): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(threads ? { threads } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
+  async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, tuning?: LoadTuning): Promise<ModelReady> {
+    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(tuning ? { tuning } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
     if (reply.type !== 'ready') throw new InferenceError('session', 'Unexpected reply from the inference worker.');
     return reply.ready;
   }

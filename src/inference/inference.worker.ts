@@ -8,6 +8,7 @@ import { toNchwFloat32 } from '../pipeline/preprocess';
 import { greyFill, occludeInto, occlusionGrid } from '../pipeline/occlusion';
 import { chooseBackend, isSoftwareAdapter, wasmThreadCount, type AdapterFacts } from './backend';
 import type { BackendInfo, FromWorker, InferenceErrorCode, ToWorker } from './protocol';
+import { warmUpModel } from './warm-up-model';
 
 type OrtModule = typeof Ort;
 
@@ -104,27 +105,51 @@ async function obtainModel(msg: Extract<ToWorker, { type: 'load' }>): Promise<{ 
   }
 }
 
+interface Runtime {
+  ort: OrtModule;
+  backend: BackendInfo;
+  threads: number;
+  /** Choosing the backend and starting ORT on it; runs while the model is read or downloaded. */
+  startMs: number;
+}
+
+async function startRuntime(msg: Extract<ToWorker, { type: 'load' }>): Promise<Runtime> {
+  const t0 = performance.now();
+  const threads = self.crossOriginIsolated && msg.tuning?.threads ? msg.tuning.threads : wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
+  const backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
+  const ort = await importOrt(backend.ep);
+  ort.env.wasm.numThreads = threads;
+  try {
+    await (await ort.InferenceSession.create(warmUpModel(), { executionProviders: [backend.ep] })).release();
+  } catch {
+    // Not fatal here: the model's own session creation reports what is wrong with this backend.
+  }
+  return { ort, backend, threads, startMs: performance.now() - t0 };
+}
+
 async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   const { requestId } = msg;
   const t0 = performance.now();
+  // ORT starts while the model is being read: the two take seconds each, and neither needs the other.
+  const runtime = startRuntime(msg);
+  runtime.catch(() => undefined); // awaited below; a model error must not leave it unhandled
   const { manifest, bytes, downloaded } = await obtainModel(msg);
   const t1 = performance.now();
-  const t2 = t1; // the store verifies the SHA-256 while reading or downloading: included in downloadMs
 
   post({ type: 'progress', requestId, stage: 'session' });
-  const threads = self.crossOriginIsolated && msg.threads ? msg.threads : wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
-  let backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
-  let ort = await importOrt(backend.ep);
-  ort.env.wasm.numThreads = threads;
+  const started = await runtime;
+  const { threads, startMs } = started;
+  let { ort, backend } = started;
+  const t2 = performance.now(); // the store verifies the SHA-256 while reading or downloading: included in downloadMs
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend.ep], graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend.ep], graphOptimizationLevel: 'all', ...msg.tuning?.sessionOptions });
   } catch (e) {
     if (backend.ep !== 'webgpu' || msg.backend === 'webgpu') throw new WorkerError('session', `The model could not be started (${(e as Error).message}).`);
     backend = { ...backend, ep: 'wasm', reason: `WebGPU failed (${(e as Error).message}); using WASM` };
     ort = await importOrt('wasm');
     ort.env.wasm.numThreads = threads;
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...msg.tuning?.sessionOptions });
   }
   const t3 = performance.now();
   try {
@@ -157,7 +182,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   post({
     type: 'ready',
     requestId,
-    ready: { manifest, backend, selfTestDeviation: deviation, timings: { downloadMs: t1 - t0, verifyMs: t2 - t1, sessionMs: t3 - t2, selfTestMs: t4 - t3 } },
+    ready: { manifest, backend, selfTestDeviation: deviation, timings: { downloadMs: t1 - t0, runtimeStartMs: startMs, runtimeWaitMs: t2 - t1, sessionMs: t3 - t2, selfTestMs: t4 - t3 } },
   });
 }
 

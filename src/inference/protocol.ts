@@ -17,15 +17,26 @@ export interface BackendInfo {
 export interface ModelReady {
   manifest: ModelManifest;
   backend: BackendInfo;
-  timings: { downloadMs: number; verifyMs: number; sessionMs: number; selfTestMs: number };
+  /**
+   * downloadMs: reading (or downloading) the model with its SHA-256 check. runtimeStartMs: starting ONNX Runtime on the
+   * chosen backend, in parallel with that; runtimeWaitMs: how long the model then still waited for it.
+   */
+  timings: { downloadMs: number; runtimeStartMs: number; runtimeWaitMs: number; sessionMs: number; selfTestMs: number };
   selfTestDeviation: number;
 }
 
+/** Benchmark knobs: each measured before it becomes a default (scripts/bench). */
+export interface LoadTuning {
+  /** WASM threads; default all cores up to 4. ORT fixes it when it first starts in a worker. */
+  threads?: number;
+  /** Merged over the worker's session options. */
+  sessionOptions?: { graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'; enableMemPattern?: boolean; enableCpuMemArena?: boolean; freeDimensionOverrides?: Record<string, number>; extra?: Record<string, unknown> };
+}
+
 export type ToWorker =
-  /** threads: WASM threads wanted (benchmarks); default all cores up to 4. ORT fixes it when it first starts in a worker. */
   /** stored: load a model from the on-device store by id and version (imported models) instead of modelBaseUrl. */
   /** checkOnly: run the checks and the self-test, then release the session and keep the current model (import). */
-  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; threads?: number; stored?: { id: string; version: string }; checkOnly?: boolean }
+  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; stored?: { id: string; version: string }; checkOnly?: boolean }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
   /** Occlusion sensitivity of one crop (NCHW, 3×112×112) for one class; see src/pipeline/occlusion.ts. */
   | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }
