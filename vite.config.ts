@@ -2,7 +2,7 @@ import { defineConfig, defaultClientConditions, type Plugin, type Connect } from
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pwaPlugins } from './scripts/pwa';
+import { pwaPlugins } from './scripts/pwa.ts';
 
 /** Cross-origin isolation: multi-threaded WASM needs SharedArrayBuffer. */
 const isolationHeaders = {

@@ -4,9 +4,10 @@
 //
 //   npm run bench                 full: IR-100 on WASM 1 and 2 threads, WebGPU on a hardware adapter, native 1 and 2 threads
 //   npm run bench:short           CI: the tiny model on WASM and WebGPU + one IR-100 WASM session (~1–2 min)
-//   options: --models demo,test-tiny  --repeats N  --loads N  --out file.json  --no-build  --webgpu-emulated-full
+//   options: --models demo,test-tiny  --repeats N  --loads N  --threads 1,2  --out file.json  --no-build  --webgpu-emulated-full
+//            --session-options JSON (a lever under test, merged over the worker's session options)
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,11 @@ import { chromiumArgs } from '../../e2e/browser.ts';
 import { selfTestImage, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts';
+import type { LoadTuning } from '../../src/inference/protocol.ts';
 import { formatSummary, formatTable, ratio, summarize, type Summary } from './stats.ts';
+import { probabilityDrift } from './drift.ts';
+import { collectFixtureInputs } from './fixtures.ts';
+import { EXPORT_FILE } from '../models/optimize-model.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({
@@ -30,8 +35,12 @@ const { values: args } = parseArgs({
     photo: { type: 'string', default: resolve(root, '../shared/fixtures/faces/astronaut.png') },
     'no-build': { type: 'boolean', default: false },
     'webgpu-emulated-full': { type: 'boolean', default: false },
+    'session-options': { type: 'string' },
+    threads: { type: 'string' },
   },
 });
+/** A lever under test, e.g. --session-options '{"graphOptimizationLevel":"extended"}' (merged over the worker's). */
+const sessionOptions = args['session-options'] ? (JSON.parse(args['session-options']) as LoadTuning['sessionOptions']) : undefined;
 const short = args.short!;
 const port = Number(process.env.FACIES_PORT ?? 4307);
 const dist = process.env.FACIES_DIST ?? 'dist-bench';
@@ -52,7 +61,7 @@ interface BrowserResult {
   emulated: boolean;
   adapter?: unknown;
   reason: string;
-  load: { wallMs: Summary | null; downloadMs: Summary | null; verifyMs: Summary | null; sessionMs: Summary | null; selfTestMs: Summary | null };
+  load: { wallMs: Summary | null; downloadMs: Summary | null; runtimeStartMs: Summary | null; runtimeWaitMs: Summary | null; sessionMs: Summary | null; selfTestMs: Summary | null };
   detector: { createMs: Summary | null; firstDetectionMs: Summary | null };
   stages: Record<Exclude<keyof StageSample, 'longTasksMs' | 'probabilities' | 'jsHeapBytes'>, Summary | null>;
   longTasks: { count: number; maxMs: number };
@@ -72,6 +81,17 @@ interface NativeResult {
   inferenceMs: Summary | null;
   inferenceFlipBatchMs: Summary | null;
   probabilities: number[];
+}
+
+/** An optimised model (model.onnx) against the float32 export it was made from, on real-face inputs. */
+interface FixtureDrift {
+  model: string;
+  storage: string;
+  bytes: number;
+  exportBytes: number;
+  inputs: string[];
+  noFaceIn: string[];
+  maxAbsDelta: number;
 }
 
 // --- process memory: the browser and everything it started are children of this process (Linux /proc via ps) ---
@@ -153,7 +173,7 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
     reports.push(
       await page.evaluate(
         (o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.load(o),
-        { modelBaseUrl: `/models/${model}/`, backend: ep, threads, photoBase64, photoType },
+        { modelBaseUrl: `/models/${model}/`, backend: ep, tuning: { threads, ...(sessionOptions ? { sessionOptions } : {}) }, photoBase64, photoType },
       ),
     );
   }
@@ -173,7 +193,7 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
     emulated,
     ...(adapter ? { adapter } : {}),
     reason: last.ready.backend.reason,
-    load: { wallMs: summarize(reports.map((r) => r.wallMs)), downloadMs: t('downloadMs'), verifyMs: t('verifyMs'), sessionMs: t('sessionMs'), selfTestMs: t('selfTestMs') },
+    load: { wallMs: summarize(reports.map((r) => r.wallMs)), downloadMs: t('downloadMs'), runtimeStartMs: t('runtimeStartMs'), runtimeWaitMs: t('runtimeWaitMs'), sessionMs: t('sessionMs'), selfTestMs: t('selfTestMs') },
     detector: { createMs: summarize(reports.map((r) => r.detectorCreateMs)), firstDetectionMs: summarize(reports.map((r) => r.detectorFirstMs)) },
     stages: {
       decodeMs: s('decodeMs'),
@@ -228,6 +248,7 @@ const started = new Date();
 const browserResults: BrowserResult[] = [];
 const nativeResults: NativeResult[] = [];
 const coldStarts: Record<string, Summary | null> = {};
+const fixtureDrifts: FixtureDrift[] = [];
 const notes: string[] = [];
 const log = (s: string) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
 
@@ -237,13 +258,30 @@ try {
     const large = isLarge(model);
     const nLoads = short && large ? 1 : loads;
     const nRepeats = short && large ? 1 : repeats;
-    const threadCounts = short ? [2] : [1, 2];
+    const threadCounts = args.threads ? args.threads.split(',').map(Number) : short ? [2] : [1, 2];
     for (const threads of threadCounts) {
       log(`native onnxruntime-node ${model}, ${threads} thread(s)`);
       nativeResults.push(await native(model, threads));
     }
     const cpu = await chromium.launch({ executablePath, args: chromiumArgs() });
     try {
+      const dir = join(root, 'models', model);
+      if (existsSync(join(dir, EXPORT_FILE))) {
+        log(`fixture drift ${model}: model.onnx vs ${EXPORT_FILE}, native`);
+        const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+        const got = await collectFixtureInputs(cpu, port, args.photo!, manifest.normalization);
+        const exported = readFileSync(join(dir, EXPORT_FILE));
+        const shipped = readFileSync(join(dir, 'model.onnx'));
+        fixtureDrifts.push({
+          model,
+          storage: manifest.weights?.storage ?? 'float32',
+          bytes: shipped.byteLength,
+          exportBytes: exported.byteLength,
+          inputs: got.names,
+          noFaceIn: got.skipped,
+          maxAbsDelta: await probabilityDrift(exported, shipped, got.inputs, { input: manifest.input.name, output: manifest.output.name }),
+        });
+      }
       for (const threads of threadCounts) {
         log(`browser WASM ${model}, ${threads} thread(s)`);
         browserResults.push(await browserRun(cpu, model, 'wasm', threads, false, undefined, nLoads, nRepeats));
@@ -298,8 +336,9 @@ console.log('\nBrowser (headless Chromium, production build): median (min–max,
 console.log(
   formatTable(header, [
     row('load: page → model ready', (b) => formatSummary(b.load.wallMs)),
-    row('  download', (b) => formatSummary(b.load.downloadMs)),
-    row('  hash check', (b) => formatSummary(b.load.verifyMs)),
+    row('  read/download + hash', (b) => formatSummary(b.load.downloadMs)),
+    row('  ORT start (parallel)', (b) => formatSummary(b.load.runtimeStartMs)),
+    row('  waited for ORT start', (b) => formatSummary(b.load.runtimeWaitMs)),
     row('  session creation', (b) => formatSummary(b.load.sessionMs)),
     row('  self-test (1st run)', (b) => formatSummary(b.load.selfTestMs)),
     row('detector start', (b) => formatSummary(b.detector.createMs)),
@@ -331,6 +370,15 @@ console.log(
     ratios.map((r) => [r.model, String(r.threads), x(r.inference), x(r.flipBatch), x(r.session), x(r.photoToResultOverInference), r.selfTestDeviation.toExponential(1)]),
   ),
 );
+if (fixtureDrifts.length) {
+  console.log('\nOptimised model vs its float32 export (native, fixture photo and variants through the app\'s alignment)\n');
+  console.log(
+    formatTable(
+      ['model', 'weights', 'download', 'export', 'inputs', 'max |Δp|'],
+      fixtureDrifts.map((d) => [d.model, d.storage, `${(d.bytes / 1e6).toFixed(1)} MB`, `${(d.exportBytes / 1e6).toFixed(1)} MB`, String(d.inputs.length), d.maxAbsDelta.toExponential(2)]),
+    ),
+  );
+}
 if (Object.keys(coldStarts).length) console.log(`\nCold start (app page → ready for photo, WASM): ${Object.entries(coldStarts).map(([m, s]) => `${m} ${formatSummary(s)}`).join('; ')}`);
 for (const n of notes) console.log(`note: ${n}`);
 
@@ -342,11 +390,12 @@ const report = {
   machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1), loadAverage1m: loadavg()[0], os: `${platform()} ${release()}`, node: process.version },
   browser: { name: 'chromium', version: browserVersion(), headless: true },
   photo: args.photo,
-  settings: { models, repeats, loads },
+  settings: { models, repeats, loads, ...(sessionOptions ? { sessionOptions } : {}) },
   browserResults,
   nativeResults,
   ratios,
   coldStartMs: coldStarts,
+  fixtureDrifts,
   notes,
 };
 const out = resolve(root, args.out ?? `test-results/bench/bench-${report.mode}.json`);

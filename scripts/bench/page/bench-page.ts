@@ -2,7 +2,7 @@
 // by stage the way a screening runs them. scripts/bench/run.ts calls window.faciesBench through Playwright.
 import { installNetworkGuard } from '../../../src/privacy/network-guard';
 import { InferenceClient } from '../../../src/inference/client';
-import type { BackendPreference, ModelReady } from '../../../src/inference/protocol';
+import type { BackendPreference, LoadTuning, ModelReady } from '../../../src/inference/protocol';
 import { flipHorizontal, toNchwFloat32 } from '../../../src/pipeline/preprocess';
 import { FacesInPhoto } from '../../../src/screening/face-detector';
 import { decodePhoto } from '../../../src/screening/photo';
@@ -52,13 +52,13 @@ function photoBlob(base64: string, type: string): Blob {
   return new Blob([bytes], { type });
 }
 
-async function load(options: { modelBaseUrl: string; backend: BackendPreference; threads?: number; photoBase64: string; photoType: string }): Promise<LoadReport> {
+async function load(options: { modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; photoBase64: string; photoType: string }): Promise<LoadReport> {
   const t0 = performance.now();
   client = new InferenceClient();
   // The worker and the detector start together, as in the app.
   const detectorStart = performance.now();
   const detectorReady = FacesInPhoto.create().then((d) => ((detector = d), performance.now() - detectorStart));
-  const ready = await client.load(options.modelBaseUrl, options.backend, undefined, options.threads);
+  const ready = await client.load(options.modelBaseUrl, options.backend, undefined, options.tuning);
   const wallMs = performance.now() - t0;
   const detectorCreateMs = await detectorReady;
   normalization = ready.manifest.normalization;
@@ -126,6 +126,71 @@ async function stages(options: { photoBase64: string; photoType: string }): Prom
   };
 }
 
+/** A photometric/geometric change of the fixture photo, as a clinic photo might differ from it. */
+export interface PhotoVariant {
+  name: string;
+  /** Degrees, counter-clockwise, about the photo's centre. */
+  rotate?: number;
+  /** Zoom about the centre (the canvas keeps its size; < 1 shows more background). */
+  scale?: number;
+  mirror?: boolean;
+  /** A CSS filter, e.g. 'brightness(1.2)'. */
+  filter?: string;
+}
+
+export const FIXTURE_VARIANTS: PhotoVariant[] = [
+  { name: 'original' },
+  { name: 'mirrored', mirror: true },
+  { name: 'rotated +8°', rotate: 8 },
+  { name: 'rotated −8°', rotate: -8 },
+  { name: 'zoomed out 0.7', scale: 0.7 },
+  { name: 'zoomed in 1.3', scale: 1.3 },
+  { name: 'darker', filter: 'brightness(0.75)' },
+  { name: 'brighter', filter: 'brightness(1.25)' },
+  { name: 'low contrast', filter: 'contrast(0.7)' },
+  { name: 'warmer', filter: 'sepia(0.3)' },
+  { name: 'soft focus', filter: 'blur(1px)' },
+  { name: 'mirrored, rotated +5°, darker', mirror: true, rotate: 5, filter: 'brightness(0.85)' },
+];
+
+/**
+ * The fixture photo and its variants through the app's own detection, alignment and preprocessing: the model inputs
+ * (float32 NCHW, base64) on which an optimised model's probabilities are compared with its float32 export.
+ */
+async function fixtureInputs(options: { photoBase64: string; photoType: string; normalization: ModelReady['manifest']['normalization']; variants?: PhotoVariant[] }) {
+  const detector = await FacesInPhoto.create();
+  const source = await createImageBitmap(photoBlob(options.photoBase64, options.photoType));
+  const out: { name: string; score: number; inputBase64: string }[] = [];
+  const skipped: string[] = [];
+  for (const v of options.variants ?? FIXTURE_VARIANTS) {
+    const canvas = new OffscreenCanvas(source.width, source.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.translate(canvas.width / 2, canvas.height / 2);
+    ctx.rotate((-(v.rotate ?? 0) * Math.PI) / 180);
+    ctx.scale((v.mirror ? -1 : 1) * (v.scale ?? 1), v.scale ?? 1);
+    ctx.filter = v.filter ?? 'none';
+    ctx.drawImage(source, -source.width / 2, -source.height / 2);
+    const photo = await decodePhoto(await canvas.convertToBlob({ type: 'image/png' }));
+    try {
+      const found = findFaces(photo, detector);
+      const input = toNchwFloat32(alignFromPhoto(photo, found.faces[0]!).crop, options.normalization);
+      const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      let bin = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      out.push({ name: v.name, score: found.faces[0]!.score, inputBase64: btoa(bin) });
+    } catch {
+      skipped.push(v.name); // no face found in this variant
+    } finally {
+      photo.bitmap.close();
+    }
+  }
+  source.close();
+  detector.close();
+  return { inputs: out, skipped };
+}
+
 /** What the WebGPU adapter is, without starting ORT: lets the runner mark SwiftShader timings as emulated. */
 async function adapterInfo(): Promise<{ vendor: string; architecture: string; description: string; fallback: boolean } | null> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string>; isFallbackAdapter?: boolean } | null> } }).gpu;
@@ -135,7 +200,7 @@ async function adapterInfo(): Promise<{ vendor: string; architecture: string; de
   return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', fallback: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true };
 }
 
-const api = { load, stages, adapterInfo, crossOriginIsolated: () => self.crossOriginIsolated };
+const api = { load, stages, fixtureInputs, adapterInfo, crossOriginIsolated: () => self.crossOriginIsolated };
 export type FaciesBench = typeof api;
 (window as unknown as { faciesBench: FaciesBench }).faciesBench = api;
 document.getElementById('bench-status')!.dataset.ready = 'true';
