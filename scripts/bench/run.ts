@@ -6,8 +6,10 @@
 //   npm run bench:short           CI: the tiny model on WASM and WebGPU + one IR-100 WASM session (~1–2 min)
 //   options: --models demo,test-tiny  --repeats N  --loads N  --threads 1,2  --out file.json  --no-build  --webgpu-emulated-full
 //            --session-options JSON (a lever under test, merged over the worker's session options)
+//            --no-runtime-warm-up (start ORT inside the model's session creation, as before the warm-up)
+//            --compare-export (also measure the float32 export an optimised model was made from)
 import { execFileSync, execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ import { formatSummary, formatTable, ratio, summarize, type Summary } from './st
 import { probabilityDrift } from './drift.ts';
 import { collectFixtureInputs } from './fixtures.ts';
 import { EXPORT_FILE } from '../models/optimize-model.ts';
+import { buildManifest } from '../models/build-manifest.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({
@@ -36,6 +39,8 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'webgpu-emulated-full': { type: 'boolean', default: false },
     'session-options': { type: 'string' },
+    'no-runtime-warm-up': { type: 'boolean', default: false },
+    'compare-export': { type: 'boolean', default: false },
     threads: { type: 'string' },
   },
 });
@@ -50,6 +55,30 @@ const loads = Number(args.loads ?? (short ? 1 : 3));
 const photoBase64 = readFileSync(args.photo!).toString('base64');
 const photoType = args.photo!.endsWith('.png') ? 'image/png' : 'image/jpeg';
 /** Short mode (CI): 2 threads only; the IR-100 gets one session and one repetition, on WASM, to keep it at 1–2 min. */
+
+/**
+ * --compare-export: the float32 export an optimised model was made from, as its own model folder
+ * (models/bench-<id>-export/, git-ignored; the file is hard-linked), so before and after run side by side.
+ */
+async function exportFolder(model: string): Promise<string | null> {
+  const dir = join(root, 'models', model);
+  if (!existsSync(join(dir, EXPORT_FILE))) return null;
+  const id = `bench-${model}-export`;
+  const target = join(root, 'models', id);
+  mkdirSync(target, { recursive: true });
+  const { optimize: _, ...config } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  Object.assign(config, { id: `${config.id}-export`, bundled: false });
+  writeFileSync(join(target, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  rmSync(join(target, 'model.onnx'), { force: true });
+  try {
+    linkSync(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
+  } catch {
+    copyFileSync(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
+  }
+  await buildManifest(target, config);
+  return id;
+}
+
 const isLarge = (id: string) => JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).architecture !== 'iresnet-tiny';
 
 type Ep = 'wasm' | 'webgpu';
@@ -173,7 +202,7 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
     reports.push(
       await page.evaluate(
         (o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.load(o),
-        { modelBaseUrl: `/models/${model}/`, backend: ep, tuning: { threads, ...(sessionOptions ? { sessionOptions } : {}) }, photoBase64, photoType },
+        { modelBaseUrl: `/models/${model}/`, backend: ep, tuning: { threads, ...(sessionOptions ? { sessionOptions } : {}), ...(args['no-runtime-warm-up'] ? { runtimeWarmUp: false } : {}) }, photoBase64, photoType },
       ),
     );
   }
@@ -242,6 +271,10 @@ function browserVersion(): string {
 if (!args['no-build']) {
   execFileSync('npx', ['tsx', 'scripts/prepare-assets.ts'], { cwd: root, stdio: 'inherit' });
   execFileSync('npx', ['vite', 'build', '--config', 'scripts/bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, FACIES_DIST: dist } });
+}
+if (args['compare-export']) for (const m of [...models]) {
+  const id = await exportFolder(m);
+  if (id) models.splice(models.indexOf(m), 0, id);
 }
 const server = await preview({ configFile: join(root, 'scripts/bench/vite.config.ts'), root, build: { outDir: dist }, preview: { port, strictPort: true }, logLevel: 'warn' });
 const started = new Date();
@@ -390,7 +423,7 @@ const report = {
   machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1), loadAverage1m: loadavg()[0], os: `${platform()} ${release()}`, node: process.version },
   browser: { name: 'chromium', version: browserVersion(), headless: true },
   photo: args.photo,
-  settings: { models, repeats, loads, ...(sessionOptions ? { sessionOptions } : {}) },
+  settings: { models, repeats, loads, runtimeWarmUp: !args['no-runtime-warm-up'], ...(sessionOptions ? { sessionOptions } : {}) },
   browserResults,
   nativeResults,
   ratios,

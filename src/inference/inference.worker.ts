@@ -119,6 +119,7 @@ async function startRuntime(msg: Extract<ToWorker, { type: 'load' }>): Promise<R
   const backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
   const ort = await importOrt(backend.ep);
   ort.env.wasm.numThreads = threads;
+  if (msg.tuning?.runtimeWarmUp === false) return { ort, backend, threads, startMs: performance.now() - t0 };
   try {
     await (await ort.InferenceSession.create(warmUpModel(), { executionProviders: [backend.ep] })).release();
   } catch {

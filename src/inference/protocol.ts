@@ -29,6 +29,8 @@ export interface ModelReady {
 export interface LoadTuning {
   /** WASM threads; default all cores up to 4. ORT fixes it when it first starts in a worker. */
   threads?: number;
+  /** false: start ONNX Runtime only when the model's session is created (the behaviour before the warm-up; to measure it). */
+  runtimeWarmUp?: boolean;
   /** Merged over the worker's session options. */
   sessionOptions?: { graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'; enableMemPattern?: boolean; enableCpuMemArena?: boolean; freeDimensionOverrides?: Record<string, number>; extra?: Record<string, unknown> };
 }
