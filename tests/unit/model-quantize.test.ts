@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driftInputs, probabilityDrift } from '../../scripts/bench/drift';
@@ -23,9 +23,10 @@ const heldOut = driftInputs(8, 101);
 // No x86 AVX2 int16 saturation in the integer products (WASM's kernels widen to int16 first): the drift the app would see.
 const exactIntegerProducts = { extra: { session: { x64quantprecision: '1' } } } as ort.InferenceSession.SessionOptions;
 
+let savedCount = 0;
 /** Op types of the graph onnxruntime runs after its optimisations (saved with optimizedModelFilePath). */
 async function optimisedOps(model: string, options: ort.InferenceSession.SessionOptions = {}): Promise<string[]> {
-  const saved = `${model}.optimised.onnx`;
+  const saved = join(dir, `${basename(model)}.${savedCount++}.optimised.onnx`); // never next to the model: it may be in the repo
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', optimizedModelFilePath: saved, ...options });
   await session.release();
   const script = 'import json, sys, onnx; print(json.dumps([n.op_type for n in onnx.load(sys.argv[1]).graph.node]))';
