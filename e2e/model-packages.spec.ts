@@ -28,7 +28,11 @@ test.beforeAll(async ({ browser }) => {
   const folder = join(work, 'trained-model');
   mkdirSync(folder, { recursive: true });
   cpSync(join(root, 'e2e/fixtures/hospital-model'), folder, { recursive: true });
-  copyFileSync(join(root, 'models/test-tiny/model.onnx'), join(folder, 'model.onnx'));
+  // The float32 export plus "optimize": the packer makes the float16-stored model.onnx and checks its drift.
+  copyFileSync(join(root, 'models/test-tiny/model.export.onnx'), join(folder, 'model.export.onnx'));
+  const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
+  config.optimize = { weights: 'float16', keepFloat32: ['/MatMul'], maxProbabilityDrift: 1e-3 };
+  writeFileSync(join(folder, 'config.json'), JSON.stringify(config, null, 2));
   fingerprint = /fingerprint: ([0-9a-f ]+)/.exec(cli('model-keygen.ts', join(work, 'publisher')))![1]!.replace(/ /g, '');
   cli('model-pack.ts', folder, '--out', signed, '--sign-key', join(work, 'publisher.key.pem'));
   cli('model-pack.ts', folder, '--out', unsigned);
@@ -87,6 +91,7 @@ test('the signed package imports offline, with its card, metrics and confusion m
   await expect(row).toContainText("Example Children's Hospital, Cardiology ML group");
   await expect(row.getByTestId('model-signature')).toHaveAttribute('data-status', 'trusted');
   await expect(row.getByTestId('model-validation')).toHaveText('Internally validated');
+  await expect(row.getByTestId('model-weights')).toContainText(/Stored as float16 \(first layers float32\), computed in float32 — probabilities within \d\.\dE-\d of the float32 export/);
   await row.getByTestId(`details-${ID}`).click();
   const card = row.getByTestId('model-card');
   await expect(card.getByRole('heading', { name: 'Intended use' })).toBeVisible();
