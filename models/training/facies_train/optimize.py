@@ -210,6 +210,19 @@ def optimize(data: bytes, weights: str = "float16", keep_float32=(), round_only=
                  "sha256": sha256_hex(out), "bytes": len(out)}
 
 
+def write_model(path: str, data: bytes, record: dict, report_path=None) -> None:
+    """Writes a model file and, if asked, its record; prints what was written."""
+    # A new file, renamed into place: the old one may be hard-linked into a build folder.
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    if report_path:
+        with open(report_path, "w") as f:
+            json.dump(record, f, indent=2)
+            f.write("\n")
+    print(f"{path}: {record['bytes']} bytes (from {record['source']['bytes']}), sha256 {record['sha256']}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("input")
@@ -228,15 +241,7 @@ def main(argv=None) -> int:
         print(f"{a.input}: SHA-256 {sha256_hex(data)} is not the expected {a.expect_sha256}", file=sys.stderr)
         return 1
     out, record = optimize(data, a.weights, a.keep_float32, a.round_only)
-    # A new file, renamed into place: the old one may be hard-linked into a build folder.
-    with open(a.output + ".tmp", "wb") as f:
-        f.write(out)
-    os.replace(a.output + ".tmp", a.output)
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(record, f, indent=2)
-            f.write("\n")
-    print(f"{a.output}: {record['bytes']} bytes (from {record['source']['bytes']}), sha256 {record['sha256']}")
+    write_model(a.output, out, record, a.report)
     return 0
 
 

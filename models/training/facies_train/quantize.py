@@ -33,7 +33,6 @@ The output depends only on the input bytes, the calibration ranges and the mode.
 
 import argparse
 import json
-import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -41,7 +40,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from facies_train.optimize import Graph, fold_bn_into_gemm, sha256_hex
+from facies_train.optimize import Graph, fold_bn_into_gemm, sha256_hex, write_model
 
 MODES = ("weights-int8", "qdq-int8")
 QUANTISED_OPS = ("Conv", "Gemm")
@@ -236,14 +235,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"{a.input}: {e}", file=sys.stderr)
         return 1
-    with open(a.output + ".tmp", "wb") as f:
-        f.write(out)
-    os.replace(a.output + ".tmp", a.output)
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(record, f, indent=2)
-            f.write("\n")
-    print(f"{a.output}: {record['bytes']} bytes (from {record['source']['bytes']}), sha256 {record['sha256']}")
+    write_model(a.output, out, record, a.report)
     return 0
 
 
