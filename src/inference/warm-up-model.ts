@@ -3,8 +3,10 @@
  * tests/unit/warm-up-model.test.ts). Creating a session on it starts ONNX Runtime — WASM compilation, the thread
  * pool, the execution provider — which would otherwise be paid inside the real model's session creation.
  */
+import { fromBase64 } from '../encoding/base64';
+
 const WARM_UP_MODEL_BASE64 = 'CAgSBmZhY2llczo9ChAKAXgSAXkiCElkZW50aXR5Egd3YXJtLXVwWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQEQ==';
 
 export function warmUpModel(): Uint8Array {
-  return Uint8Array.from(atob(WARM_UP_MODEL_BASE64), (c) => c.charCodeAt(0));
+  return fromBase64(WARM_UP_MODEL_BASE64);
 }

@@ -1,23 +1,11 @@
 // Moving cases between devices: a JSON archive that re-imports losslessly, and a CSV (one row per case) for
 // spreadsheets and audits. Imports are parsed and checked in full before anything is written.
+import { fromBase64, toBase64 } from '../encoding/base64';
 import { type CaseRecord, RecordError, topClass, validateCaseRecord } from './case-record';
 
 export const ARCHIVE_FORMAT = 'facies-cases/1';
 /** A JSON archive larger than this is refused before parsing (≈ a few hundred cases with original photos). */
 export const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024;
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
 
 export interface Archive {
   format: typeof ARCHIVE_FORMAT;

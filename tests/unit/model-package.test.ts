@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { sha256Hex, type ModelManifest } from '../../src/model/manifest';
 import { exampleManifest } from './fixtures/manifest';
 import { createModelPackage, openModelPackage, PackageRefusal, type OpenOptions, type RefusalReason } from '../../src/model/package/package';
-import { generateSigningKey, readPublicKey, signManifest, toBase64, type TrustedKey } from '../../src/model/package/signature';
+import { generateSigningKey, readPublicKey, signManifest, type TrustedKey } from '../../src/model/package/signature';
+import { toBase64 } from '../../src/encoding/base64';
 import { bytesSource, crc32, writeZip, type ByteSource } from '../../src/model/package/zip';
 
 const enc = new TextEncoder();

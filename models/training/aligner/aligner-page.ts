@@ -1,5 +1,6 @@
 // Runs in headless Chromium: the app's own decode → detect → align → quality steps, on one photo at a time.
 // Nothing here re-implements them: a crop made here is the crop the app screens.
+import { toBase64 } from '../../../src/encoding/base64';
 import { assessQuality } from '../../../src/pipeline/quality';
 import { FacesInPhoto } from '../../../src/screening/face-detector';
 import { decodePhoto } from '../../../src/screening/photo';
@@ -52,8 +53,6 @@ async function alignPhoto(url: string, name: string): Promise<AlignedPhotoRow> {
     const canvas = new OffscreenCanvas(aligned.crop.width, aligned.crop.height);
     canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(aligned.crop.data), aligned.crop.width, aligned.crop.height), 0, 0);
     const png = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-    let bin = '';
-    for (let i = 0; i < png.length; i += 0x8000) bin += String.fromCharCode(...png.subarray(i, i + 0x8000));
     return {
       status: 'ok',
       width: photo.width,
@@ -66,7 +65,7 @@ async function alignPhoto(url: string, name: string): Promise<AlignedPhotoRow> {
       rollDegrees: aligned.rollDegrees,
       prefilterFactor: aligned.prefilterFactor,
       quality: { overall: quality.overall, checks: quality.checks.map((c) => ({ id: c.id, status: c.status, value: c.value })) },
-      cropPng: btoa(bin),
+      cropPng: toBase64(png),
     };
   } catch (e) {
     if (e instanceof ScreeningError) return { status: e.code, detail: e.message };

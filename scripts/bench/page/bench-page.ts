@@ -1,5 +1,6 @@
 // The benchmark page: the app's own modules (worker client, face detector, alignment, preprocessing), timed stage
 // by stage the way a screening runs them. scripts/bench/run.ts calls window.faciesBench through Playwright.
+import { fromBase64, toBase64 } from '../../../src/encoding/base64';
 import { installNetworkGuard } from '../../../src/privacy/network-guard';
 import { InferenceClient } from '../../../src/inference/client';
 import type { BackendPreference, LoadTuning, ModelReady } from '../../../src/inference/protocol';
@@ -46,10 +47,7 @@ let normalization: ModelReady['manifest']['normalization'] | null = null;
 const heap = () => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
 
 function photoBlob(base64: string, type: string): Blob {
-  const bin = atob(base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Blob([bytes], { type });
+  return new Blob([fromBase64(base64) as Uint8Array<ArrayBuffer>], { type });
 }
 
 async function load(options: { modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; photoBase64: string; photoType: string }): Promise<LoadReport> {
@@ -176,10 +174,7 @@ async function fixtureInputs(options: { photoBase64: string; photoType: string; 
     try {
       const found = findFaces(photo, detector);
       const input = toNchwFloat32(alignFromPhoto(photo, found.faces[0]!).crop, options.normalization);
-      const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      let bin = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      out.push({ name: v.name, score: found.faces[0]!.score, inputBase64: btoa(bin) });
+      out.push({ name: v.name, score: found.faces[0]!.score, inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) });
     } catch {
       skipped.push(v.name); // no face found in this variant
     } finally {

@@ -2,6 +2,8 @@
 // other file, so one signature covers the whole package. WebCrypto only (the browser's and Node's), so the CLI and
 // the app check signatures with the same code. Ed25519 first; ECDSA P-256 (SHA-256) for devices without Ed25519.
 
+import { fromBase64, toBase64 } from '../../encoding/base64';
+
 export const SIGNATURE_FORMAT = 'facies-model-signature/1';
 
 export type SignatureAlgorithm = 'Ed25519' | 'ECDSA-P256';
@@ -41,12 +43,6 @@ const PARAMS: Record<SignatureAlgorithm, { key: EcKeyImportParams | Algorithm; s
   'ECDSA-P256': { key: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyImportParams, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams },
 };
 
-export const toBase64 = (bytes: Uint8Array): string => {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-};
-export const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const buf = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 
 /** SHA-256 of the public key's SPKI bytes, hex: what the admin compares with the publisher by phone or on paper. */
