@@ -8,12 +8,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest } from './models/build-manifest.ts';
 import { EXPORT_FILE, optimizeModelFolder } from './models/optimize-model.ts';
+import { PYTHON } from './models/training-kit.ts';
 import { prepareFaceDetector } from './face-detector/prepare.mjs';
 import { prepareSamples } from './samples/prepare-samples.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const vendor = join(root, 'public/vendor');
-const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
 
 async function copyIfChanged(from: string, to: string) {
   const [a, b] = await Promise.all([stat(from), stat(to).catch(() => null)]);

@@ -2,7 +2,6 @@
 // quantisation needs exposed as outputs (quantize.py --expose-for-calibration), in onnxruntime-node over real-face
 // inputs (the fixture crops, if given) and seeded synthetic ones, and records each tensor's min and max.
 //   tsx scripts/models/calibrate-int8.ts <model.export.onnx> <ranges.json> [--inputs fixtures.bin] [--synthetic 16]
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,9 +9,8 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { sha256Hex } from '../../src/model/manifest.ts';
 import { driftInputs, readInputs } from '../bench/drift.ts';
+import { runKitModule } from './training-kit.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
 
 export interface CalibrationRanges {
   format: 'facies-int8-calibration/1';
@@ -24,7 +22,7 @@ export interface CalibrationRanges {
 
 /** Runs facies_train.quantize in the training kit; throws with its message when it refuses. */
 export function runQuantize(args: string[]): void {
-  execFileSync(PYTHON, ['-m', 'facies_train.quantize', ...args], { cwd: join(root, 'models/training'), stdio: ['ignore', 'pipe', 'inherit'] });
+  runKitModule('quantize', args);
 }
 
 export async function calibrate(exportPath: string, inputs: Float32Array[], inputsDescription: string, inputName = 'input'): Promise<CalibrationRanges> {

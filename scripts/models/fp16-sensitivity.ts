@@ -8,13 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { driftInputs, probabilityDrift, readInputs } from '../bench/drift.ts';
 import { formatTable } from '../bench/stats.ts';
+import { runOptimize } from './optimize-model.ts';
+import { PYTHON } from './training-kit.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
 
 /** Node-name prefixes of the network's blocks, in graph order: "/backbone/conv1/", "/backbone/layer1/layer1.0/", … */
 export function blockPrefixes(nodeNames: readonly string[]): string[] {
@@ -46,7 +46,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const candidates = [[], ['/MatMul'], ...blocks.slice(0, Number(values['max-blocks'])).map((_, k) => ['/MatMul', ...blocks.slice(0, k + 1)])];
     for (const keep of candidates) {
       const out = join(dir, 'candidate.onnx');
-      execFileSync(PYTHON, ['-m', 'facies_train.optimize', resolve(source), out, '--weights', 'float16', ...keep.flatMap((k) => ['--keep-float32', k])], { cwd: join(root, 'models/training'), stdio: 'ignore' });
+      runOptimize(source, out, { weights: 'float16', keepFloat32: keep }, 'ignore');
       const bytes = readFileSync(out);
       const drift = await probabilityDrift(reference, bytes, inputs);
       rows.push([keep.length ? keep[keep.length - 1]! : '(none)', (bytes.byteLength / 1e6).toFixed(2), drift.toExponential(2)]);

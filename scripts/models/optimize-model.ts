@@ -1,16 +1,15 @@
 // Turns a model folder's float32 export (model.export.onnx) into the model.onnx the app downloads, with
 // facies_train.optimize as the folder's config.json asks ("optimize"), and refuses the result when its probabilities
 // move further from the export's than the config allows. Returns the manifest's "weights" record.
-import { execFileSync } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { selfTestImage, sha256Hex, type ModelManifest, type WeightStorage } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 import { driftInputs, probabilityDrift } from '../bench/drift.ts';
 import { seededBytes } from './build-manifest.ts';
+import { runKitModule } from './training-kit.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
 export const EXPORT_FILE = 'model.export.onnx';
 export const DRIFT_INPUTS_DESCRIPTION = 'the self-test input and 8 seeded synthetic inputs (noise and gradients), onnxruntime-node CPU';
 
@@ -20,6 +19,12 @@ export interface OptimizeConfig {
   keepFloat32?: string[];
   /** The build fails when the optimised probabilities move further than this from the export's. */
   maxProbabilityDrift: number;
+}
+
+/** facies_train.optimize from `source` to `target`. */
+export function runOptimize(source: string, target: string, o: { weights: OptimizeConfig['weights']; keepFloat32?: readonly string[]; expectSha256?: string }, stdio?: StdioOptions): void {
+  const args = [resolve(source), resolve(target), '--weights', o.weights, ...(o.keepFloat32 ?? []).flatMap((k) => ['--keep-float32', k])];
+  runKitModule('optimize', o.expectSha256 ? [...args, '--expect-sha256', o.expectSha256] : args, stdio);
 }
 
 /** The parts of a model folder's config.json the optimisation reads. */
@@ -52,11 +57,7 @@ export async function optimizeModelFolder(dir: string, config: FolderConfig): Pr
   const sourceBytes = readFileSync(source);
   const sourceSha = await sha256Hex(sourceBytes);
   const keep = options.keepFloat32 ?? [];
-  execFileSync(
-    PYTHON,
-    ['-m', 'facies_train.optimize', source, target, '--weights', options.weights, '--expect-sha256', sourceSha, ...keep.flatMap((k) => ['--keep-float32', k])],
-    { cwd: join(root, 'models/training'), stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  runOptimize(source, target, { weights: options.weights, keepFloat32: keep, expectSha256: sourceSha }, ['ignore', 'inherit', 'inherit']);
   // The same self-test input build-manifest.ts records, so the manifest's self-test is among the inputs checked here.
   const inputRgbBase64 = Buffer.from(seededBytes(config.seed ?? 1, 112 * 112 * 3)).toString('base64');
   const selfTest = toNchwFloat32(selfTestImage({ selfTest: { inputRgbBase64, expected: [], tolerance: 1 } }), config.normalization);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { driftInputs, probabilityDrift } from '../../scripts/bench/drift';
 import { blockPrefixes } from '../../scripts/models/fp16-sensitivity';
-import { EXPORT_FILE, optimizeConfigProblems, optimizeModelFolder } from '../../scripts/models/optimize-model';
+import { EXPORT_FILE, optimizeConfigProblems, optimizeModelFolder, runOptimize } from '../../scripts/models/optimize-model';
 import { validateManifest } from '../../src/model/manifest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -15,11 +15,9 @@ const root = resolve(import.meta.dirname, '../..');
 const tinyDir = join(root, 'models/test-tiny');
 const tiny = join(tinyDir, existsSync(join(tinyDir, EXPORT_FILE)) ? EXPORT_FILE : 'model.onnx');
 const dir = mkdtempSync(join(tmpdir(), 'facies-optimize-'));
-const optimize = (weights: string, ...keep: string[]) => {
+const optimize = (weights: 'float16' | 'float32', ...keep: string[]) => {
   const out = join(dir, `${weights}.onnx`);
-  execFileSync(process.env.FACIES_PYTHON ?? '/usr/bin/python3', ['-m', 'facies_train.optimize', tiny, out, '--weights', weights, ...keep.flatMap((k) => ['--keep-float32', k])], {
-    cwd: join(root, 'models/training'),
-  });
+  runOptimize(tiny, out, { weights, keepFloat32: keep });
   return readFileSync(out);
 };
 

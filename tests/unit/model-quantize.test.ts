@@ -11,9 +11,9 @@ import { driftInputs, probabilityDrift } from '../../scripts/bench/drift';
 import { maxAbsDifference } from '../../scripts/bench/stats';
 import { calibrate, runQuantize, type CalibrationRanges } from '../../scripts/models/calibrate-int8';
 import { EXPORT_FILE } from '../../scripts/models/optimize-model';
+import { PYTHON } from '../../scripts/models/training-kit';
 import { sha256Hex } from '../../src/model/manifest';
 
-const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
 const root = resolve(import.meta.dirname, '../..');
 const tinyDir = join(root, 'models/test-tiny');
 const tiny = join(tinyDir, existsSync(join(tinyDir, EXPORT_FILE)) ? EXPORT_FILE : 'model.onnx');
