@@ -38,7 +38,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const source = positionals[0];
   if (!source) throw new Error('usage: tsx scripts/models/fp16-sensitivity.ts <model.export.onnx> [--inputs fixtures.bin] [--max-blocks N]');
   const inputs = values.inputs ? readInputs(values.inputs) : driftInputs(8);
-  const blocks = blockPrefixes(nodeNames(source)).filter((p) => !/\/(fc|features|bn2)\/$/.test(p));
+  // Groups without weights large enough to be stored as float16 (the stem PReLU, the head BNs folded into fc) give no row of their own.
+  const blocks = blockPrefixes(nodeNames(source)).filter((p) => !/\/(fc|features|bn2|prelu)\/$/.test(p));
   const dir = mkdtempSync(join(tmpdir(), 'facies-fp16-'));
   const reference = readFileSync(source);
   const rows: string[][] = [];
