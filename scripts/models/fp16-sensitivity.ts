@@ -38,7 +38,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const source = positionals[0];
   if (!source) throw new Error('usage: tsx scripts/models/fp16-sensitivity.ts <model.export.onnx> [--inputs fixtures.bin] [--max-blocks N]');
   const inputs = values.inputs ? readInputs(values.inputs) : driftInputs(8);
-  // Groups without weights large enough to be stored as float16 (the stem PReLU, the head BNs folded into fc) give no row of their own.
+  // No rows for the stem PReLU (no weights stored as float16) nor the head (fc is 25 MB: keeping it float32 undoes the point).
   const blocks = blockPrefixes(nodeNames(source)).filter((p) => !/\/(fc|features|bn2|prelu)\/$/.test(p));
   const dir = mkdtempSync(join(tmpdir(), 'facies-fp16-'));
   const reference = readFileSync(source);
