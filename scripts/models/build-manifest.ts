@@ -30,6 +30,11 @@ export function seededBytes(seed: number, length: number): Uint8Array {
   return out;
 }
 
+/** The manifest's self-test input for a config's seed: 112×112 RGB bytes, base64. */
+export function selfTestInputBase64(seed = 1): string {
+  return Buffer.from(seededBytes(seed, 112 * 112 * 3)).toString('base64');
+}
+
 export async function runOnnxNode(modelPath: string | Uint8Array, manifest: Pick<ModelManifest, 'input' | 'output' | 'normalization' | 'selfTest'>) {
   const session = await ort.InferenceSession.create(modelPath as string, { executionProviders: ['cpu'] });
   try {
@@ -56,7 +61,6 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
   const modelPath = join(modelDir, 'model.onnx');
   const bytes = await readFile(modelPath);
   const card = await readFile(join(modelDir, 'MODEL_CARD.md')).catch(() => null);
-  const selfTestRgb = seededBytes(config.seed ?? 1, 112 * 112 * 3);
   const draft: ModelManifest = {
     format: MANIFEST_FORMAT,
     id: config.id,
@@ -80,7 +84,7 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
     ...(config.validation ? { validation: config.validation } : {}),
     ...(config.weights ? { weights: config.weights } : {}),
     clinicalValidation: config.clinicalValidation,
-    selfTest: { inputRgbBase64: Buffer.from(selfTestRgb).toString('base64'), expected: [], tolerance: config.selfTestTolerance ?? SELF_TEST_TOLERANCE },
+    selfTest: { inputRgbBase64: selfTestInputBase64(config.seed), expected: [], tolerance: config.selfTestTolerance ?? SELF_TEST_TOLERANCE },
   };
   // Config mistakes are reported in the manifest's words before the model runs.
   const classCount = Array.isArray(config.classes) ? config.classes.length : 0;

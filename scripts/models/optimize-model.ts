@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { selfTestImage, sha256Hex, type ModelManifest, type WeightStorage } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 import { driftInputs, probabilityDrift } from '../bench/drift.ts';
-import { seededBytes } from './build-manifest.ts';
+import { selfTestInputBase64 } from './build-manifest.ts';
 import { runKitModule } from './training-kit.ts';
 
 export const EXPORT_FILE = 'model.export.onnx';
@@ -59,8 +59,7 @@ export async function optimizeModelFolder(dir: string, config: FolderConfig): Pr
   const keep = options.keepFloat32 ?? [];
   runOptimize(source, target, { weights: options.weights, keepFloat32: keep, expectSha256: sourceSha }, ['ignore', 'inherit', 'inherit']);
   // The same self-test input build-manifest.ts records, so the manifest's self-test is among the inputs checked here.
-  const inputRgbBase64 = Buffer.from(seededBytes(config.seed ?? 1, 112 * 112 * 3)).toString('base64');
-  const selfTest = toNchwFloat32(selfTestImage({ selfTest: { inputRgbBase64, expected: [], tolerance: 1 } }), config.normalization);
+  const selfTest = toNchwFloat32(selfTestImage({ selfTest: { inputRgbBase64: selfTestInputBase64(config.seed), expected: [], tolerance: 1 } }), config.normalization);
   const drift = await probabilityDrift(sourceBytes, readFileSync(target), [selfTest, ...driftInputs(8)], { input: config.input.name, output: config.output.name });
   if (drift > options.maxProbabilityDrift)
     throw new Error(`${target}: optimised probabilities move by ${drift.toExponential(2)} from ${EXPORT_FILE}, more than the ${options.maxProbabilityDrift} its config allows`);
