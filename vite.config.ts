@@ -1,8 +1,9 @@
 import { defineConfig, defaultClientConditions, type Plugin, type Connect } from 'vite';
 import react from '@vitejs/plugin-react';
-import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pwaPlugins } from './scripts/pwa.ts';
+import { linkOrCopy } from './scripts/link-or-copy.ts';
 
 /** Cross-origin isolation: multi-threaded WASM needs SharedArrayBuffer. */
 const isolationHeaders = {
@@ -88,12 +89,7 @@ function modelsPlugin(): Plugin {
         for (const f of Object.keys(MODEL_FILES)) {
           const from = join(modelsDir, id, f);
           if (!existsSync(from)) throw new Error(`models/${id}/${f} is missing: run "npm run prepare:assets"`);
-          rmSync(join(target, f), { force: true });
-          try {
-            linkSync(from, join(target, f)); // 261 MB: link rather than copy where the filesystem allows
-          } catch {
-            copyFileSync(from, join(target, f));
-          }
+          linkOrCopy(from, join(target, f));
         }
       }
     },

@@ -9,7 +9,7 @@
 //            --no-runtime-warm-up (start ORT inside the model's session creation, as before the warm-up)
 //            --compare-export (also measure the float32 export an optimised model was made from)
 import { execFileSync, execSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ import { probabilityDrift } from './drift.ts';
 import { collectFixtureInputs } from './fixtures.ts';
 import { EXPORT_FILE } from '../models/optimize-model.ts';
 import { buildManifest } from '../models/build-manifest.ts';
+import { linkOrCopy } from '../link-or-copy.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({
@@ -69,12 +70,7 @@ async function exportFolder(model: string): Promise<string | null> {
   const { optimize: _, ...config } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   Object.assign(config, { id: `${config.id}-export`, bundled: false });
   writeFileSync(join(target, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  rmSync(join(target, 'model.onnx'), { force: true });
-  try {
-    linkSync(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
-  } catch {
-    copyFileSync(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
-  }
+  linkOrCopy(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
   await buildManifest(target, config);
   return id;
 }
