@@ -142,15 +142,16 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   const { threads, startMs } = started;
   let { ort, backend } = started;
   const t2 = performance.now(); // the store verifies the SHA-256 while reading or downloading: included in downloadMs
+  const options = { graphOptimizationLevel: 'all', ...msg.tuning?.sessionOptions } as const;
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend.ep], graphOptimizationLevel: 'all', ...msg.tuning?.sessionOptions });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [backend.ep], ...options });
   } catch (e) {
     if (backend.ep !== 'webgpu' || msg.backend === 'webgpu') throw new WorkerError('session', `The model could not be started (${(e as Error).message}).`);
     backend = { ...backend, ep: 'wasm', reason: `WebGPU failed (${(e as Error).message}); using WASM` };
     ort = await importOrt('wasm');
     ort.env.wasm.numThreads = threads;
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...msg.tuning?.sessionOptions });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
   }
   const t3 = performance.now();
   try {

@@ -1,4 +1,5 @@
 // Typed messages between the UI thread and the inference worker (the worker owns the ONNX session).
+import type { InferenceSession } from 'onnxruntime-web';
 import type { ModelManifest } from '../model/manifest';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -32,7 +33,7 @@ export interface LoadTuning {
   /** false: start ONNX Runtime only when the model's session is created (the behaviour before the warm-up; to measure it). */
   runtimeWarmUp?: boolean;
   /** Merged over the worker's session options. */
-  sessionOptions?: { graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all'; enableMemPattern?: boolean; enableCpuMemArena?: boolean; freeDimensionOverrides?: Record<string, number>; extra?: Record<string, unknown> };
+  sessionOptions?: Pick<InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableMemPattern' | 'enableCpuMemArena' | 'freeDimensionOverrides' | 'extra'>;
 }
 
 export type ToWorker =

@@ -14,8 +14,6 @@ export interface FaceDetectorOptions {
   wasmBaseUrl?: string;
   modelUrl?: string;
   minDetectionConfidence?: number;
-  /** Run one detection on a blank image at start, so the first photo does not pay for the graph's start-up. Default true. */
-  warmUp?: boolean;
 }
 
 export class FacesInPhoto {
@@ -30,7 +28,7 @@ export class FacesInPhoto {
     });
     const faces = new FacesInPhoto(detector);
     // MediaPipe starts its graph on the first detect() (≈ 0.2–0.5 s): pay that while the model loads, not on the first photo.
-    if (options.warmUp !== false) faces.detect(new OffscreenCanvas(128, 128));
+    faces.detect(new OffscreenCanvas(128, 128));
     return faces;
   }
 
