@@ -1,7 +1,8 @@
 // One case: the report, follow-up and notes editing, delete.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type CaseRecord, DIAGNOSES, type Diagnosis, LIMITS } from '../../records/case-record';
+import { type CaseRecord, type Diagnosis, LIMITS } from '../../records/case-record';
+import { DiagnosisOptions } from './DiagnosisOptions';
 import { CaseReport } from './CaseReport';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
@@ -76,11 +77,7 @@ export function CaseDetail({ record, names, validation, onClose }: { record: Cas
         <label className="field">
           <span>{t('fields.diagnosis')}</span>
           <select value={diagnosis} onChange={(e) => setDiagnosis(e.target.value as Diagnosis)} data-testid="case-diagnosis">
-            {DIAGNOSES.map((d) => (
-              <option key={d} value={d}>
-                {t(`diagnosis.${d}`)}
-              </option>
-            ))}
+            <DiagnosisOptions />
           </select>
         </label>
         <label className="field">

@@ -3,6 +3,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newPassphraseProblem } from '../../records/crypto';
 import { ErrorLine } from './ErrorLine';
+import { PassphraseField } from './PassphraseField';
 import { useVault } from './vault-context';
 
 /**
@@ -36,14 +37,8 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
       <h3>{t('setup.title')}</h3>
       <p>{t('setup.body')}</p>
       <p className="hint">{t('setup.warning')}</p>
-      <label className="field">
-        <span>{t('setup.passphrase')}</span>
-        <input type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="encryption-passphrase" />
-      </label>
-      <label className="field">
-        <span>{t('setup.confirm')}</span>
-        <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} data-testid="encryption-confirm" />
-      </label>
+      <PassphraseField label={t('setup.passphrase')} kind="new" value={pass} onChange={setPass} testId="encryption-passphrase" />
+      <PassphraseField label={t('setup.confirm')} kind="new" value={confirm} onChange={setConfirm} testId="encryption-confirm" />
       {problem && (
         <p className="error" role="alert">
           {problem}
@@ -87,10 +82,7 @@ export function UnlockForm() {
     <form className="records-card unlock" onSubmit={submit} data-testid="records-locked">
       <h3>{t('lock.title')}</h3>
       <p>{t('lock.body')}</p>
-      <label className="field">
-        <span>{t('lock.passphrase')}</span>
-        <input type="password" autoComplete="current-password" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="unlock-passphrase" autoFocus />
-      </label>
+      <PassphraseField label={t('lock.passphrase')} kind="current" value={pass} onChange={setPass} testId="unlock-passphrase" autoFocus />
       <ErrorLine error={error} />
       <button type="submit" disabled={busy || !pass} data-testid="unlock-submit">
         {busy ? t('lock.working') : t('lock.unlock')}

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { KDF, newPassphraseProblem } from '../../records/crypto';
 import { updateSettings, useSettings } from '../../settings/settings';
 import { Choice, SettingsSection } from '../settings/SettingsSection';
+import { PassphraseField } from './PassphraseField';
 import { EncryptionSetup, LockButton } from './RecordsGate';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
@@ -40,18 +41,9 @@ function ChangePassphrase() {
   return (
     <form onSubmit={submit} className="records-form" data-testid="change-passphrase">
       <h4>{t('settings.change')}</h4>
-      <label className="field">
-        <span>{t('settings.current')}</span>
-        <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} data-testid="change-current" />
-      </label>
-      <label className="field">
-        <span>{t('settings.next')}</span>
-        <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} data-testid="change-next" />
-      </label>
-      <label className="field">
-        <span>{t('setup.confirm')}</span>
-        <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} data-testid="change-confirm" />
-      </label>
+      <PassphraseField label={t('settings.current')} kind="current" value={current} onChange={setCurrent} testId="change-current" />
+      <PassphraseField label={t('settings.next')} kind="new" value={next} onChange={setNext} testId="change-next" />
+      <PassphraseField label={t('setup.confirm')} kind="new" value={confirm} onChange={setConfirm} testId="change-confirm" />
       {message && (
         <p className={message.ok ? 'records-saved' : 'error'} role={message.ok ? 'status' : 'alert'}>
           {message.text}

@@ -4,7 +4,8 @@ import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { exportCsv, exportJson } from '../../records/archive';
 import { appVersion } from '../../sw/register';
-import { DIAGNOSES, type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
+import { type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
+import { DiagnosisOptions } from '../records/DiagnosisOptions';
 import { type CaseFilter, NO_FILTER, filterCases, modelKey } from '../../records/summary';
 import { CaseDetail } from '../records/CaseDetail';
 import { ImportPanel } from '../records/ImportPanel';
@@ -100,11 +101,7 @@ function History() {
           <span>{t('fields.diagnosis')}</span>
           <select value={filter.diagnosis} onChange={(e) => set({ diagnosis: e.target.value as Diagnosis | '' })} data-testid="history-diagnosis">
             <option value="">{t('history.any')}</option>
-            {DIAGNOSES.map((d) => (
-              <option key={d} value={d}>
-                {t(`diagnosis.${d}`)}
-              </option>
-            ))}
+            <DiagnosisOptions />
           </select>
         </label>
       </div>
