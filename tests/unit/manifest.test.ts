@@ -9,7 +9,7 @@ import {
   verifyModelBytes,
   type ModelManifest,
 } from '../../src/model/manifest';
-import { exampleManifest } from './fixtures/manifest';
+import { exampleManifest, exampleValidationReport } from './fixtures/manifest';
 
 const modelBytes = new TextEncoder().encode('not really an onnx file, but bytes with a known hash');
 
@@ -95,17 +95,7 @@ describe('validateManifest', () => {
     const m = await validManifest();
     m.demonstration = false;
     expect(problemsOf(m)).toEqual(['validation is missing: a model that is not a demonstration must carry its validation report']);
-    const spread = { mean: 0.8, sd: 0.05 };
-    const metrics = { precision: spread, recall: spread, f1: spread };
-    m.validation = {
-      protocol: 'Patient-level 5-fold cross-validation',
-      folds: 5,
-      dataset: { perClass: { wbs: 3, ns: 2, algs: 2, non_gs: 3 } },
-      perClass: { wbs: metrics, ns: metrics, algs: metrics, non_gs: metrics },
-      accuracy: spread,
-      macroF1: spread,
-      confusionMatrix: [[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]],
-    };
+    m.validation = exampleValidationReport([[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]]);
     expect(problemsOf(m)).toEqual([]);
     m.validation.confusionMatrix[0] = [3, 1, 0, 0];
     delete (m.validation.perClass as Record<string, unknown>).algs;
@@ -113,7 +103,7 @@ describe('validateManifest', () => {
     m.clinicalValidation = { status: 'internal', summary: 'Cross-validated' };
     const p = problemsOf(m);
     expect(p).toEqual(['validation.accuracy.mean must be at most 1 (found 1.2)']);
-    m.validation.accuracy = spread;
+    m.validation.accuracy = { mean: 0.8, sd: 0.05 };
     expect(problemsOf(m)).toEqual([
       'clinicalValidation.by and clinicalValidation.dataset must say who validated the model and on what patients (status "internal")',
       'validation.perClass must give metrics for each class: wbs, ns, algs, non_gs',

@@ -1,7 +1,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex, type ModelManifest } from '../../src/model/manifest';
-import { exampleManifest } from './fixtures/manifest';
+import { exampleManifest, exampleValidationReport } from './fixtures/manifest';
 import { createModelPackage, openModelPackage, PackageRefusal, type OpenOptions, type RefusalReason } from '../../src/model/package/package';
 import { generateSigningKey, readPublicKey, signManifest, type TrustedKey } from '../../src/model/package/signature';
 import { toBase64 } from '../../src/encoding/base64';
@@ -12,22 +12,12 @@ const model = Uint8Array.from({ length: 4096 }, (_, i) => (i * 31) & 0xff);
 const card = enc.encode('# Card\n\nValidated on 160 children.\n');
 
 async function manifest(): Promise<ModelManifest> {
-  const spread = { mean: 0.8, sd: 0.05 };
-  const metrics = { precision: spread, recall: spread, f1: spread };
   return exampleManifest(model, {
     created: '2026-11-20',
     publisher: { name: 'Example Hospital' },
     demonstration: false,
     modelCard: { name: 'MODEL_CARD.md', sha256: await sha256Hex(card), bytes: card.byteLength },
-    validation: {
-      protocol: 'Patient-level 5-fold cross-validation',
-      folds: 5,
-      dataset: { perClass: { wbs: 1, ns: 1, algs: 1, non_gs: 1 } },
-      perClass: { wbs: metrics, ns: metrics, algs: metrics, non_gs: metrics },
-      accuracy: spread,
-      macroF1: spread,
-      confusionMatrix: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
-    },
+    validation: exampleValidationReport([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]),
     clinicalValidation: { status: 'internal', summary: 'Cross-validated.', by: 'Example Hospital', dataset: '4 children' },
   });
 }
