@@ -1,15 +1,14 @@
 // Model inputs made from the fixture photo (and variants of it) by the app's own detection, alignment and
 // preprocessing in the bench page: the real-face inputs on which an optimised model is compared with its export.
 //   tsx scripts/bench/fixtures.ts <out.bin> [--photo path] [--no-build]   (float32 NCHW, [n, 3, 112, 112])
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright';
-import { preview } from 'vite';
 import { chromiumArgs } from '../../e2e/browser.ts';
 import type { ModelManifest } from '../../src/model/manifest.ts';
 import type { FaciesBench } from './page/bench-page.ts';
+import { buildBenchPages, serveBenchPages } from './bench-server.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 export const DEFAULT_FIXTURE_PHOTO = resolve(root, '../shared/fixtures/faces/astronaut.png');
@@ -47,9 +46,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (!out) throw new Error('usage: tsx scripts/bench/fixtures.ts <out.bin> [--photo path] [--no-build]');
   const port = Number(process.env.FACIES_PORT ?? 4307);
   const dist = process.env.FACIES_DIST ?? 'dist-bench';
-  if (!values['no-build'])
-    execFileSync('npx', ['vite', 'build', '--config', 'scripts/bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, FACIES_DIST: dist } });
-  const server = await preview({ configFile: join(root, 'scripts/bench/vite.config.ts'), root, build: { outDir: dist }, preview: { port, strictPort: true }, logLevel: 'warn' });
+  if (!values['no-build']) buildBenchPages(dist);
+  const server = await serveBenchPages(port, dist);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs() });
   try {
     const manifest = JSON.parse(readFileSync(join(root, 'models/demo/manifest.json'), 'utf8')) as ModelManifest;

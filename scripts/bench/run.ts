@@ -15,7 +15,6 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
-import { preview } from 'vite';
 import { chromiumArgs } from '../../e2e/browser.ts';
 import { selfTestImage, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
@@ -23,7 +22,8 @@ import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts'
 import type { LoadTuning } from '../../src/inference/protocol.ts';
 import { formatSummary, formatTable, ratio, summarize, type Summary } from './stats.ts';
 import { probabilityDrift } from './drift.ts';
-import { collectFixtureInputs } from './fixtures.ts';
+import { collectFixtureInputs, type FixtureInputs } from './fixtures.ts';
+import { buildBenchPages, serveBenchPages } from './bench-server.ts';
 import { EXPORT_FILE } from '../models/optimize-model.ts';
 import { buildManifest } from '../models/build-manifest.ts';
 import { linkOrCopy } from '../link-or-copy.ts';
@@ -55,7 +55,6 @@ const repeats = Number(args.repeats ?? (short ? 2 : 7));
 const loads = Number(args.loads ?? (short ? 1 : 3));
 const photoBase64 = readFileSync(args.photo!).toString('base64');
 const photoType = args.photo!.endsWith('.png') ? 'image/png' : 'image/jpeg';
-/** Short mode (CI): 2 threads only; the IR-100 gets one session and one repetition, on WASM, to keep it at 1–2 min. */
 
 /**
  * --compare-export: the float32 export an optimised model was made from, as its own model folder
@@ -75,6 +74,7 @@ async function exportFolder(model: string): Promise<string | null> {
   return id;
 }
 
+/** Short mode (CI): 2 threads only; the IR-100 gets one session and one repetition, on WASM, to keep it at 1–2 min. */
 const isLarge = (id: string) => JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).architecture !== 'iresnet-tiny';
 
 type Ep = 'wasm' | 'webgpu';
@@ -266,18 +266,20 @@ function browserVersion(): string {
 // --- main ---
 if (!args['no-build']) {
   execFileSync('npx', ['tsx', 'scripts/prepare-assets.ts'], { cwd: root, stdio: 'inherit' });
-  execFileSync('npx', ['vite', 'build', '--config', 'scripts/bench/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', env: { ...process.env, FACIES_DIST: dist } });
+  buildBenchPages(dist);
 }
 if (args['compare-export']) for (const m of [...models]) {
   const id = await exportFolder(m);
   if (id) models.splice(models.indexOf(m), 0, id);
 }
-const server = await preview({ configFile: join(root, 'scripts/bench/vite.config.ts'), root, build: { outDir: dist }, preview: { port, strictPort: true }, logLevel: 'warn' });
+const server = await serveBenchPages(port, dist);
 const started = new Date();
 const browserResults: BrowserResult[] = [];
 const nativeResults: NativeResult[] = [];
 const coldStarts: Record<string, Summary | null> = {};
 const fixtureDrifts: FixtureDrift[] = [];
+/** Made once per normalisation: detection and alignment of the fixture photo do not depend on the model. */
+const fixtureInputs = new Map<string, FixtureInputs>();
 const notes: string[] = [];
 const log = (s: string) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
 
@@ -298,7 +300,9 @@ try {
       if (existsSync(join(dir, EXPORT_FILE))) {
         log(`fixture drift ${model}: model.onnx vs ${EXPORT_FILE}, native`);
         const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
-        const got = await collectFixtureInputs(cpu, port, args.photo!, manifest.normalization);
+        const key = JSON.stringify(manifest.normalization);
+        if (!fixtureInputs.has(key)) fixtureInputs.set(key, await collectFixtureInputs(cpu, port, args.photo!, manifest.normalization));
+        const got = fixtureInputs.get(key)!;
         const exported = readFileSync(join(dir, EXPORT_FILE));
         const shipped = readFileSync(join(dir, 'model.onnx'));
         fixtureDrifts.push({
