@@ -158,7 +158,7 @@ def float16_weight_storage(graph: Graph, keep_float32=()) -> dict:
     kept_elements = 0
     for t in list(graph.g.initializer):
         if t.data_type != onnx.TensorProto.FLOAT or int(np.prod(t.dims)) < FLOAT16_MIN_ELEMENTS:
-            continue
+            continue  # BN and PReLU parameters: a few kB, left as they are
         if t.name in kept:
             kept_elements += int(np.prod(t.dims))
             continue
@@ -176,31 +176,12 @@ def float16_weight_storage(graph: Graph, keep_float32=()) -> dict:
     return {"initializers": converted, "keptFloat32": list(keep_float32), "keptFloat32Elements": kept_elements}
 
 
-def round_to_float16(graph: Graph, prefixes) -> int:
-    """Rounds the weights of the named nodes to float16 values, still stored as float32.
-
-    The same numbers a float16-stored model computes with, so one block's share of the drift can be measured alone.
-    """
-    rounded = 0
-    targets = initializers_of(graph, prefixes)
-    for t in graph.g.initializer:
-        if t.name in targets and t.data_type == onnx.TensorProto.FLOAT \
-                and int(np.prod(t.dims)) >= FLOAT16_MIN_ELEMENTS:
-            value = numpy_helper.to_array(t)
-            t.CopyFrom(numpy_helper.from_array(value.astype(np.float16).astype(np.float32), t.name))
-            rounded += 1
-    return rounded
-
-
-def optimize(data: bytes, weights: str = "float16", keep_float32=(), round_only=()):
+def optimize(data: bytes, weights: str = "float16", keep_float32=()):
     model = onnx.load_from_string(data)
     graph = Graph(model)
     steps = []
     folded = fold_bn_into_gemm(graph)
     steps.append({"step": "fold-bn-into-gemm", "folded": folded})
-    if round_only:
-        steps.append({"step": "round-to-float16", "prefixes": list(round_only),
-                      "initializers": round_to_float16(graph, round_only)})
     if weights == "float16":
         steps.append({"step": "float16-weight-storage", **float16_weight_storage(graph, keep_float32),
                       "minElements": FLOAT16_MIN_ELEMENTS})
@@ -230,8 +211,6 @@ def main(argv=None) -> int:
     p.add_argument("--weights", choices=["float16", "float32"], default="float16")
     p.add_argument("--keep-float32", action="append", default=[], metavar="NODE_PREFIX",
                    help="keep the weights of nodes whose names start with this in float32 (repeatable)")
-    p.add_argument("--round-only", action="append", default=[], metavar="NODE_PREFIX",
-                   help="sensitivity analysis: with --weights float32, round only these nodes' weights to float16 values")
     p.add_argument("--expect-sha256", help="refuse an input whose SHA-256 differs (the export's hash)")
     p.add_argument("--report", help="write the optimisation record (hashes, steps) as JSON")
     a = p.parse_args(argv)
@@ -240,7 +219,7 @@ def main(argv=None) -> int:
     if a.expect_sha256 and sha256_hex(data) != a.expect_sha256:
         print(f"{a.input}: SHA-256 {sha256_hex(data)} is not the expected {a.expect_sha256}", file=sys.stderr)
         return 1
-    out, record = optimize(data, a.weights, a.keep_float32, a.round_only)
+    out, record = optimize(data, a.weights, a.keep_float32)
     write_model(a.output, out, record, a.report)
     return 0
 
