@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs } from './e2e/browser';
+import { CHROMIUM } from './scripts/system-tools';
 
 // One worker: the machine has 2 cores and the ResNet-100 uses both. Each test file shares one page
 // (and so one model session) across its tests.
@@ -18,7 +19,7 @@ export default defineConfig({
   use: {
     baseURL: `http://localhost:${port}`,
     browserName: 'chromium',
-    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs() },
+    launchOptions: { executablePath: CHROMIUM, args: chromiumArgs() },
     trace: 'retain-on-failure',
   },
   webServer: {

@@ -1,9 +1,9 @@
 // Helpers for driving Facies through its stable test ids.
 import { expect, type Page } from '@playwright/test';
-import { resolve } from 'node:path';
+import { FACE_FIXTURES, faceFixture } from '../tests/fixtures/faces';
 
-export const FIXTURES = resolve(import.meta.dirname, '../../shared/fixtures/faces');
-export const fixture = (name: string) => resolve(FIXTURES, name);
+export const FIXTURES = FACE_FIXTURES;
+export const fixture = faceFixture;
 export const CLASS_IDS = ['wbs', 'ns', 'algs', 'non_gs'] as const;
 
 /** Collects every request the page makes, to prove nothing goes to another origin. */

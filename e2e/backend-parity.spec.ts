@@ -2,8 +2,9 @@
 import { test, expect } from '@playwright/test';
 import { chromiumArgs } from './browser';
 import { CLASS_IDS, fixture, openApp, probabilities, screen } from './app';
+import { CHROMIUM } from '../scripts/system-tools';
 
-test.use({ launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs({ webgpu: true }) } });
+test.use({ launchOptions: { executablePath: CHROMIUM, args: chromiumArgs({ webgpu: true }) } });
 
 test('the test model gives the same probabilities on WebGPU and on WASM (1e-4)', async ({ browser }) => {
   const results: Record<string, Record<string, number>> = {};

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs } from './browser';
 import { fixture, openApp } from './app';
+import { CHROMIUM } from '../scripts/system-tools';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -56,7 +57,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
   await writeFile(video, y4m(Uint8Array.from(rgba), W, H));
 
   camera = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: [...chromiumArgs(), '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
   });
   page = await camera.newPage({ baseURL });

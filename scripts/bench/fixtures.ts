@@ -9,9 +9,11 @@ import { chromiumArgs } from '../../e2e/browser.ts';
 import type { ModelManifest } from '../../src/model/manifest.ts';
 import type { FaciesBench } from './page/bench-page.ts';
 import { buildBenchPages, serveBenchPages } from './bench-server.ts';
+import { faceFixture } from '../../tests/fixtures/faces.ts';
+import { CHROMIUM } from '../system-tools.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-export const DEFAULT_FIXTURE_PHOTO = resolve(root, '../shared/fixtures/faces/astronaut.png');
+export const DEFAULT_FIXTURE_PHOTO = faceFixture('astronaut.png');
 
 export interface FixtureInputs {
   names: string[];
@@ -48,7 +50,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dist = process.env.FACIES_DIST ?? 'dist-bench';
   if (!values['no-build']) buildBenchPages(dist);
   const server = await serveBenchPages(port, dist);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs() });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs() });
   try {
     const manifest = JSON.parse(readFileSync(join(root, 'models/demo/manifest.json'), 'utf8')) as ModelManifest;
     const got = await collectFixtureInputs(browser, port, values.photo!, manifest.normalization);

@@ -22,11 +22,12 @@ import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts'
 import type { LoadTuning } from '../../src/inference/protocol.ts';
 import { formatSummary, formatTable, ratio, summarize, type Summary } from './stats.ts';
 import { probabilityDrift } from './drift.ts';
-import { collectFixtureInputs, type FixtureInputs } from './fixtures.ts';
+import { collectFixtureInputs, DEFAULT_FIXTURE_PHOTO, type FixtureInputs } from './fixtures.ts';
 import { buildBenchPages, serveBenchPages } from './bench-server.ts';
 import { EXPORT_FILE } from '../models/optimize-model.ts';
 import { buildManifest } from '../models/build-manifest.ts';
 import { linkOrCopy } from '../link-or-copy.ts';
+import { CHROMIUM } from '../system-tools.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
     repeats: { type: 'string' },
     loads: { type: 'string' },
     out: { type: 'string' },
-    photo: { type: 'string', default: resolve(root, '../shared/fixtures/faces/astronaut.png') },
+    photo: { type: 'string', default: DEFAULT_FIXTURE_PHOTO },
     'no-build': { type: 'boolean', default: false },
     'webgpu-emulated-full': { type: 'boolean', default: false },
     'session-options': { type: 'string' },
@@ -257,7 +258,7 @@ async function coldStart(browser: Browser, model: string, n: number): Promise<Su
 
 function browserVersion(): string {
   try {
-    return execSync(`${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} --version 2>/dev/null`, { encoding: 'utf8' }).trim();
+    return execSync(`${CHROMIUM} --version 2>/dev/null`, { encoding: 'utf8' }).trim();
   } catch {
     return 'unknown';
   }
@@ -283,7 +284,7 @@ const fixtureInputs = new Map<string, FixtureInputs>();
 const notes: string[] = [];
 const log = (s: string) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = CHROMIUM;
 try {
   for (const model of models) {
     const large = isLarge(model);

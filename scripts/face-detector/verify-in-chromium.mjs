@@ -4,11 +4,11 @@
  * Tasks FaceDetector (CPU delegate, IMAGE mode) in a real Chromium, finds the
  * face in astronaut.png and nothing in chelsea.png (a cat).
  *
- *   node scripts/face-detector/verify-in-chromium.mjs [preparedModel.tflite]
+ *   npx tsx scripts/face-detector/verify-in-chromium.mjs [preparedModel.tflite]
  *
  * Without an argument the model is prepared into a temporary folder.
- * Environment: CHROMIUM_PATH (default /usr/bin/chromium), FACIES_FIXTURES_DIR
- * (default <repo>/../shared/fixtures/faces). Exits non-zero on any mismatch.
+ * Environment: CHROMIUM_PATH (see scripts/system-tools.ts), FACIES_FIXTURES_DIR
+ * (default <repo>/tests/fixtures/faces). Exits non-zero on any mismatch.
  * Every request to a host other than the local server is blocked and listed.
  */
 import { createServer } from 'node:http';
@@ -18,12 +18,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { prepareFaceDetector } from './prepare.mjs';
+import { CHROMIUM } from '../system-tools.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TASKS_VISION_DIR = path.join(REPO_ROOT, 'node_modules', '@mediapipe', 'tasks-vision');
 const FIXTURES_DIR =
-  process.env.FACIES_FIXTURES_DIR ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  process.env.FACIES_FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'tests', 'fixtures', 'faces');
+const CHROMIUM_PATH = CHROMIUM;
 
 /** Expected results (512x512 images; box in pixels, keypoints normalised). */
 const EXPECT = {

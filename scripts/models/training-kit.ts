@@ -2,8 +2,9 @@
 // python3 on PATH) from the TypeScript build scripts and tests.
 import { execFileSync, type StdioOptions } from 'node:child_process';
 import { resolve } from 'node:path';
+import { PYTHON } from '../system-tools.ts';
 
-export const PYTHON = process.env.FACIES_PYTHON ?? '/usr/bin/python3';
+export { PYTHON };
 export const TRAINING_KIT = resolve(import.meta.dirname, '../../models/training');
 
 /** `python -m facies_train.<module> ...args` in the kit's folder; throws (with the kit's stderr shown) when it refuses. */

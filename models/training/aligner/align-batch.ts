@@ -15,6 +15,7 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { createServer, type Plugin } from 'vite';
 import { chromiumArgs } from '../../../e2e/browser';
 import type { AlignedPhotoRow } from './aligner-page';
+import { CHROMIUM } from '../../../scripts/system-tools';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const PHOTO_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.bmp': 'image/bmp', '.gif': 'image/gif', '.avif': 'image/avif' };
@@ -67,7 +68,7 @@ export async function alignBatch(photosDir: string, outDir: string, { log = cons
     plugins: [photoServer(folder, photos)],
   });
   await server.listen();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs() });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs() });
   const rows: BatchRow[] = [];
   try {
     const page = await browser.newPage();

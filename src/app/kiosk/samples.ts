@@ -1,5 +1,5 @@
 // Built-in sample photos for the conference demo. Only public-domain or CC0 images, copied into the build from
-// shared/fixtures by scripts/prepare-assets.ts (public/samples/), each with its credit.
+// tests/fixtures/faces by scripts/prepare-assets.ts (public/vendor/samples/), each with its credit.
 export interface SamplePhoto {
   file: string;
   /** i18n key (kiosk namespace) of the button label. */
