@@ -102,12 +102,12 @@ test('a 12-megapixel photo: detected on a downscaled copy, boxed in full-resolut
   expect(Math.abs(w! - 95 * k)).toBeLessThan(80);
 });
 
-test('two faces: the largest is screened and says so; tapping the other screens it instead', async () => {
+test('two faces: the clearest and largest is screened and says so; tapping the other screens it instead', async () => {
   const twoFaces = await makeImage(page, 'two-faces');
   await screen(page, { name: 'two-faces.jpg', mimeType: 'image/jpeg', buffer: twoFaces });
   await expect(page.getByTestId('result')).toHaveAttribute('data-photo', 'two-faces.jpg');
   await expect(page.getByTestId('face-box')).toHaveCount(1);
-  await expect(page.getByTestId('face-choice')).toContainText('2 faces found — screening the largest (face 1)');
+  await expect(page.getByTestId('face-choice')).toContainText('2 faces found — screening face 1, the clearest and largest');
   const largest = await faceBox(page);
   expect(largest[0]!).toBeLessThan(480);
   const before = await page.getByTestId('prob-wbs').getAttribute('data-value');

@@ -1,9 +1,10 @@
 // The screening engine shared by every screen: the inference worker (which owns the ONNX session),
-// the face detector, and the state of the active model. Both start with the app, not with the first photo.
+// the face finder (one MediaPipe graph, for photos and the live camera alike), and the state of the active model.
+// Both start with the app, not with the first photo.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { InferenceClient, InferenceError, type LoadProgress } from '../inference/client';
 import type { BackendPreference, InferenceErrorCode, ModelReady } from '../inference/protocol';
-import { FacesInPhoto } from '../screening/face-detector';
+import { FaceFinder } from '../screening/face-finder';
 import { parseModelRef, type ModelRef } from '../model/package/registry';
 import { getSettings } from '../settings/settings';
 
@@ -14,7 +15,7 @@ export type ModelState =
 
 export interface Engine {
   client: InferenceClient;
-  detector: Promise<FacesInPhoto>;
+  detector: Promise<FaceFinder>;
   model: ModelState;
   /** Loads (or switches to) a model: a folder URL holding manifest.json and model.onnx, or an imported model in the store. */
   loadModel: (model: string | ModelRef) => Promise<void>;
@@ -38,10 +39,10 @@ export function launchOptions(search = location.search): { modelBaseUrl: string;
 export function EngineProvider({ children }: { children: ReactNode }) {
   const options = useMemo(() => launchOptions(), []);
   const client = useRef<InferenceClient | null>(null);
-  const detector = useRef<Promise<FacesInPhoto> | null>(null);
+  const detector = useRef<Promise<FaceFinder> | null>(null);
   if (!client.current) client.current = new InferenceClient();
   if (!detector.current) {
-    detector.current = FacesInPhoto.create();
+    detector.current = FaceFinder.create();
     detector.current.catch(() => undefined);
   }
   const [model, setModel] = useState<ModelState>({ status: 'loading' });

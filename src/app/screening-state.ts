@@ -1,5 +1,6 @@
+import type { DetectedFace, QuarterTurn } from '../pipeline/face-search';
+import type { RgbaImage } from '../pipeline/image';
 import type { QualityReport } from '../pipeline/quality';
-import type { DetectedFace } from '../screening/face-detector';
 
 export interface ScreeningTimings {
   decodeMs: number;
@@ -13,11 +14,14 @@ export interface ScreeningResult {
   photoName: string;
   preview: HTMLCanvasElement;
   previewScale: number;
+  /** Faces in the upright photo's pixels, in the order offered (src/pipeline/face-search.ts rankFaces). */
   faces: DetectedFace[];
   chosenFace: number;
-  /** True when the clinician tapped a face; false when the only or the largest face was used. */
+  /** True when the clinician tapped a face; false when the first-ranked face was used. */
   pickedByUser: boolean;
-  crop: HTMLCanvasElement;
+  /** The clockwise quarter turn that made the photo upright (its pixels were stored sideways), 0 when none. */
+  turn: QuarterTurn;
+  crop: RgbaImage;
   /** The reported probabilities: the mean of the TTA passes (or the single pass). */
   probabilities: number[];
   timings: ScreeningTimings;
@@ -41,5 +45,5 @@ export interface ScreeningTta {
 /** i18n key and values describing which face was screened. */
 export function faceChoice(count: number, chosen: number, pickedByUser: boolean): { key: string; values: Record<string, number> } {
   if (count === 1) return { key: 'faces.one', values: {} };
-  return { key: pickedByUser ? 'faces.picked' : 'faces.largest', values: { count, n: chosen + 1 } };
+  return { key: pickedByUser ? 'faces.picked' : 'faces.first', values: { count, n: chosen + 1 } };
 }

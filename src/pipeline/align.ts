@@ -1,7 +1,7 @@
 /**
  * Alignment stage: detected face keypoints → ArcFace-aligned 112×112 crop.
  *
- * Conventions (the training kit reproduces them in Python; keep both in step):
+ * Conventions (the training kit's batch aligner runs this same code in Chromium, so its crops are the app's):
  *
  * - **Coordinates** use the pixel-centre convention of OpenCV / InsightFace: the
  *   centre of pixel (column i, row j) is the point (i, j). Keypoints passed in
@@ -109,7 +109,7 @@ export const BLAZEFACE_KEYPOINT = Object.freeze({
  * more than 90° still pairs each eye with the right template point.
  *
  * @param keypoints BlazeFace keypoints in pixel-centre coordinates of the image
- *   to align (see `normalizedToPixel` in `preprocess.ts` to convert MediaPipe's
+ *   to align (src/screening/face-finder.ts converts MediaPipe's
  *   normalised output).
  */
 export function blazeFaceAlignmentPoints(keypoints: readonly Point[]): Point[] {
@@ -382,24 +382,107 @@ export function prefilterFactor(scale: number): number {
 }
 
 /**
- * Aligns a face: fits the similarity from `keypoints` to `template`
- * ({@link estimateSimilarity}) and warps the photo into a 112×112 crop.
+ * Everything alignment decides before it reads a pixel: the fitted similarity, the prefilter factor, and the part
+ * of the photo the crop samples. Made once per face ({@link planAlignment}); {@link alignWithPlan} then warps
+ * whichever pixels the caller holds (the whole photo, or only {@link AlignmentPlan.source}).
+ */
+export interface AlignmentPlan {
+  readonly similarity: Similarity;
+  /** Box-filter factor k ({@link prefilterFactor}). */
+  readonly prefilterFactor: number;
+  /** Crop pixel → photo coordinates (the inverse of `similarity.matrix`). */
+  readonly inverse: Matrix2x3;
+  /**
+   * The photo pixels the crop can read, columns [x0, x1) and rows [y0, y1), unclamped: x0 and y0 are multiples of
+   * the prefilter factor, so a sub-image starting there reduces on the same k-grid as the whole photo.
+   */
+  readonly source: PixelRegion;
+}
+
+/**
+ * Fits the similarity from `keypoints` to `template` ({@link estimateSimilarity}; `keypoints[i]` pairs with
+ * `template[i]`, extra keypoints such as BlazeFace's ears are ignored) and works out the prefilter and the photo
+ * region the crop reads. Keypoints are in pixel-centre coordinates of the photo.
  *
- * `keypoints[i]` pairs with `template[i]` for i < template.length; extra
- * keypoints are ignored, so the six BlazeFace keypoints (eyes, nose tip, mouth
- * centre, ears) can be passed as they are with the default four-point template.
- * Keypoints are in pixel-centre coordinates of `src`.
+ * @throws AlignmentError as {@link estimateSimilarity}.
+ */
+export function planAlignment(keypoints: readonly Point[], template: readonly Point[] = ARCFACE_TEMPLATE_112_BLAZEFACE): AlignmentPlan {
+  if (keypoints.length < template.length) {
+    throw new AlignmentError(
+      'too-few-keypoints',
+      `template has ${template.length} points but only ${keypoints.length} keypoints were given`,
+    );
+  }
+  const similarity = estimateSimilarity(keypoints.slice(0, template.length), template);
+  const k = prefilterFactor(similarity.scale);
+  const inverse = invertSimilarity(similarity.matrix);
+  const size: Size = { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE };
+  let source: PixelRegion;
+  if (k === 1) {
+    const r = sampledRegion(inverse, size);
+    source = { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+  } else {
+    // Whole k-blocks of the photo, in photo pixels; the block grid starts at photo pixel 0.
+    const r = sampledRegion(reducedInverse(inverse, k), size);
+    source = { x0: r.x0 * k, y0: r.y0 * k, x1: r.x1 * k, y1: r.y1 * k };
+  }
+  return { similarity, prefilterFactor: k, inverse, source };
+}
+
+/** Crop pixel → coordinates in the k-reduced photo, whose pixel i is centred on photo coordinate k·i + (k−1)/2. */
+function reducedInverse(inv: Matrix2x3, k: number): Matrix2x3 {
+  const c = (k - 1) / 2;
+  return [inv[0] / k, inv[1] / k, (inv[2] - c) / k, inv[3] / k, inv[4] / k, (inv[5] - c) / k];
+}
+
+/**
+ * Warps the crop of `plan` from `image`, which holds the photo's pixels from `origin` on (the whole photo at
+ * origin (0, 0), or any sub-image that contains the part of `plan.source` inside the photo, with an origin on
+ * the prefilter's k-grid). Pixels outside `image` read as 0, as outside the photo. The result is the same for
+ * the whole photo and for such a sub-image.
  *
- * Antialiasing (prefilter rule): with k = {@link prefilterFactor}(scale), if
- * k = 1 the crop is `warpSimilarity(src, transform)`. If k ≥ 2 the crop is
- * exactly `warpInverse(boxDownsample(src, k), inv')` where
+ * Antialiasing (prefilter rule): with k = `plan.prefilterFactor`, if k = 1 the crop is
+ * `warpSimilarity(photo, transform)`. If k ≥ 2 the crop is exactly
+ * `warpInverse(boxDownsample(photo, k), inv')` where
  * `inv' = [ia/k, ib/k, (ic − (k−1)/2)/k, id/k, ie/k, (if − (k−1)/2)/k]` and
  * `[ia … if] = invertSimilarity(transform)`: output pixel → photo coordinates →
  * coordinates in the k-reduced image, whose pixel i is centred on photo
  * coordinate k·i + (k−1)/2. Sampling is bilinear with border 0 as in
  * {@link warpSimilarity}; the reduced image stays in float (no rounding before
  * the warp). Only the part of the reduced image that the crop can touch is
- * computed, which gives the same pixels as reducing the whole photo.
+ * computed.
+ */
+export function alignWithPlan(plan: AlignmentPlan, image: RgbaImage, origin: { x: number; y: number } = { x: 0, y: 0 }): AlignedFace {
+  assertRgbaImage(image);
+  const k = plan.prefilterFactor;
+  if (origin.x % k !== 0 || origin.y % k !== 0) throw new RangeError(`sub-image origin (${origin.x}, ${origin.y}) is not on the ${k}-pixel prefilter grid`);
+  const size: Size = { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE };
+  const inv = plan.inverse;
+  let crop: RgbaImage;
+  if (k === 1) {
+    const local: Matrix2x3 = [inv[0], inv[1], inv[2] - origin.x, inv[3], inv[4], inv[5] - origin.y];
+    crop = warpInverse(image.width, image.height, image.data, local, size.width, size.height);
+  } else {
+    // The reduced grid of the sub-image is the photo's, shifted by origin / k whole pixels (exact).
+    const ox = origin.x / k;
+    const oy = origin.y / k;
+    const red = reducedInverse(inv, k);
+    const local: Matrix2x3 = [red[0], red[1], red[2] - ox, red[3], red[4], red[5] - oy];
+    const region = sampledRegion(local, size);
+    const reduced = boxDownsample(image, k, region);
+    const x0 = Math.max(0, region.x0);
+    const y0 = Math.max(0, region.y0);
+    const regionInv: Matrix2x3 = [local[0], local[1], local[2] - x0, local[3], local[4], local[5] - y0];
+    crop = warpInverse(reduced.width, reduced.height, reduced.data, regionInv, size.width, size.height);
+  }
+  const { matrix, scale, rotation } = plan.similarity;
+  let rollDegrees = (-rotation * 180) / Math.PI;
+  if (rollDegrees <= -180) rollDegrees += 360;
+  return { crop, transform: matrix, scale, rollDegrees, prefilterFactor: k };
+}
+
+/**
+ * Aligns a face in a whole image: {@link planAlignment} then {@link alignWithPlan}.
  *
  * @throws AlignmentError as {@link estimateSimilarity}.
  */
@@ -409,50 +492,7 @@ export function alignFace(
   template: readonly Point[] = ARCFACE_TEMPLATE_112_BLAZEFACE,
 ): AlignedFace {
   assertRgbaImage(src);
-  if (keypoints.length < template.length) {
-    throw new AlignmentError(
-      'too-few-keypoints',
-      `template has ${template.length} points but only ${keypoints.length} keypoints were given`,
-    );
-  }
-  const similarity = estimateSimilarity(keypoints.slice(0, template.length), template);
-  const { matrix, scale, rotation } = similarity;
-  const k = prefilterFactor(scale);
-  const inv = invertSimilarity(matrix);
-  const size: Size = { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE };
-
-  let crop: RgbaImage;
-  if (k === 1) {
-    crop = warpInverse(src.width, src.height, src.data, inv, size.width, size.height);
-  } else {
-    const c = (k - 1) / 2;
-    const reducedInv: Matrix2x3 = [
-      inv[0] / k,
-      inv[1] / k,
-      (inv[2] - c) / k,
-      inv[3] / k,
-      inv[4] / k,
-      (inv[5] - c) / k,
-    ];
-    const region = sampledRegion(reducedInv, size);
-    const reduced = boxDownsample(src, k, region);
-    // Shift into the region's own coordinates (region.x0/y0 are integers: exact).
-    const x0 = Math.max(0, region.x0);
-    const y0 = Math.max(0, region.y0);
-    const regionInv: Matrix2x3 = [
-      reducedInv[0],
-      reducedInv[1],
-      reducedInv[2] - x0,
-      reducedInv[3],
-      reducedInv[4],
-      reducedInv[5] - y0,
-    ];
-    crop = warpInverse(reduced.width, reduced.height, reduced.data, regionInv, size.width, size.height);
-  }
-
-  let rollDegrees = (-rotation * 180) / Math.PI;
-  if (rollDegrees <= -180) rollDegrees += 360;
-  return { crop, transform: matrix, scale, rollDegrees, prefilterFactor: k };
+  return alignWithPlan(planAlignment(keypoints, template), src);
 }
 
 /** Source pixels (floor(u)..floor(u)+1) that bilinear sampling of the output grid can read. */

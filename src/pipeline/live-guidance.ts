@@ -21,14 +21,17 @@ export interface LiveFace {
  */
 export const CENTRE_TOLERANCE = 0.15;
 
+/** A live frame asks for a level head (±15°): the photo gate tolerates more, since alignment levels it, but a level head is the easy case. */
+export const LIVE_ROLL_LIMIT_DEG = 15;
+
 export interface LiveGuidance {
   checks: { id: LiveCheckId; ok: boolean }[];
   /** All checks pass: the shutter is enabled. */
   ready: boolean;
 }
 
-/** `sharpness`: variance of the Laplacian of the aligned crop of the face, when there was exactly one face. */
-export function liveGuidance(faces: readonly LiveFace[], frame: Size, sharpness?: number): LiveGuidance {
+/** `blurPx`: the blur of the aligned crop of the face (blurSigma in quality.ts), when there was exactly one face. */
+export function liveGuidance(faces: readonly LiveFace[], frame: Size, blurPx?: number): LiveGuidance {
   const face = faces.length === 1 ? faces[0]! : undefined;
   const centred =
     !!face &&
@@ -40,9 +43,9 @@ export function liveGuidance(faces: readonly LiveFace[], frame: Size, sharpness?
     { id: 'large-enough', ok: !!face && interOcularDistance(face.keypoints) >= QUALITY_LIMITS.faceSizePx.warn },
     {
       id: 'frontal',
-      ok: !!face && Math.abs(yawDegrees(face.keypoints)) <= QUALITY_LIMITS.yawDeg.warn && Math.abs(rollDegrees(face.keypoints)) <= QUALITY_LIMITS.rollDeg.warn,
+      ok: !!face && Math.abs(yawDegrees(face.keypoints)) <= QUALITY_LIMITS.yawDeg.warn && Math.abs(rollDegrees(face.keypoints)) <= LIVE_ROLL_LIMIT_DEG,
     },
-    { id: 'sharp', ok: !!face && sharpness !== undefined && sharpness >= QUALITY_LIMITS.sharpness.warn },
+    { id: 'sharp', ok: !!face && blurPx !== undefined && blurPx < QUALITY_LIMITS.blurPx.warn },
   ];
   return { checks, ready: checks.every((c) => c.ok) };
 }

@@ -1,11 +1,9 @@
 /**
- * Preprocessing around the network and the face detector, on plain arrays:
- * aligned crop → normalised NCHW float32 tensor data, horizontal flip (for flip
- * test-time augmentation), and the detection downscale with its way back to
- * original photo coordinates.
+ * Preprocessing for the network, on plain arrays: aligned crop → normalised NCHW
+ * float32 tensor data, and the mirror image of a crop.
  */
 
-import type { Point, RgbaImage, Size } from './image';
+import type { RgbaImage } from './image';
 import { assertRgbaImage } from './image';
 
 /** Per-channel normalisation `(x − mean[c]) / std[c]`, channels in RGB order. */
@@ -84,122 +82,4 @@ export function flipHorizontal(img: RgbaImage): RgbaImage {
     }
   }
   return { width, height, data };
-}
-
-/**
- * Longest side, in pixels, of the image handed to the face detector.
- *
- * BlazeFace (short range) sees every image at 128×128, so detection resolution
- * beyond a few hundred pixels is never used; what the downscale must do is keep
- * the face (it only shrinks the whole frame uniformly, so a face that fills 1/8
- * of the frame is 128 px wide at 1024 and 16 px at the model input either way)
- * and bound the cost. 1024 is 8× the detector input, so our downscale is never
- * the limit on keypoint precision (BlazeFace's keypoints are good to roughly a
- * pixel of its 128 grid = 8 px at 1024), and it caps the detector frame at
- * 1024×768×4 = 3 MiB whatever the camera (a 12 MP photo is 48 MiB as RGBA), which
- * keeps the copy to the worker and into WASM cheap on a tablet. It also leaves
- * the detector's own resize to 128 a shrink of at most 8×. Alignment always
- * reads the full-resolution photo, so the crop does not lose detail.
- */
-export const DETECTION_MAX_SIDE = 1024;
-
-/** How to shrink a photo for detection. */
-export interface DetectionScale {
-  /** Factor applied to both sides (≤ 1; 1 = use the photo as is). */
-  readonly scale: number;
-  /** Size of the detection image: each side `max(1, round(side · scale))`. */
-  readonly width: number;
-  readonly height: number;
-}
-
-/**
- * The downscale for face detection: `scale = min(1, maxSide / max(width, height))`,
- * never upscaling. Map detections back with {@link mapDetectionToOriginal} using
- * the returned width/height (not `scale`, which the rounding makes approximate).
- */
-export function detectionScale(
-  width: number,
-  height: number,
-  maxSide: number = DETECTION_MAX_SIDE,
-): DetectionScale {
-  if (!(width > 0) || !(height > 0) || !Number.isFinite(width) || !Number.isFinite(height)) {
-    throw new RangeError(`invalid image size ${width}×${height}`);
-  }
-  if (!(maxSide >= 1) || !Number.isFinite(maxSide)) {
-    throw new RangeError(`invalid maxSide ${maxSide}`);
-  }
-  const scale = Math.min(1, maxSide / Math.max(width, height));
-  if (scale === 1) return { scale, width, height };
-  return {
-    scale,
-    width: Math.max(1, Math.round(width * scale)),
-    height: Math.max(1, Math.round(height * scale)),
-  };
-}
-
-/**
- * An axis-aligned box in pixels with edge coordinates: it covers [x, x + width) ×
- * [y, y + height), where 0 is the left/top edge of the image (MediaPipe's
- * `originX`, `originY`, `width`, `height`).
- */
-export interface PixelBox {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** The parts of a face detection that live in image coordinates. */
-export interface DetectionGeometry {
-  readonly box: PixelBox;
-  /** Keypoints in pixel-centre coordinates (pixel (i, j) centred at (i, j)). */
-  readonly keypoints: readonly Point[];
-}
-
-/**
- * Converts a MediaPipe normalised keypoint (x, y in [0, 1] of the image width and
- * height, measured from the image's left/top **edge**) to pixel-centre
- * coordinates in an image of `size`: `(x·W − 0.5, y·H − 0.5)`.
- *
- * Normalised coordinates do not depend on the image resolution, so keypoints
- * detected on the downscaled image can be converted with the original photo's
- * size directly; this equals `normalizedToPixel` on the detection image followed
- * by {@link mapPointToOriginal}.
- */
-export function normalizedToPixel(p: Point, size: Size): Point {
-  return { x: p.x * size.width - 0.5, y: p.y * size.height - 0.5 };
-}
-
-/**
- * Maps a pixel-centre point from the detection image (`scaled`) to the original
- * photo: `x_orig = (x + 0.5) · W/w − 0.5` (same for y). Edges map to edges, so a
- * point on the centre of the image stays there.
- */
-export function mapPointToOriginal(p: Point, scaled: Size, original: Size): Point {
-  const sx = original.width / scaled.width;
-  const sy = original.height / scaled.height;
-  return { x: (p.x + 0.5) * sx - 0.5, y: (p.y + 0.5) * sy - 0.5 };
-}
-
-/** Maps an edge-coordinate box from the detection image to the original photo. */
-export function mapBoxToOriginal(box: PixelBox, scaled: Size, original: Size): PixelBox {
-  const sx = original.width / scaled.width;
-  const sy = original.height / scaled.height;
-  return { x: box.x * sx, y: box.y * sy, width: box.width * sx, height: box.height * sy };
-}
-
-/**
- * Maps a detection (box + pixel-centre keypoints) found in the downscaled image
- * back to the original photo. Other fields (score, labels) are kept as they are.
- */
-export function mapDetectionToOriginal<T extends DetectionGeometry>(
-  detection: T,
-  scaled: Size,
-  original: Size,
-): T {
-  return {
-    ...detection,
-    box: mapBoxToOriginal(detection.box, scaled, original),
-    keypoints: detection.keypoints.map((p) => mapPointToOriginal(p, scaled, original)),
-  };
 }

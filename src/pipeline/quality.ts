@@ -39,10 +39,12 @@ export const QUALITY_LIMITS = Object.freeze({
    */
   faceSizePx: { warn: 35, fail: 24 },
   /**
-   * Head roll (eye-line tilt) in degrees. Alignment removes roll exactly, but a tilted head is usually also
-   * turned or bent, and BlazeFace keypoints get less accurate beyond ±30° of roll.
+   * Head roll (eye-line tilt) in degrees, after the photo was turned upright. Alignment levels the face from
+   * keypoints detected again in a de-rotated view of it (src/pipeline/face-search.ts), so a tilted but frontal head
+   * is screened as well as an upright one: roll never fails. Beyond 30° it warns, because a head tilted that far is
+   * often also bent or turned (yaw has its own check).
    */
-  rollDeg: { warn: 15, fail: 30 },
+  rollDeg: { warn: 30 },
   /**
    * Head yaw in degrees, estimated from the keypoints. Dysmorphology photographs are frontal; beyond 15° the far
    * half of the face is foreshortened by > 3 % and the nose starts to hide the far cheek; beyond 30° the
@@ -50,11 +52,14 @@ export const QUALITY_LIMITS = Object.freeze({
    */
   yawDeg: { warn: 15, fail: 30 },
   /**
-   * {@link sharpness}: variance of the 4-neighbour Laplacian over the face region of the aligned crop, at a
-   * standard contrast (grey levels²). A sharp 112×112 face scores in the hundreds; motion or focus blur of
-   * ~1.5 px at crop scale drops it below 40, and below 15 the eyelids and lips have lost their edges.
+   * {@link blurSigma}: the total blur of the face at the scale the model sees, as the standard deviation in crop
+   * pixels of a Gaussian (a sharp photo reads ≈ 1: optics, demosaicing and resampling). Set by the face-stage sweep
+   * (`npm run bench:faces`: the fixture face in 0.3, 4 and 16 MP frames, blurred by σ at crop scale): as shot it
+   * reads 1.00–1.10 at every resolution (0.97–1.10 at every exposure ×0.15–×2 and JPEG quality 5–95), σ = 0.5
+   * reads 1.17–1.21, σ = 1 1.41–1.52, σ = 1.5 1.80–1.92, σ = 2 2.43–2.53. The limits sit midway: σ ≥ 1 warns,
+   * σ ≥ 2 fails, and no photo as shot warns.
    */
-  sharpness: { warn: 40, fail: 15 },
+  blurPx: { warn: 1.3, fail: 2.1 },
   /**
    * Mean luminance (Rec. 709 luma of the sRGB values, 0–255) over the face region. Well-exposed skin is
    * 90–200; outside 60–215 skin texture and shading are compressed into few grey levels, outside 35–235 most of it is lost.
@@ -115,7 +120,7 @@ export function rollDegrees(keypoints: readonly Point[]): number {
 
 export function checkRoll(keypoints: readonly Point[]): QualityCheck {
   const value = rollDegrees(keypoints);
-  return { id: 'roll', status: atMost(Math.abs(value), QUALITY_LIMITS.rollDeg), value };
+  return { id: 'roll', status: Math.abs(value) > QUALITY_LIMITS.rollDeg.warn ? 'warn' : 'pass', value };
 }
 
 /**
@@ -167,17 +172,40 @@ export function luma(image: RgbaImage, region: Region = { x: 0, y: 0, width: ima
   return out;
 }
 
-/** Variance of the 4-neighbour Laplacian (0 1 0 / 1 −4 1 / 0 1 0) over the interior of a region. */
-export function laplacianVariance(image: RgbaImage, region: Region = { x: 0, y: 0, width: image.width, height: image.height }): number {
-  const g = luma(image, region);
-  const w = region.width;
+/** Separable Gaussian blur of a grey image (edges clamped). */
+function gaussianBlur(g: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const radius = Math.ceil(3 * sigma);
+  const kernel = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const total = kernel.reduce((a, v) => a + v, 0);
+  const k = kernel.map((v) => v / total);
+  const tmp = new Float32Array(g.length);
+  const out = new Float32Array(g.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let i = -radius; i <= radius; i++) acc += k[i + radius]! * g[y * width + Math.min(width - 1, Math.max(0, x + i))]!;
+      tmp[y * width + x] = acc;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let i = -radius; i <= radius; i++) acc += k[i + radius]! * tmp[Math.min(height - 1, Math.max(0, y + i)) * width + x]!;
+      out[y * width + x] = acc;
+    }
+  }
+  return out;
+}
+
+/** Variance of the 4-neighbour Laplacian (0 1 0 / 1 −4 1 / 0 1 0) of a grey image, leaving out `margin` pixels on each side. */
+export function laplacianVariance(g: Float32Array, width: number, height: number, margin = 1): number {
   let sum = 0;
   let sumSq = 0;
   let n = 0;
-  for (let y = 1; y < region.height - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      const i = y * w + x;
-      const v = g[i - w]! + g[i + w]! + g[i - 1]! + g[i + 1]! - 4 * g[i]!;
+  for (let y = Math.max(1, margin); y < height - Math.max(1, margin); y++) {
+    for (let x = Math.max(1, margin); x < width - Math.max(1, margin); x++) {
+      const i = y * width + x;
+      const v = g[i - width]! + g[i + width]! + g[i - 1]! + g[i + 1]! - 4 * g[i]!;
       sum += v;
       sumSq += v * v;
       n++;
@@ -188,30 +216,36 @@ export function laplacianVariance(image: RgbaImage, region: Region = { x: 0, y: 
   return sumSq / n - mean * mean;
 }
 
-/** The contrast {@link sharpness} normalises to: a standard deviation of 40 grey levels. */
-export const REFERENCE_CONTRAST = 40;
+/** Blur this large or more reads as "no detail at all" (a flat or featureless region). */
+export const FEATURELESS_BLUR_PX = 10;
 
 /**
- * Variance of the Laplacian after stretching the region's contrast to a standard deviation of
- * {@link REFERENCE_CONTRAST} grey levels. The raw variance scales with contrast squared, so a dark or flat-lit
- * photo would read as blurred; the exposure checks judge light, this one judges focus.
+ * How blurred the face is, in crop pixels: the standard deviation σ of the Gaussian blur that explains how fast its
+ * fine detail fades when it is blurred further. Natural images have a power spectrum close to 1/f², under which
+ * the variance of the Laplacian of an image with total blur σ, blurred again by s, is ∝ 1/(σ² + s²)². So with
+ * L₁, L₂ the Laplacian variances after blurring by 1 and by 2 px, u = √(L₂/L₁) = (σ² + 1)/(σ² + 4), and
+ * σ = √((4u − 1)/(1 − u)). A ratio of the image with itself: it does not depend on the face's contrast, exposure
+ * or texture the way the raw Laplacian variance does (a dark photo's quantisation noise read as sharp; skin with
+ * little texture read as blurred). Computed over the crop's face region, with a margin for the blur kernels.
  */
-export function sharpness(image: RgbaImage, region: Region = CROP_FACE_REGION): number {
-  const g = luma(image, region);
-  let sum = 0;
-  let sumSq = 0;
-  for (const v of g) {
-    sum += v;
-    sumSq += v * v;
-  }
-  const variance = sumSq / g.length - (sum / g.length) ** 2;
-  // Below 1 grey level of spread there is no picture to judge.
-  return variance < 1 ? 0 : (laplacianVariance(image, region) * REFERENCE_CONTRAST ** 2) / variance;
+export function blurSigma(image: RgbaImage, region: Region = CROP_FACE_REGION): number {
+  const margin = 6; // the radius of the σ = 2 kernel: the region itself is never read through a clamped edge
+  const outer = { x: region.x - margin, y: region.y - margin, width: region.width + 2 * margin, height: region.height + 2 * margin };
+  if (outer.x < 0 || outer.y < 0 || outer.x + outer.width > image.width || outer.y + outer.height > image.height) throw new RangeError('the blur region and its margin must lie inside the image');
+  const g = luma(image, outer);
+  const l1 = laplacianVariance(gaussianBlur(g, outer.width, outer.height, 1), outer.width, outer.height, margin);
+  const l2 = laplacianVariance(gaussianBlur(g, outer.width, outer.height, 2), outer.width, outer.height, margin);
+  // Below a hundredth of a grey level² of detail there is nothing to judge.
+  if (!(l1 > 1e-2)) return FEATURELESS_BLUR_PX;
+  const u = Math.sqrt(l2 / l1);
+  if (u >= 1) return FEATURELESS_BLUR_PX;
+  return Math.min(FEATURELESS_BLUR_PX, Math.sqrt(Math.max(0, (4 * u - 1) / (1 - u))));
 }
 
+/** The 'sharpness' check: the estimated blur ({@link blurSigma}) in crop pixels; larger is worse. */
 export function checkSharpness(crop: RgbaImage): QualityCheck {
-  const value = sharpness(crop);
-  return { id: 'sharpness', status: atLeast(value, QUALITY_LIMITS.sharpness), value };
+  const value = blurSigma(crop);
+  return { id: 'sharpness', status: atMost(value, QUALITY_LIMITS.blurPx), value };
 }
 
 /** Mean luma and the fraction of clipped pixels (≤ 5 or ≥ 250) over a region. */

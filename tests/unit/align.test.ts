@@ -5,6 +5,8 @@ import {
   ARCFACE_TEMPLATE_112_BLAZEFACE,
   AlignmentError,
   alignFace,
+  alignWithPlan,
+  planAlignment,
   applySimilarity,
   blazeFaceAlignmentPoints,
   boxDownsample,
@@ -532,5 +534,37 @@ describe('alignFace', () => {
       });
       expect({ sum, weighted, transparent }).toEqual({ sum: c.sum, weighted: c.weighted, transparent: c.transparent });
     }
+  });
+
+  it('gives the same crop from only the plan\'s source region as from the whole photo (k = 1, 2, 3, 13; edges)', () => {
+    const photo = makeImage(700, 500, (x, y) => [(x * 7 + y * 13) % 256, (x * x + 3 * y) % 251, (x ^ y) & 255, 255]);
+    const sub = (x0: number, y0: number, x1: number, y1: number): RgbaImage => {
+      const w = x1 - x0;
+      const data = new Uint8ClampedArray(w * (y1 - y0) * 4);
+      for (let y = y0; y < y1; y++) data.set(photo.data.subarray((y * photo.width + x0) * 4, (y * photo.width + x1) * 4), (y - y0) * w * 4);
+      return { width: w, height: y1 - y0, data };
+    };
+    const cases: [number, number][][] = [
+      [[301.3, 211.7], [405.9, 236.4], [340.2, 300.8], [318.5, 361.1]],
+      [[101.3, 61.7], [130.9, 66.4], [114.2, 86.8], [110.5, 103.1]],
+      [[5, 20], [110, 25], [50, 90], [45, 150]],
+      [[600, 380], [690, 370], [650, 440], [655, 495]],
+      [[40, 60], [660, 80], [350, 300], [340, 470]],
+    ];
+    const ks = new Set<number>();
+    for (const kp of cases) {
+      const points = kp.map(([x, y]) => ({ x, y }));
+      const plan = planAlignment(points);
+      ks.add(plan.prefilterFactor);
+      expect(Math.abs(plan.source.x0 % plan.prefilterFactor)).toBe(0);
+      const x0 = Math.max(0, plan.source.x0);
+      const y0 = Math.max(0, plan.source.y0);
+      const region = sub(x0, y0, Math.min(photo.width, plan.source.x1), Math.min(photo.height, plan.source.y1));
+      const fromRegion = alignWithPlan(plan, region, { x: x0, y: y0 });
+      expect(fromRegion.crop.data).toEqual(alignFace(photo, points).crop.data);
+      expect(region.width * region.height).toBeLessThanOrEqual(photo.width * photo.height);
+    }
+    expect([...ks].sort((a, b) => a - b)).toEqual([1, 2, 3, 13]);
+    expect(() => alignWithPlan(planAlignment(cases[0]!.map(([x, y]) => ({ x, y }))), photo, { x: 1, y: 0 })).toThrow(RangeError);
   });
 });

@@ -2,13 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../src/pipeline/image';
 import {
   ARCFACE_NORMALIZATION,
-  DETECTION_MAX_SIDE,
-  detectionScale,
   flipHorizontal,
-  mapBoxToOriginal,
-  mapDetectionToOriginal,
-  mapPointToOriginal,
-  normalizedToPixel,
   toNchwFloat32,
 } from '../../src/pipeline/preprocess';
 
@@ -113,76 +107,5 @@ describe('flipHorizontal', () => {
     expect(Array.from(flipHorizontal(flipHorizontal(img)).data)).toEqual(before);
     expect(Array.from(data)).toEqual(before);
     expect(Array.from(flipHorizontal(img).data)).not.toEqual(before);
-  });
-});
-
-describe('detection downscale', () => {
-  it('shrinks a 12 MP photo to the max side and keeps the aspect ratio', () => {
-    expect(DETECTION_MAX_SIDE).toBe(1024);
-    expect(detectionScale(4000, 3000)).toEqual({ scale: 0.256, width: 1024, height: 768 });
-    expect(detectionScale(3000, 4000)).toEqual({ scale: 0.256, width: 768, height: 1024 });
-    expect(detectionScale(4032, 3024, 1920)).toEqual({ scale: 1920 / 4032, width: 1920, height: 1440 });
-  });
-
-  it('never upscales', () => {
-    expect(detectionScale(640, 480)).toEqual({ scale: 1, width: 640, height: 480 });
-    expect(detectionScale(1024, 100)).toEqual({ scale: 1, width: 1024, height: 100 });
-  });
-
-  it('keeps at least one pixel and rejects invalid sizes', () => {
-    expect(detectionScale(100000, 10)).toEqual({ scale: 1024 / 100000, width: 1024, height: 1 });
-    expect(() => detectionScale(0, 10)).toThrow(RangeError);
-    expect(() => detectionScale(10, NaN)).toThrow(RangeError);
-    expect(() => detectionScale(10, 10, 0)).toThrow(RangeError);
-  });
-
-  it('maps pixel-centre keypoints and edge boxes back to the original photo', () => {
-    const original = { width: 4000, height: 3000 };
-    const scaled = detectionScale(original.width, original.height);
-    // Image edges map to edges, the centre to the centre.
-    expect(mapPointToOriginal({ x: -0.5, y: -0.5 }, scaled, original)).toEqual({ x: -0.5, y: -0.5 });
-    expect(mapPointToOriginal({ x: 1023.5, y: 767.5 }, scaled, original)).toEqual({ x: 3999.5, y: 2999.5 });
-    expect(mapPointToOriginal({ x: 511.5, y: 383.5 }, scaled, original)).toEqual({ x: 1999.5, y: 1499.5 });
-    // Pixel 0 of the 1024-wide image covers original pixels 0…3.90625, centre 1.453125.
-    expect(mapPointToOriginal({ x: 0, y: 0 }, scaled, original).x).toBeCloseTo(1.453125, 12);
-    expect(mapBoxToOriginal({ x: 256, y: 192, width: 128, height: 96 }, scaled, original)).toEqual({
-      x: 1000,
-      y: 750,
-      width: 500,
-      height: 375,
-    });
-  });
-
-  it('maps a whole detection and keeps its other fields', () => {
-    const original = { width: 3000, height: 4000 };
-    const scaled = detectionScale(original.width, original.height);
-    const detection = {
-      score: 0.92,
-      box: { x: 300, y: 400, width: 200, height: 200 },
-      keypoints: [
-        { x: 350, y: 480 },
-        { x: 450, y: 480 },
-      ],
-    };
-    const mapped = mapDetectionToOriginal(detection, scaled, original);
-    expect(mapped.score).toBe(0.92);
-    const k = original.width / scaled.width;
-    expect(mapped.box.x).toBeCloseTo(300 * k, 9);
-    expect(mapped.box.width).toBeCloseTo(200 * k, 9);
-    expect(mapped.keypoints[1]!.x).toBeCloseTo(450.5 * k - 0.5, 9);
-    expect(mapped.keypoints[1]!.y).toBeCloseTo(480.5 * (original.height / scaled.height) - 0.5, 9);
-    expect(detection.keypoints[1]).toEqual({ x: 450, y: 480 });
-  });
-
-  it('converts MediaPipe normalised keypoints consistently at either resolution', () => {
-    const original = { width: 4000, height: 3000 };
-    const scaled = detectionScale(original.width, original.height);
-    const n = { x: 0.41, y: 0.377 };
-    const direct = normalizedToPixel(n, original);
-    expect(direct.x).toBeCloseTo(0.41 * 4000 - 0.5, 9);
-    const viaScaled = mapPointToOriginal(normalizedToPixel(n, scaled), scaled, original);
-    expect(viaScaled.x).toBeCloseTo(direct.x, 9);
-    expect(viaScaled.y).toBeCloseTo(direct.y, 9);
-    expect(normalizedToPixel({ x: 0, y: 1 }, original)).toEqual({ x: -0.5, y: 2999.5 });
   });
 });

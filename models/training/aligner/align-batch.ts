@@ -1,5 +1,5 @@
-// Batch aligner for the training kit: runs the app's own face detection + ArcFace alignment + quality checks
-// (src/screening, src/pipeline) in headless Chromium over a folder of photos, so training crops are made exactly
+// Batch aligner for the training kit: runs the app's own screening pipeline (face search, ArcFace alignment, quality
+// checks: src/screening/pipeline.ts) in headless Chromium over a folder of photos, so training crops are made exactly
 // as the app makes them at screening time (no train/serve skew).
 //
 //   npx tsx models/training/aligner/align-batch.ts <photos folder> <out folder> [--labels labels.csv]
@@ -107,11 +107,11 @@ const csvCell = (v: unknown) => {
 
 export function alignmentCsv(rows: BatchRow[]): string {
   const kp = ['right_eye', 'left_eye', 'nose_tip', 'mouth_centre', 'right_ear', 'left_ear'].flatMap((k) => [`${k}_x`, `${k}_y`]);
-  const header = ['photo', 'crop', 'status', 'detail', 'width', 'height', 'faces', 'score', 'box_x', 'box_y', 'box_w', 'box_h', ...kp, 'scale', 'roll_deg', 'prefilter', 'quality', ...CHECKS.flatMap((c) => [`${c}`, `${c}_status`])];
+  const header = ['photo', 'crop', 'status', 'detail', 'width', 'height', 'turn', 'faces', 'score', 'box_x', 'box_y', 'box_w', 'box_h', ...kp, 'scale', 'roll_deg', 'prefilter', 'quality', ...CHECKS.flatMap((c) => [`${c}`, `${c}_status`])];
   const lines = rows.map((r) => {
     const checks = new Map(r.quality?.checks.map((c) => [c.id, c]));
     return [
-      r.photo, r.crop, r.status, r.detail, r.width, r.height, r.faces, r.score?.toFixed(4), ...(r.box ?? [, , , ,]).map((v) => v?.toFixed(2)),
+      r.photo, r.crop, r.status, r.detail, r.width, r.height, r.turn, r.faces, r.score?.toFixed(4), ...(r.box ?? [, , , ,]).map((v) => v?.toFixed(2)),
       ...(r.keypoints ?? Array(6).fill([undefined, undefined])).flat().map((v: number | undefined) => v?.toFixed(3)),
       r.scale?.toFixed(5), r.rollDegrees?.toFixed(2), r.prefilterFactor, r.quality?.overall,
       ...CHECKS.flatMap((c) => [checks.get(c)?.value.toFixed(4), checks.get(c)?.status]),

@@ -1,13 +1,13 @@
-// The benchmark page: the app's own modules (worker client, face detector, alignment, preprocessing), timed stage
-// by stage the way a screening runs them. scripts/bench/run.ts calls window.faciesBench through Playwright.
+// The benchmark page: the app's own modules (worker client, the screening pipeline), timed stage by stage the way a
+// screening runs them. scripts/bench/run.ts calls window.faciesBench through Playwright.
 import { fromBase64, toBase64 } from '../../../src/encoding/base64';
 import { installNetworkGuard } from '../../../src/privacy/network-guard';
 import { InferenceClient } from '../../../src/inference/client';
 import type { BackendPreference, LoadTuning, ModelReady } from '../../../src/inference/protocol';
-import { flipHorizontal, toNchwFloat32 } from '../../../src/pipeline/preprocess';
-import { FacesInPhoto } from '../../../src/screening/face-detector';
-import { decodePhoto } from '../../../src/screening/photo';
-import { alignFromPhoto, findFaces } from '../../../src/screening/screen-photo';
+import { FaceFinder } from '../../../src/screening/face-finder';
+import { analysePhoto, classifyCrop, decode, modelInput, releasePhoto } from '../../../src/screening/pipeline';
+import type { CellOutcome, FaceCell } from '../face-cells';
+import { cellJpeg, referenceFor, runFaceCell } from './face-sweep';
 
 installNetworkGuard();
 
@@ -22,9 +22,11 @@ export interface LoadReport {
 /** One repetition of every stage, in milliseconds. */
 export interface StageSample {
   decodeMs: number;
-  /** Downscale for detection + BlazeFace, as the screening screen runs it. */
+  /** The face search (views of the photo + BlazeFace, candidates found again in their own view), as the app runs it. */
   detectMs: number;
-  /** Similarity alignment to the ArcFace crop + NCHW normalisation. */
+  /** Detector calls of that search. */
+  detectorCalls: number;
+  /** Similarity alignment to the ArcFace crop, quality checks, NCHW normalisation. */
   alignPreprocessMs: number;
   /** classify(batch 1) seen from the main thread (includes the message round trip)... */
   inferenceMs: number;
@@ -32,8 +34,10 @@ export interface StageSample {
   inferenceWorkerMs: number;
   /** Flip test-time augmentation: original + mirrored crop as one batch of 2. */
   inferenceFlipBatchMs: number;
-  /** Photo file to probabilities, model already loaded: decode → detect → align → infer. */
+  /** Photo file to probabilities, model already loaded: decode → find faces → align → quality → infer (batch 1). */
   photoToResultMs: number;
+  /** The same with the face search of one look at the whole photo (no second look, no extra passes): its cost. */
+  photoToResultSinglePassMs: number;
   /** Main-thread long tasks (> 50 ms) during that photo-to-result run. */
   longTasksMs: number[];
   jsHeapBytes: number;
@@ -41,7 +45,7 @@ export interface StageSample {
 }
 
 let client: InferenceClient | null = null;
-let detector: FacesInPhoto | null = null;
+let detector: FaceFinder | null = null;
 let normalization: ModelReady['manifest']['normalization'] | null = null;
 
 const heap = () => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
@@ -55,36 +59,65 @@ async function load(options: { modelBaseUrl: string; backend: BackendPreference;
   client = new InferenceClient();
   // The worker and the detector start together, as in the app.
   const detectorStart = performance.now();
-  const detectorReady = FacesInPhoto.create().then((d) => ((detector = d), performance.now() - detectorStart));
+  const detectorReady = FaceFinder.create().then((d) => ((detector = d), performance.now() - detectorStart));
   const ready = await client.load(options.modelBaseUrl, options.backend, undefined, options.tuning);
   const wallMs = performance.now() - t0;
   const detectorCreateMs = await detectorReady;
   normalization = ready.manifest.normalization;
-  const photo = await decodePhoto(photoBlob(options.photoBase64, options.photoType));
+  const { photo } = await decode(photoBlob(options.photoBase64, options.photoType));
   const t1 = performance.now();
-  findFaces(photo, detector!);
+  releasePhoto((await analysePhoto(photo, detector!)).photo);
   const detectorFirstMs = performance.now() - t1;
-  photo.bitmap.close();
   return { wallMs, ready, detectorCreateMs, detectorFirstMs };
+}
+
+/** Photo file → probabilities with the loaded model (batch 1), with the face search as shipped or reduced. */
+async function photoToResult(blob: Blob, search: { refine?: boolean; extraPasses?: boolean }) {
+  if (!client || !detector || !normalization) throw new Error('load() first');
+  const t0 = performance.now();
+  const decoded = await decode(blob);
+  const a = await analysePhoto(decoded.photo, detector, search);
+  releasePhoto(a.photo);
+  const result = await classifyCrop(a.aligned.crop, (input, batch) => client!.classify(input, batch), { normalization, flipTta: false });
+  return { ms: performance.now() - t0, result };
+}
+
+/**
+ * Photo → result, alternating the shipped face search and a single look at the whole photo, on photos whose first
+ * look finds the face: what the extra passes cost where they are not needed.
+ */
+async function searchCost(options: { cells: FaceCell[]; fixtures: Record<string, string>; repeats: number }): Promise<{ id: string; shippedMs: number[]; singleLookMs: number[] }[]> {
+  const sources = new Map<string, ImageBitmap>();
+  for (const [name, base64] of Object.entries(options.fixtures)) sources.set(name, await createImageBitmap(photoBlob(base64, 'image/png')));
+  const out = [];
+  for (const cell of options.cells) {
+    const blob = await cellJpeg(cell, sources);
+    const shippedMs: number[] = [];
+    const singleLookMs: number[] = [];
+    for (let i = 0; i < options.repeats; i++) {
+      shippedMs.push((await photoToResult(blob, {})).ms);
+      singleLookMs.push((await photoToResult(blob, { refine: false, extraPasses: false })).ms);
+    }
+    out.push({ id: cell.id, shippedMs, singleLookMs });
+  }
+  sources.forEach((b) => b.close());
+  return out;
 }
 
 async function stages(options: { photoBase64: string; photoType: string }): Promise<StageSample> {
   if (!client || !detector || !normalization) throw new Error('load() first');
   const blob = photoBlob(options.photoBase64, options.photoType);
   let t = performance.now();
-  const photo = await decodePhoto(blob);
+  const { photo } = await decode(blob);
   const decodeMs = performance.now() - t;
+  const analysis = await analysePhoto(photo, detector);
+  releasePhoto(analysis.photo);
+  const detectMs = analysis.timings.detectMs;
+  const detectorCalls = Object.values(analysis.search).reduce((a, n) => a + n, 0);
   t = performance.now();
-  const found = findFaces(photo, detector);
-  const detectMs = performance.now() - t;
-  t = performance.now();
-  const aligned = alignFromPhoto(photo, found.faces[0]!);
-  const single = toNchwFloat32(aligned.crop, normalization);
-  const alignPreprocessMs = performance.now() - t;
-  const pair = new Float32Array(2 * single.length);
-  pair.set(single);
-  toNchwFloat32(flipHorizontal(aligned.crop), normalization, pair, single.length);
-  photo.bitmap.close();
+  const single = modelInput(analysis.aligned.crop, { normalization, flipTta: false }).input;
+  const pair = modelInput(analysis.aligned.crop, { normalization, flipTta: true }).input;
+  const alignPreprocessMs = analysis.timings.alignMs + (performance.now() - t) / 2;
   const jsHeapBytes = heap();
 
   t = performance.now();
@@ -98,29 +131,26 @@ async function stages(options: { photoBase64: string; photoType: string }): Prom
   const longTasksMs: number[] = [];
   const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasksMs.push(e.duration)));
   observer.observe({ type: 'longtask' });
-  t = performance.now();
-  const photo2 = await decodePhoto(blob);
-  const found2 = findFaces(photo2, detector);
-  const crop2 = alignFromPhoto(photo2, found2.faces[0]!).crop;
-  const result = await client.classify(toNchwFloat32(crop2, normalization), 1);
-  const photoToResultMs = performance.now() - t;
-  photo2.bitmap.close();
+  const shipped = await photoToResult(blob, {});
   // Long-task entries are delivered asynchronously: let the observer catch up before disconnecting.
   await new Promise((r) => setTimeout(r, 50));
   longTasksMs.push(...observer.takeRecords().map((e) => e.duration));
   observer.disconnect();
+  const singlePass = await photoToResult(blob, { refine: false, extraPasses: false });
 
   return {
     decodeMs,
     detectMs,
+    detectorCalls,
     alignPreprocessMs,
     inferenceMs,
     inferenceWorkerMs: one.inferenceMs,
     inferenceFlipBatchMs,
-    photoToResultMs,
+    photoToResultMs: shipped.ms,
+    photoToResultSinglePassMs: singlePass.ms,
     longTasksMs,
     jsHeapBytes: Math.max(jsHeapBytes, heap()),
-    probabilities: Array.from(result.probabilities),
+    probabilities: shipped.result.probabilities,
   };
 }
 
@@ -156,7 +186,7 @@ export const FIXTURE_VARIANTS: PhotoVariant[] = [
  * (float32 NCHW, base64) on which an optimised model's probabilities are compared with its float32 export.
  */
 async function fixtureInputs(options: { photoBase64: string; photoType: string; normalization: ModelReady['manifest']['normalization']; variants?: PhotoVariant[] }) {
-  const detector = await FacesInPhoto.create();
+  const detector = await FaceFinder.create();
   const source = await createImageBitmap(photoBlob(options.photoBase64, options.photoType));
   const out: { name: string; score: number; inputBase64: string }[] = [];
   const skipped: string[] = [];
@@ -170,15 +200,14 @@ async function fixtureInputs(options: { photoBase64: string; photoType: string; 
     ctx.scale((v.mirror ? -1 : 1) * (v.scale ?? 1), v.scale ?? 1);
     ctx.filter = v.filter ?? 'none';
     ctx.drawImage(source, -source.width / 2, -source.height / 2);
-    const photo = await decodePhoto(await canvas.convertToBlob({ type: 'image/png' }));
+    const { photo } = await decode(await canvas.convertToBlob({ type: 'image/png' }));
     try {
-      const found = findFaces(photo, detector);
-      const input = toNchwFloat32(alignFromPhoto(photo, found.faces[0]!).crop, options.normalization);
-      out.push({ name: v.name, score: found.faces[0]!.score, inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) });
+      const analysis = await analysePhoto(photo, detector);
+      releasePhoto(analysis.photo);
+      const { input } = modelInput(analysis.aligned.crop, { normalization: options.normalization, flipTta: false });
+      out.push({ name: v.name, score: analysis.faces[analysis.chosenFace]!.score, inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) });
     } catch {
       skipped.push(v.name); // no face found in this variant
-    } finally {
-      photo.bitmap.close();
     }
   }
   source.close();
@@ -195,7 +224,20 @@ async function adapterInfo(): Promise<{ vendor: string; architecture: string; de
   return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', fallback: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true };
 }
 
-const api = { load, stages, fixtureInputs, adapterInfo, crossOriginIsolated: () => self.crossOriginIsolated };
+/** The face-stage sweep (npm run bench:faces): each cell's photo made here from the fixtures, through the pipeline. */
+async function faceSweep(options: { cells: FaceCell[]; fixtures: Record<string, string> }): Promise<CellOutcome[]> {
+  const finder = detector ?? (detector = await FaceFinder.create());
+  const sources = new Map<string, ImageBitmap>();
+  for (const [name, base64] of Object.entries(options.fixtures)) sources.set(name, await createImageBitmap(photoBlob(base64, 'image/png')));
+  const references = new Map<string, Awaited<ReturnType<typeof referenceFor>>>();
+  for (const name of ['astronaut.png', 'camera.png']) if (sources.has(name)) references.set(name, await referenceFor(sources.get(name)!, finder));
+  const out: CellOutcome[] = [];
+  for (const cell of options.cells) out.push(await runFaceCell(cell, finder, sources, references));
+  sources.forEach((b) => b.close());
+  return out;
+}
+
+const api = { load, stages, fixtureInputs, faceSweep, searchCost, adapterInfo, crossOriginIsolated: () => self.crossOriginIsolated };
 export type FaciesBench = typeof api;
 (window as unknown as { faciesBench: FaciesBench }).faciesBench = api;
 document.getElementById('bench-status')!.dataset.ready = 'true';

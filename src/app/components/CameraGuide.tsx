@@ -2,8 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { alignFace } from '../../pipeline/align';
 import { liveGuidance, type LiveGuidance } from '../../pipeline/live-guidance';
-import { sharpness } from '../../pipeline/quality';
-import { FacesInVideo } from '../../screening/live-face-detector';
+import { blurSigma } from '../../pipeline/quality';
+import { useEngine } from '../engine';
 import './trust.css';
 
 type Facing = 'user' | 'environment';
@@ -27,7 +27,8 @@ function cameraError(e: unknown): CameraError {
 export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) => void; onClose: () => void }) {
   const { t } = useTranslation('camera');
   const video = useRef<HTMLVideoElement>(null);
-  const detector = useRef<Promise<FacesInVideo> | null>(null);
+  // The app's one face finder: it switches its MediaPipe graph to video mode here (no second graph in memory).
+  const { detector } = useEngine();
   const [facing, setFacing] = useState<Facing>('user');
   const [live, setLive] = useState(false);
   const [guidance, setGuidance] = useState<LiveGuidance | null>(null);
@@ -64,7 +65,6 @@ export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) =
   // Analyse frames while the stream is live.
   useEffect(() => {
     if (!live) return;
-    detector.current ??= FacesInVideo.create();
     let timer = 0;
     let stopped = false;
     const frame = document.createElement('canvas');
@@ -72,7 +72,7 @@ export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) =
       const v = video.current;
       let faces;
       try {
-        faces = v && v.readyState >= 2 ? (await detector.current!).detect(v, performance.now()) : null;
+        faces = v && v.readyState >= 2 ? await (await detector).detectForVideo(v, performance.now()) : null;
       } catch (e) {
         if (!stopped) setError({ code: 'detector', message: (e as Error).message });
         return;
@@ -80,16 +80,16 @@ export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) =
       if (stopped) return;
       if (v && faces) {
         const size = { width: v.videoWidth, height: v.videoHeight };
-        let focus: number | undefined;
+        let blur: number | undefined;
         if (faces.length === 1) {
           frame.width = size.width;
           frame.height = size.height;
           const ctx = frame.getContext('2d', { willReadFrequently: true })!;
           ctx.drawImage(v, 0, 0);
           const aligned = alignFace(ctx.getImageData(0, 0, size.width, size.height), faces[0]!.keypoints);
-          focus = sharpness(aligned.crop);
+          blur = blurSigma(aligned.crop);
         }
-        setGuidance(liveGuidance(faces, size, focus));
+        setGuidance(liveGuidance(faces, size, blur));
       }
       timer = window.setTimeout(() => void tick(), ANALYSIS_INTERVAL_MS);
     };
@@ -98,9 +98,7 @@ export function CameraGuide({ onCapture, onClose }: { onCapture: (photo: File) =
       stopped = true;
       clearTimeout(timer);
     };
-  }, [live]);
-
-  useEffect(() => () => void detector.current?.then((d) => d.close()).catch(() => undefined), []);
+  }, [live, detector]);
 
   const capture = useCallback(() => {
     const v = video.current;

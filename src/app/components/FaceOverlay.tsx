@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { DetectedFace } from '../../screening/face-detector';
+import type { DetectedFace, QuarterTurn } from '../../pipeline/face-search';
 import { CanvasView } from './CanvasView';
 
 /** The photo with every detected face box and keypoints; tap a box to screen that face (when onChoose is given). */
@@ -8,12 +8,15 @@ export function FaceOverlay({
   previewScale,
   faces,
   chosen,
+  turn = 0,
   onChoose,
 }: {
   preview: HTMLCanvasElement;
   previewScale: number;
   faces: DetectedFace[];
   chosen: number;
+  /** The quarter turn that made the photo upright, said under it when not 0. */
+  turn?: QuarterTurn;
   onChoose?: (index: number) => void;
 }) {
   const { t } = useTranslation('screening');
@@ -43,6 +46,11 @@ export function FaceOverlay({
           </g>
         ))}
       </svg>
+      {turn !== 0 && (
+        <p className="hint" data-testid="photo-turn" data-turn={turn}>
+          {t('turned', { degrees: turn })}
+        </p>
+      )}
     </div>
   );
 }

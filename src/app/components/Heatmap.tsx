@@ -4,6 +4,7 @@ import { formatMs, formatPercent } from '../../i18n';
 import { InferenceError, type Explanation } from '../../inference/client';
 import type { ModelReady } from '../../inference/protocol';
 import { heatmapRgba, maxAbs, occlusionGrid, sensitivityMap } from '../../pipeline/occlusion';
+import type { RgbaImage } from '../../pipeline/image';
 import { toNchwFloat32 } from '../../pipeline/preprocess';
 import { useEngine } from '../engine';
 import { backendLabel } from './BackendName';
@@ -28,7 +29,7 @@ type State =
   | { kind: 'stopped'; message?: string };
 
 /** Occlusion-sensitivity heatmap of the aligned crop for one class, computed in the inference worker. */
-export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { crop: HTMLCanvasElement; classIndex: number; className: string; model: ModelReady; inferenceMs: number }) {
+export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { crop: RgbaImage; classIndex: number; className: string; model: ModelReady; inferenceMs: number }) {
   const { t, i18n } = useTranslation('quality');
   const { client } = useEngine();
   const [state, setState] = useState<State>({ kind: 'idle' });
@@ -51,15 +52,14 @@ export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { c
 
   useEffect(() => {
     if (state.kind !== 'done') return;
-    cropHost.current?.getContext('2d')?.drawImage(crop, 0, 0);
+    cropHost.current?.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(crop.data), crop.width, crop.height), 0, 0);
     const map = sensitivityMap(state.explanation.drops, GRID);
     const ctx = heat.current?.getContext('2d');
     ctx?.putImageData(new ImageData(heatmapRgba(map, maxAbs(state.explanation.drops)), GRID.size, GRID.size), 0, 0);
   }, [state, crop]);
 
   const start = () => {
-    const img = crop.getContext('2d')!.getImageData(0, 0, crop.width, crop.height);
-    const input = toNchwFloat32(img, model.manifest.normalization);
+    const input = toNchwFloat32(crop, model.manifest.normalization);
     const job = client.explain(input, classIndex, { patch: GRID.patch, stride: GRID.stride, batchSize: BATCH[ep] }, (p) =>
       setState((s) => (s.kind === 'running' && s.cancel === job.cancel ? { ...s, done: p.done, total: p.total } : s)),
     );

@@ -1,11 +1,12 @@
 import { useTranslation } from 'react-i18next';
 import type { QualityCheck, QualityReport } from '../../pipeline/quality';
-import { CanvasView } from './CanvasView';
+import type { RgbaImage } from '../../pipeline/image';
+import { RgbaCanvas } from './RgbaCanvas';
 import './trust.css';
 
 /** The measured value of a check, formatted in the user's language. */
 function valueText(t: (k: string, o?: Record<string, unknown>) => string, c: QualityCheck, lng: string): string {
-  const num = (v: number, digits = 0) => new Intl.NumberFormat(lng, { maximumFractionDigits: digits }).format(v);
+  const num = (v: number, digits = 0) => new Intl.NumberFormat(lng, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
   const pct = (v: number) => new Intl.NumberFormat(lng, { style: 'percent', maximumFractionDigits: 1 }).format(v);
   const key = `checks.${c.id}.value`;
   switch (c.id) {
@@ -14,6 +15,8 @@ function valueText(t: (k: string, o?: Record<string, unknown>) => string, c: Qua
     case 'roll':
     case 'yaw':
       return t(key, { value: num(Math.abs(c.value)) });
+    case 'sharpness':
+      return t(key, { value: num(c.value, 1) });
     case 'clipping':
     case 'cut-off':
     case 'occlusion':
@@ -29,7 +32,7 @@ const fixKey = (c: QualityCheck) => (c.id === 'brightness' ? (c.side === 'high' 
  * The quality checks of a photo. `blocked`: the gate stopped the photo (with the crop and a "show anyway"
  * button); otherwise a compact summary shown with the result.
  */
-export function QualityPanel({ report, crop, blocked = false, overridden = false, onOverride }: { report: QualityReport; crop?: HTMLCanvasElement; blocked?: boolean; overridden?: boolean; onOverride?: () => void }) {
+export function QualityPanel({ report, crop, blocked = false, overridden = false, onOverride }: { report: QualityReport; crop?: RgbaImage; blocked?: boolean; overridden?: boolean; onOverride?: () => void }) {
   const { t, i18n } = useTranslation('quality');
   return (
     <section className={`quality quality-${report.overall}`} data-testid="quality" data-overall={report.overall} data-overridden={overridden} aria-labelledby="quality-title">
@@ -42,7 +45,7 @@ export function QualityPanel({ report, crop, blocked = false, overridden = false
         <p>{overridden ? <strong data-testid="quality-overridden">{t('overridden')}</strong> : t(`summary.${report.overall}`)}</p>
       )}
       <div className="quality-body">
-        {crop && <CanvasView canvas={crop} className="crop-canvas" label={t('checks.face-count.name')} />}
+        {crop && <RgbaCanvas image={crop} className="crop-canvas" label={t('checks.face-count.name')} />}
         <ul className="quality-checks">
           {report.checks.map((c) => (
             <li key={c.id} data-testid={`quality-${c.id}`} data-status={c.status} data-value={c.value} className={`check-${c.status}`}>

@@ -3,7 +3,7 @@ import { formatMs, formatPercent } from '../../i18n';
 import type { ModelReady } from '../../inference/protocol';
 import { faceChoice, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
-import { CanvasView } from './CanvasView';
+import { RgbaCanvas } from './RgbaCanvas';
 import { ResultModelInfo } from '../models/ResultModelInfo';
 import { Heatmap } from './Heatmap';
 import { InconclusiveAdvice } from './InconclusiveAdvice';
@@ -28,7 +28,7 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
       <InconclusiveAdvice probabilities={result.probabilities} manifest={manifest} />
       <div className="result-body">
         <figure className="crop">
-          <CanvasView canvas={result.crop} className="crop-canvas" label={t('result.cropLabel')} />
+          <RgbaCanvas image={result.crop} className="crop-canvas" label={t('result.cropLabel')} />
           <figcaption>{t('result.crop')}</figcaption>
         </figure>
         <ul className="probs" aria-label={t('result.probabilities')}>

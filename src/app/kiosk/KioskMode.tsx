@@ -2,7 +2,6 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { useSettings } from '../../settings/settings';
-import { useEngine } from '../engine';
 import { ACTIVITY_EVENTS, InactivityTimer } from './inactivity';
 import { SAMPLE_PHOTOS, sampleUrl } from './samples';
 
@@ -57,18 +56,18 @@ function handToPhotoPicker(file: File): void {
 /** Kiosk mode's start screen additions: sample photos and the method explainer, above the screening screen. */
 export function KioskStart() {
   const { kiosk } = useSettings();
-  const { model } = useEngine();
   if (!kiosk) return null;
+  // A sample can be picked while the model loads: the screening screen screens it once the model is ready.
   return (
     <div className="kiosk-start">
-      <DemoSamples onPhoto={handToPhotoPicker} disabled={model.status !== 'ready'} />
+      <DemoSamples onPhoto={handToPhotoPicker} />
       <MethodExplainer />
     </div>
   );
 }
 
 /** Built-in public-domain / CC0 photos a booth visitor can try instead of their own. */
-export function DemoSamples({ onPhoto, disabled }: { onPhoto: (file: File) => void; disabled: boolean }) {
+export function DemoSamples({ onPhoto }: { onPhoto: (file: File) => void }) {
   const { t } = useTranslation('kiosk');
   const [error, setError] = useState<string | null>(null);
   const pick = async (file: string, url: string) => {
@@ -88,7 +87,7 @@ export function DemoSamples({ onPhoto, disabled }: { onPhoto: (file: File) => vo
       <ul>
         {SAMPLE_PHOTOS.map((s) => (
           <li key={s.file}>
-            <button type="button" className="sample" disabled={disabled} onClick={() => void pick(s.file, sampleUrl(s))} data-testid={`sample-${s.file}`}>
+            <button type="button" className="sample" onClick={() => void pick(s.file, sampleUrl(s))} data-testid={`sample-${s.file}`}>
               <img src={sampleUrl(s)} alt="" width={96} height={96} />
               <span>{t(s.labelKey)}</span>
             </button>

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ModelReady } from '../../inference/protocol';
+import type { RgbaImage } from '../../pipeline/image';
 import { type CaseRecord, LIMITS, SEXES, type Sex, newCaseId } from '../../records/case-record';
 import { useSettings } from '../../settings/settings';
 import type { ScreeningResult } from '../screening-state';
@@ -9,10 +10,11 @@ import { RecordsGate } from './RecordsGate';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
 
-const canvasPng = (canvas: HTMLCanvasElement) =>
-  new Promise<Uint8Array>((resolve, reject) =>
-    canvas.toBlob((b) => (b ? b.arrayBuffer().then((a) => resolve(new Uint8Array(a)), reject) : reject(new Error('crop could not be encoded'))), 'image/png'),
-  );
+async function cropPng(crop: RgbaImage): Promise<Uint8Array> {
+  const canvas = new OffscreenCanvas(crop.width, crop.height);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(crop.data), crop.width, crop.height), 0, 0);
+  return new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+}
 
 /** Quality-gate and TTA outcomes, read structurally: results from before the quality gate lack them. */
 type ResultExtras = { quality?: { report: { checks: { id: string; status: string }[] }; overridden: boolean }; tta?: { mode: string } };
@@ -32,7 +34,7 @@ export async function caseFromResult(
     createdAt: now,
     updatedAt: now,
     ...entries,
-    crop: entries.photoConsent ? await canvasPng(result.crop) : null,
+    crop: entries.photoConsent ? await cropPng(result.crop) : null,
     photo: entries.photoConsent && original ? { type: original.type || 'image/jpeg', bytes: new Uint8Array(await original.arrayBuffer()) } : null,
     result: {
       classes: manifest.classes.map((c) => c.id),

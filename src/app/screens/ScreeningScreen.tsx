@@ -1,14 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { toNchwFloat32 } from '../../pipeline/preprocess';
 import { ScreeningError } from '../../screening/errors';
-import { decodePhoto, type DecodedPhoto } from '../../screening/photo';
-import { alignFromPhoto, cropToCanvas, findFaces, type FacesFound } from '../../screening/screen-photo';
-import { useEngine } from '../engine';
-import type { ScreeningResult } from '../screening-state';
-import { photoQuality, ttaBatch, ttaOutcome } from '../../screening/trust';
-import type { QualityReport } from '../../pipeline/quality';
+import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, type PhotoAnalysis } from '../../screening/pipeline';
 import { getSettings, useSettings } from '../../settings/settings';
+import { useEngine } from '../engine';
+import { drawPreview, type Preview } from '../preview';
+import type { ScreeningResult } from '../screening-state';
 import { QualityPanel } from '../components/QualityPanel';
 import { CameraGuide } from '../components/CameraGuide';
 import { PhotoPicker } from '../components/PhotoPicker';
@@ -16,95 +13,133 @@ import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
 
-type Work = { kind: 'idle' } | { kind: 'working'; step: string } | { kind: 'error'; message: string } | { kind: 'result'; result: ScreeningResult } | { kind: 'gated'; gated: GatedPhoto };
+/** What the screen shows of an analysed photo before (or without) a result. */
+type Shown = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop' | 'turn'> & { analysis: PhotoAnalysis; override: boolean };
 
-/** A photo the quality gate stopped: shown with its checks until the clinician retakes it or overrides. */
-type GatedPhoto = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop'> & { quality: QualityReport };
+type Work =
+  | { kind: 'idle' }
+  | { kind: 'working'; step: string }
+  | { kind: 'error'; message: string }
+  /** The quality gate stopped the photo: shown with its checks until the clinician retakes it or overrides. */
+  | { kind: 'gated'; shown: Shown }
+  /** The photo passed the gate before the model was ready: it is screened as soon as the model is. */
+  | { kind: 'waiting'; shown: Shown }
+  | { kind: 'result'; result: ScreeningResult };
+
+function shownFrom(analysis: PhotoAnalysis, preview: Preview, photoName: string, override = false): Shown {
+  return {
+    photoName,
+    preview: preview.canvas,
+    previewScale: preview.scale,
+    faces: analysis.faces,
+    chosenFace: analysis.chosenFace,
+    pickedByUser: analysis.pickedByUser,
+    crop: analysis.aligned.crop,
+    turn: analysis.turn,
+    analysis,
+    override,
+  };
+}
 
 export function ScreeningScreen() {
   const { t } = useTranslation('screening');
   const engine = useEngine();
   const { model } = engine;
-  const photo = useRef<{ decoded: DecodedPhoto; found: FacesFound; decodeMs: number; file: File } | null>(null);
+  /** The photo on screen: its analysis (the decoded pixels, for choosing another face), preview and file. */
+  const photo = useRef<{ analysis: PhotoAnalysis; preview: Preview; file: File } | null>(null);
+  /** Each new photo supersedes whatever an earlier one is still doing. */
+  const generation = useRef(0);
   const [work, setWork] = useState<Work>({ kind: 'idle' });
   const [camera, setCamera] = useState(false);
   const { kiosk } = useSettings();
   /** Closes the decoded photo's bitmap and forgets the photo and its file. */
   const release = useCallback(() => {
-    photo.current?.decoded.bitmap.close();
+    if (photo.current) releasePhoto(photo.current.analysis.photo);
     photo.current = null;
   }, []);
   // Leaving the screen (or a kiosk inactivity reset, which remounts it) frees the photo at once.
   useEffect(() => release, [release]);
 
-  const screenFace = useCallback(
-    async (index: number, pickedByUser: boolean, override = false) => {
-      const current = photo.current;
-      if (!current || model.status !== 'ready') throw new ScreeningError('model-not-ready');
-      const { decoded, found, decodeMs } = current;
-      const t0 = performance.now();
-      const aligned = alignFromPhoto(decoded, found.faces[index]!);
-      const quality = photoQuality(decoded, found.faces, index, pickedByUser, aligned);
-      const shown = { photoName: decoded.name, preview: found.preview, previewScale: found.previewScale, faces: found.faces, chosenFace: index, pickedByUser, crop: cropToCanvas(aligned.crop) };
-      if (quality.overall === 'fail' && !override) return setWork({ kind: 'gated', gated: { ...shown, quality } });
-      const flip = getSettings().flipTta;
-      const { input, batch } = ttaBatch(toNchwFloat32(aligned.crop, model.ready.manifest.normalization), flip);
-      const alignMs = performance.now() - t0;
-      let out;
-      try {
-        out = await engine.client.classify(input, batch);
-      } catch (e) {
-        throw new ScreeningError('inference-failed', (e as Error).message);
-      }
-      const totalMs = decodeMs + found.detectMs + (performance.now() - t0);
-      const { passes, probabilities } = ttaOutcome(out.probabilities, batch);
-      // Conference demo keeps nothing: once the result is on screen, only what it shows stays (preview, crop, numbers).
-      if (getSettings().kiosk) release();
+  const fail = useCallback(
+    (e: unknown) =>
       setWork({
-        kind: 'result',
-        result: {
-          ...shown,
-          probabilities,
-          timings: { decodeMs, detectMs: found.detectMs, alignMs, inferenceMs: out.inferenceMs, totalMs },
-          quality: { report: quality, overridden: override && quality.overall === 'fail' },
-          tta: { mode: flip ? 'flip' : 'none', passes },
-        },
-      });
-    },
-    [model, engine.client, release],
+        kind: 'error',
+        message: e instanceof ScreeningError ? t(`errors.${e.code}`) : t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) }),
+      }),
+    [t],
   );
 
-  const fail = (e: unknown) =>
-    setWork({
-      kind: 'error',
-      message: e instanceof ScreeningError ? t(`errors.${e.code}`) : t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) }),
-    });
-
-  const onPhoto = async (file: File) => {
-    release();
-    let decoded: DecodedPhoto | undefined;
-    try {
-      setWork({ kind: 'working', step: t('working.reading') });
-      const t0 = performance.now();
-      decoded = await decodePhoto(file);
-      const decodeMs = performance.now() - t0;
-      setWork({ kind: 'working', step: t('working.detecting') });
-      const found = findFaces(decoded, await engine.detector);
-      photo.current = { decoded, found, decodeMs, file };
+  /** Runs the model on a photo that passed the gate (or was overridden); waits for the model when it is not ready. */
+  const screen = useCallback(
+    async (shown: Shown) => {
+      const { analysis, override } = shown;
+      if (analysis.quality.overall === 'fail' && !override) return setWork({ kind: 'gated', shown });
+      if (model.status !== 'ready') return setWork({ kind: 'waiting', shown });
+      const mine = generation.current;
       setWork({ kind: 'working', step: t('working.screening') });
-      await screenFace(0, false);
+      const outcome = await classifyCrop(analysis.aligned.crop, (input, batch) => engine.client.classify(input, batch), {
+        normalization: model.ready.manifest.normalization,
+        flipTta: getSettings().flipTta,
+      });
+      if (mine !== generation.current) return;
+      const { decodeMs, detectMs, alignMs } = analysis.timings;
+      const result: ScreeningResult = {
+        ...shown,
+        probabilities: outcome.probabilities,
+        timings: { decodeMs, detectMs, alignMs, inferenceMs: outcome.inferenceMs, totalMs: decodeMs + detectMs + alignMs + outcome.inferenceMs },
+        quality: { report: analysis.quality, overridden: override && analysis.quality.overall === 'fail' },
+        tta: outcome.tta,
+      };
+      // Conference demo keeps nothing: once the result is on screen, only what it shows stays (preview, crop, numbers).
+      if (getSettings().kiosk) release();
+      setWork({ kind: 'result', result });
+    },
+    [model, engine.client, release, t],
+  );
+
+  // A photo waiting for the model is screened the moment the model is ready.
+  useEffect(() => {
+    if (work.kind === 'waiting' && model.status === 'ready') screen(work.shown).catch(fail);
+  }, [work, model.status, screen, fail]);
+
+  const pickFace = (index: number) => {
+    const current = photo.current;
+    if (!current) return;
+    try {
+      const analysis = chooseFace(current.analysis, index, true);
+      photo.current = { ...current, analysis };
+      screen(shownFrom(analysis, current.preview, current.file.name)).catch(fail);
     } catch (e) {
-      // A photo without a usable face is not kept; one with faces stays for choosing another face, except in kiosk mode.
-      if (!photo.current) decoded?.bitmap.close();
-      else if (getSettings().kiosk) release();
       fail(e);
     }
   };
 
-  const ready = model.status === 'ready';
+  const onPhoto = async (file: File) => {
+    release();
+    const mine = ++generation.current;
+    try {
+      setWork({ kind: 'working', step: t('working.reading') });
+      const decoded = await decode(file);
+      if (mine !== generation.current) return releasePhoto(decoded.photo);
+      setWork({ kind: 'working', step: t('working.detecting') });
+      const analysis = await analysePhoto(decoded.photo, await engine.detector, { decodeMs: decoded.decodeMs });
+      if (mine !== generation.current) return releasePhoto(analysis.photo);
+      const preview = drawPreview(analysis.photo);
+      photo.current = { analysis, preview, file };
+      await screen(shownFrom(analysis, preview, file.name));
+    } catch (e) {
+      if (mine !== generation.current) return;
+      // A photo with faces stays for choosing another face, except in kiosk mode.
+      if (getSettings().kiosk) release();
+      fail(e);
+    }
+  };
+
+  const busy = work.kind === 'working';
+  const shown = work.kind === 'gated' || work.kind === 'waiting' ? work.shown : null;
   return (
     <>
-      <PhotoPicker onPhoto={onPhoto} disabled={!ready || work.kind === 'working'} />
+      <PhotoPicker onPhoto={onPhoto} disabled={busy} />
       {camera ? (
         <CameraGuide
           onCapture={(file) => {
@@ -114,7 +149,7 @@ export function ScreeningScreen() {
           onClose={() => setCamera(false)}
         />
       ) : (
-        <button type="button" className="secondary camera-open" onClick={() => setCamera(true)} disabled={!ready || work.kind === 'working'} data-testid="camera-open">
+        <button type="button" className="secondary camera-open" onClick={() => setCamera(true)} disabled={busy} data-testid="camera-open">
           {t('open', { ns: 'camera' })}
         </button>
       )}
@@ -128,7 +163,7 @@ export function ScreeningScreen() {
           {work.message}
         </div>
       )}
-      {work.kind === 'result' && ready && (
+      {work.kind === 'result' && model.status === 'ready' && (
         // data-photo-held: whether the decoded photo is still in memory (never after a result in kiosk mode).
         <div className="screening-outcome" data-testid="screening-outcome" data-photo-held={photo.current !== null}>
           <FaceOverlay
@@ -136,27 +171,28 @@ export function ScreeningScreen() {
             previewScale={work.result.previewScale}
             faces={work.result.faces}
             chosen={work.result.chosenFace}
+            turn={work.result.turn}
             // Another face needs the full photo, which kiosk mode has already let go.
-            onChoose={photo.current ? (i) => i !== work.result.chosenFace && screenFace(i, true).catch(fail) : undefined}
+            onChoose={photo.current ? (i) => i !== work.result.chosenFace && pickFace(i) : undefined}
           />
           <ResultView result={work.result} model={model.ready} />
           {!kiosk && <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />}
         </div>
       )}
-      {work.kind === 'gated' && ready && (
+      {shown && (
         <>
-          <FaceOverlay
-            preview={work.gated.preview}
-            previewScale={work.gated.previewScale}
-            faces={work.gated.faces}
-            chosen={work.gated.chosenFace}
-            onChoose={(i) => i !== work.gated.chosenFace && screenFace(i, true).catch(fail)}
-          />
+          {work.kind === 'waiting' && (
+            <p className="working" role="status" aria-live="polite" data-testid="screening-waiting">
+              {model.status === 'error' ? t('waiting.modelFailed') : t('waiting.forModel')}
+            </p>
+          )}
+          <FaceOverlay preview={shown.preview} previewScale={shown.previewScale} faces={shown.faces} chosen={shown.chosenFace} turn={shown.turn} onChoose={(i) => i !== shown.chosenFace && pickFace(i)} />
           <QualityPanel
-            report={work.gated.quality}
-            crop={work.gated.crop}
-            blocked
-            onOverride={() => screenFace(work.gated.chosenFace, work.gated.pickedByUser, true).catch(fail)}
+            report={shown.analysis.quality}
+            crop={shown.crop}
+            blocked={work.kind === 'gated'}
+            overridden={shown.override}
+            onOverride={work.kind === 'gated' ? () => screen({ ...shown, override: true }).catch(fail) : undefined}
           />
         </>
       )}
