@@ -7,6 +7,7 @@
 //   npm run bench:faces                 the whole sweep; the demo IR-100 for the timing
 //   npm run bench:faces -- --short      CI: a subset, the test model; exits non-zero when a target is missed
 //   options: --no-build  --out file.json  --model <folder>  --repeats N
+//            --single-look (the sweep with one look at the whole photo and no second look: the search before the extra passes)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     model: { type: 'string' },
     repeats: { type: 'string' },
+    'single-look': { type: 'boolean', default: false },
   },
 });
 const short = args.short!;
@@ -49,7 +51,8 @@ try {
   await page.goto(`http://localhost:${port}/scripts/bench/page/index.html`);
   await page.waitForSelector('#bench-status[data-ready]');
   type Page = { faciesBench: FaciesBench };
-  outcomes = await page.evaluate((o) => (window as unknown as Page).faciesBench.faceSweep(o), { cells, fixtures });
+  const search = args['single-look'] ? { refine: false, extraPasses: false } : {};
+  outcomes = await page.evaluate((o) => (window as unknown as Page).faciesBench.faceSweep(o), { cells, fixtures, search });
   // What the extra passes cost where one look is enough: photos whose face is 20–60 % of the frame, model loaded.
   await page.evaluate((o) => (window as unknown as Page).faciesBench.load(o), { modelBaseUrl: `/models/${model}/`, backend: 'wasm' as const, photoBase64: fixtures['astronaut.png']!, photoType: 'image/png' });
   const timed = cells.filter((c) => c.sweep === 'size' && (c.faceWidth ?? 0) >= 0.2 && (c.faceWidth ?? 0) <= 0.6);

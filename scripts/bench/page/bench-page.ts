@@ -225,14 +225,14 @@ async function adapterInfo(): Promise<{ vendor: string; architecture: string; de
 }
 
 /** The face-stage sweep (npm run bench:faces): each cell's photo made here from the fixtures, through the pipeline. */
-async function faceSweep(options: { cells: FaceCell[]; fixtures: Record<string, string> }): Promise<CellOutcome[]> {
+async function faceSweep(options: { cells: FaceCell[]; fixtures: Record<string, string>; search?: { refine?: boolean; extraPasses?: boolean } }): Promise<CellOutcome[]> {
   const finder = detector ?? (detector = await FaceFinder.create());
   const sources = new Map<string, ImageBitmap>();
   for (const [name, base64] of Object.entries(options.fixtures)) sources.set(name, await createImageBitmap(photoBlob(base64, 'image/png')));
   const references = new Map<string, Awaited<ReturnType<typeof referenceFor>>>();
   for (const name of ['astronaut.png', 'camera.png']) if (sources.has(name)) references.set(name, await referenceFor(sources.get(name)!, finder));
   const out: CellOutcome[] = [];
-  for (const cell of options.cells) out.push(await runFaceCell(cell, finder, sources, references));
+  for (const cell of options.cells) out.push(await runFaceCell(cell, finder, sources, references, options.search));
   sources.forEach((b) => b.close());
   return out;
 }

@@ -7,6 +7,7 @@ import { interOcularDistance } from '../../../src/pipeline/quality';
 import { ScreeningError } from '../../../src/screening/errors';
 import type { FaceFinder } from '../../../src/screening/face-finder';
 import { analysePhoto, decode, releasePhoto, type PhotoAnalysis } from '../../../src/screening/pipeline';
+import type { FaceSearchOptions } from '../../../src/screening/find-faces';
 import type { DecodedPhoto } from '../../../src/screening/photo';
 import { FIXTURE_FACES, frameSize, landmarkErrors, type CellOutcome, type FaceCell } from '../face-cells';
 
@@ -129,12 +130,12 @@ export async function cellJpeg(cell: FaceCell, sources: Map<string, ImageBitmap>
   return canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
 }
 
-export async function runFaceCell(cell: FaceCell, finder: FaceFinder, sources: Map<string, ImageBitmap>, references: Map<string, Reference>): Promise<CellOutcome> {
+export async function runFaceCell(cell: FaceCell, finder: FaceFinder, sources: Map<string, ImageBitmap>, references: Map<string, Reference>, search: FaceSearchOptions = {}): Promise<CellOutcome> {
   const { photo, toStored, faceBox } = await makePhoto(cell, sources, references);
   const base = { id: cell.id, found: false, chosenRight: false, faces: 0, turn: 0, detectorCalls: 0, detectMs: 0 };
   let analysis: PhotoAnalysis;
   try {
-    analysis = await analysePhoto(photo, finder);
+    analysis = await analysePhoto(photo, finder, search);
   } catch (e) {
     if (e instanceof ScreeningError && e.code === 'no-face') return base;
     return { ...base, error: (e as Error).message };
