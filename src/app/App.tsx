@@ -5,6 +5,7 @@ import { EngineProvider, useEngine } from './engine';
 import { routeFor, routesFor } from './routes';
 import { ScreeningNotice } from './components/Notice';
 import { ModelStatus } from './components/ModelStatus';
+import { CapabilityNotice } from './components/CapabilityNotice';
 import { OfflineStatus } from './offline/OfflineStatus';
 import { UpdatePrompt } from './offline/UpdatePrompt';
 import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
@@ -64,6 +65,7 @@ function Shell() {
         <ScreeningNotice manifest={model.status === 'ready' ? model.ready.manifest : undefined} />
         <KioskBanner />
         <UpdatePrompt />
+        <CapabilityNotice />
         <ModelStatus model={model} />
         <OfflineStatus />
       </section>

@@ -26,8 +26,11 @@ export function chooseBackend(preference: BackendPreference, adapter: AdapterFac
   return { ep: 'webgpu', threads: wasmThreads, adapter, reason: 'hardware WebGPU adapter' };
 }
 
-/** WASM threads: all cores up to 4 when SharedArrayBuffer is available (cross-origin isolated), else 1. */
-export function wasmThreadCount(crossOriginIsolated: boolean, hardwareConcurrency: number | undefined): number {
-  if (!crossOriginIsolated) return 1;
+/**
+ * WASM threads to ask for: all cores up to 4 when WebAssembly threads can run, else 1. They need both cross-origin
+ * isolation and SharedArrayBuffer: Safari's engine (WebKitGTK 2.50 here) is isolated yet has no SharedArrayBuffer.
+ */
+export function wasmThreadCount(threadsPossible: boolean, hardwareConcurrency: number | undefined): number {
+  if (!threadsPossible) return 1;
   return Math.max(1, Math.min(4, hardwareConcurrency ?? 1));
 }

@@ -115,7 +115,8 @@ interface Runtime {
 
 async function startRuntime(msg: Extract<ToWorker, { type: 'load' }>): Promise<Runtime> {
   const t0 = performance.now();
-  const threads = self.crossOriginIsolated && msg.tuning?.threads ? msg.tuning.threads : wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency);
+  const threadsPossible = self.crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined';
+  const threads = threadsPossible && msg.tuning?.threads ? msg.tuning.threads : wasmThreadCount(threadsPossible, navigator.hardwareConcurrency);
   const backend = chooseBackend(msg.backend, msg.backend === 'wasm' ? null : await gpuAdapter(), threads);
   const ort = await importOrt(backend.ep);
   ort.env.wasm.numThreads = threads;
@@ -154,6 +155,9 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
   }
   const t3 = performance.now();
+  // Report the threads ONNX Runtime runs, not the ones asked for: it falls back to one where WebAssembly threads
+  // cannot run, and says so only in the console.
+  backend = { ...backend, threads: ort.env.wasm.numThreads ?? threads };
   try {
     checkSessionSignature(manifest, {
       inputs: session.inputMetadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape : [] })),

@@ -280,7 +280,14 @@ export async function downloadModel(baseUrl: string, options: DownloadOptions = 
   }
   const manifest = parseManifest(manifestJson);
   const { id, version } = manifest;
-  const d = await db();
+  let d: IDBPDatabase<ModelDb>;
+  try {
+    d = await db();
+  } catch (e) {
+    // No storage on this browser (private browsing): the model is fetched and verified for this visit only.
+    if (e instanceof ModelStoreError && e.code === 'unavailable') return { ...(await downloadUnstored(manifest, base, doFetch, options)), downloaded: false };
+    throw e;
+  }
   const existing = await d.get('models', [id, version]);
   if (existing && existing.sha256 === manifest.file.sha256) {
     // A damaged copy is removed and reported (ModelStoreError 'corrupt'), not silently replaced: the user is told,
@@ -301,6 +308,32 @@ export async function downloadModel(baseUrl: string, options: DownloadOptions = 
       await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? 1000) * 2 ** attempt));
     }
   }
+}
+
+/** The whole file in memory, verified against the manifest; nothing is stored. */
+async function downloadUnstored(manifest: ModelManifest, base: URL, doFetch: typeof fetch, options: DownloadOptions): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array }> {
+  const total = manifest.file.bytes;
+  let response: Response;
+  try {
+    response = await doFetch(new URL(manifest.file.name, base), { cache: 'no-store', signal: options.signal });
+  } catch (e) {
+    throw new ModelStoreError('download', `The model could not be downloaded (${(e as Error).message}).`);
+  }
+  if (!response.ok || !response.body) throw new ModelStoreError('download', `The model could not be downloaded (HTTP ${response.status}).`);
+  const bytes = new Uint8Array(total);
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (received + value.byteLength > total) throw new ModelStoreError('mismatch', `The server sent more than the ${total} bytes the manifest declares.`);
+    bytes.set(value, received);
+    received += value.byteLength;
+    options.onProgress?.({ loaded: received, total });
+  }
+  if (received !== total) throw new ModelStoreError('download', `The model download stopped after ${received} of ${total} bytes.`);
+  await verify(manifest, bytes);
+  return { info: toInfo(record(manifest, base.href, 0)), manifest, bytes };
 }
 
 async function fetchInto(d: IDBPDatabase<ModelDb>, manifest: ModelManifest, source: string, url: URL, doFetch: typeof fetch, options: DownloadOptions): Promise<Uint8Array> {
