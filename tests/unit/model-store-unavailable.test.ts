@@ -23,7 +23,7 @@ describe('model store without IndexedDB', () => {
   it('still refuses a file that is not the one its manifest describes', async () => {
     const manifest = await exampleManifest(file, { id: 'm', version: '1.0.0' });
     const tampered = file.slice();
-    tampered[10] ^= 1;
+    tampered[10] = tampered[10]! ^ 1;
     await expect(downloadModel('http://h/models/m/', { fetch: serve(manifest, tampered) })).rejects.toMatchObject({ code: 'mismatch' });
   });
 });
