@@ -1,5 +1,6 @@
 // Decoding a photo the user picked: EXIF orientation honoured, size limits enforced, one bitmap kept.
 import { ScreeningError } from './errors';
+import { decodeHeif, isHeif } from './heic';
 
 /** A phone photo is 12–50 MP; anything far beyond is not a clinical photo and would exhaust a tablet's memory. */
 export const MAX_FILE_BYTES = 60 * 1024 * 1024;
@@ -22,7 +23,10 @@ export async function decodePhoto(file: Blob & { name?: string }): Promise<Decod
     // 'from-image' applies the EXIF orientation, so a portrait phone photo is upright.
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
-    throw new ScreeningError('not-an-image', file.type || 'unknown type');
+    // HEIC/HEIF from an iPhone or iPad, on a browser that cannot decode it itself.
+    const heif = isHeif(new Uint8Array(await file.slice(0, 64).arrayBuffer())) ? await decodeHeif(new Uint8Array(await file.arrayBuffer())).catch(() => null) : null;
+    if (!heif) throw new ScreeningError('not-an-image', file.type || 'unknown type');
+    bitmap = heif;
   }
   if (bitmap.width * bitmap.height > MAX_PIXELS) {
     bitmap.close();
