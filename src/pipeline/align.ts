@@ -382,27 +382,104 @@ export function prefilterFactor(scale: number): number {
 }
 
 /**
- * Everything alignment decides before it reads a pixel: the fitted similarity, the prefilter factor, and the part
- * of the photo the crop samples. Made once per face ({@link planAlignment}); {@link alignWithPlan} then warps
- * whichever pixels the caller holds (the whole photo, or only {@link AlignmentPlan.source}).
+ * Everything a warp decides before it reads a pixel: the map, the prefilter factor, and the part of the photo it
+ * samples. Alignment ({@link planAlignment}) and the face search's views (src/pipeline/face-search.ts) both warp
+ * through this, so both resample photos the same way on every engine (the browser's own canvas resampling differs
+ * between Chromium and WebKit, enough to move BlazeFace's keypoints and the crop).
  */
-export interface AlignmentPlan {
-  readonly similarity: Similarity;
-  /** Box-filter factor k ({@link prefilterFactor}). */
-  readonly prefilterFactor: number;
-  /** Crop pixel → photo coordinates (the inverse of `similarity.matrix`). */
+export interface WarpPlan {
+  /** Photo pixel-centre coordinates → output coordinates (any invertible affine map). */
+  readonly matrix: Matrix2x3;
+  /** Output pixel → photo coordinates. */
   readonly inverse: Matrix2x3;
+  readonly width: number;
+  readonly height: number;
+  /** Box-filter factor k ({@link prefilterFactor} of the map's scale). */
+  readonly prefilterFactor: number;
   /**
-   * The photo pixels the crop can read, columns [x0, x1) and rows [y0, y1), unclamped: x0 and y0 are multiples of
+   * The photo pixels the warp can read, columns [x0, x1) and rows [y0, y1), unclamped: x0 and y0 are multiples of
    * the prefilter factor, so a sub-image starting there reduces on the same k-grid as the whole photo.
    */
   readonly source: PixelRegion;
 }
 
+/** The plan of a warp by `matrix` (photo → output) into a `width`×`height` image. */
+export function planWarp(matrix: Matrix2x3, width: number, height: number): WarpPlan {
+  assertOutputSize(width, height);
+  const inverse = invertSimilarity(matrix);
+  const k = prefilterFactor(Math.sqrt(Math.abs(matrix[0] * matrix[4] - matrix[1] * matrix[3])));
+  const size: Size = { width, height };
+  let source: PixelRegion;
+  if (k === 1) {
+    source = sampledRegion(inverse, size);
+  } else {
+    // Whole k-blocks of the photo, in photo pixels; the block grid starts at photo pixel 0.
+    const r = sampledRegion(reducedInverse(inverse, k), size);
+    source = { x0: r.x0 * k, y0: r.y0 * k, x1: r.x1 * k, y1: r.y1 * k };
+  }
+  return { matrix, inverse, width, height, prefilterFactor: k, source };
+}
+
+/** Crop pixel → coordinates in the k-reduced photo, whose pixel i is centred on photo coordinate k·i + (k−1)/2. */
+function reducedInverse(inv: Matrix2x3, k: number): Matrix2x3 {
+  const c = (k - 1) / 2;
+  return [inv[0] / k, inv[1] / k, (inv[2] - c) / k, inv[3] / k, inv[4] / k, (inv[5] - c) / k];
+}
+
+/**
+ * Warps `image`, which holds the photo's pixels from `origin` on (the whole photo at origin (0, 0), or any
+ * sub-image that contains the part of `plan.source` inside the photo, with an origin on the prefilter's k-grid).
+ * Pixels outside `image` read as 0, as outside the photo. The result is the same for the whole photo and for such
+ * a sub-image.
+ *
+ * Antialiasing (prefilter rule): with k = `plan.prefilterFactor`, if k = 1 the output is
+ * `warpSimilarity(photo, matrix)`. If k ≥ 2 it is exactly `warpInverse(boxDownsample(photo, k), inv')` where
+ * `inv' = [ia/k, ib/k, (ic − (k−1)/2)/k, id/k, ie/k, (if − (k−1)/2)/k]` and `[ia … if]` is the inverse map:
+ * output pixel → photo coordinates → coordinates in the k-reduced image, whose pixel i is centred on photo
+ * coordinate k·i + (k−1)/2. Sampling is bilinear with border 0 as in {@link warpSimilarity}; the reduced image
+ * stays in float (no rounding before the warp). Only the part of the reduced image that the output can touch is
+ * computed.
+ */
+export function warpWithPlan(plan: WarpPlan, image: RgbaImage, origin: { x: number; y: number } = { x: 0, y: 0 }): RgbaImage {
+  assertRgbaImage(image);
+  const k = plan.prefilterFactor;
+  if (origin.x % k !== 0 || origin.y % k !== 0) throw new RangeError(`sub-image origin (${origin.x}, ${origin.y}) is not on the ${k}-pixel prefilter grid`);
+  const inv = plan.inverse;
+  if (k === 1) {
+    const local: Matrix2x3 = [inv[0], inv[1], inv[2] - origin.x, inv[3], inv[4], inv[5] - origin.y];
+    return warpInverse(image.width, image.height, image.data, local, plan.width, plan.height);
+  }
+  // The reduced grid of the sub-image is the photo's, shifted by origin / k whole pixels (exact).
+  const region = reducedRegion(plan);
+  const shifted = { x0: region.x0 - origin.x / k, y0: region.y0 - origin.y / k, x1: region.x1 - origin.x / k, y1: region.y1 - origin.y / k };
+  const reduced = boxDownsample(image, k, shifted);
+  return warpFromReduced(plan, reduced, { x: Math.max(0, shifted.x0) + origin.x / k, y: Math.max(0, shifted.y0) + origin.y / k });
+}
+
+/** For a prefiltered plan (k ≥ 2): the pixels of the k-reduced photo the warp samples (unclamped). */
+export function reducedRegion(plan: WarpPlan): PixelRegion {
+  return sampledRegion(reducedInverse(plan.inverse, plan.prefilterFactor), { width: plan.width, height: plan.height });
+}
+
+/**
+ * The warp of a prefiltered plan from pixels of the k-reduced photo (`boxDownsample` of it) whose pixel (0, 0) is
+ * reduced pixel `origin`: for callers that reduce a large photo in pieces rather than hold it whole.
+ */
+export function warpFromReduced(plan: WarpPlan, reduced: RgbaFloatImage, origin: { x: number; y: number }): RgbaImage {
+  const red = reducedInverse(plan.inverse, plan.prefilterFactor);
+  const local: Matrix2x3 = [red[0], red[1], red[2] - origin.x, red[3], red[4], red[5] - origin.y];
+  return warpInverse(reduced.width, reduced.height, reduced.data, local, plan.width, plan.height);
+}
+
+/** A {@link WarpPlan} for the aligned crop of one face, with the similarity it was fitted with. */
+export interface AlignmentPlan extends WarpPlan {
+  readonly similarity: Similarity;
+}
+
 /**
  * Fits the similarity from `keypoints` to `template` ({@link estimateSimilarity}; `keypoints[i]` pairs with
- * `template[i]`, extra keypoints such as BlazeFace's ears are ignored) and works out the prefilter and the photo
- * region the crop reads. Keypoints are in pixel-centre coordinates of the photo.
+ * `template[i]`, extra keypoints such as BlazeFace's ears are ignored) and plans the 112×112 warp. Keypoints are
+ * in pixel-centre coordinates of the photo.
  *
  * @throws AlignmentError as {@link estimateSimilarity}.
  */
@@ -414,71 +491,16 @@ export function planAlignment(keypoints: readonly Point[], template: readonly Po
     );
   }
   const similarity = estimateSimilarity(keypoints.slice(0, template.length), template);
-  const k = prefilterFactor(similarity.scale);
-  const inverse = invertSimilarity(similarity.matrix);
-  const size: Size = { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE };
-  let source: PixelRegion;
-  if (k === 1) {
-    const r = sampledRegion(inverse, size);
-    source = { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
-  } else {
-    // Whole k-blocks of the photo, in photo pixels; the block grid starts at photo pixel 0.
-    const r = sampledRegion(reducedInverse(inverse, k), size);
-    source = { x0: r.x0 * k, y0: r.y0 * k, x1: r.x1 * k, y1: r.y1 * k };
-  }
-  return { similarity, prefilterFactor: k, inverse, source };
+  return { ...planWarp(similarity.matrix, ALIGNED_CROP_SIZE, ALIGNED_CROP_SIZE), similarity };
 }
 
-/** Crop pixel → coordinates in the k-reduced photo, whose pixel i is centred on photo coordinate k·i + (k−1)/2. */
-function reducedInverse(inv: Matrix2x3, k: number): Matrix2x3 {
-  const c = (k - 1) / 2;
-  return [inv[0] / k, inv[1] / k, (inv[2] - c) / k, inv[3] / k, inv[4] / k, (inv[5] - c) / k];
-}
-
-/**
- * Warps the crop of `plan` from `image`, which holds the photo's pixels from `origin` on (the whole photo at
- * origin (0, 0), or any sub-image that contains the part of `plan.source` inside the photo, with an origin on
- * the prefilter's k-grid). Pixels outside `image` read as 0, as outside the photo. The result is the same for
- * the whole photo and for such a sub-image.
- *
- * Antialiasing (prefilter rule): with k = `plan.prefilterFactor`, if k = 1 the crop is
- * `warpSimilarity(photo, transform)`. If k ≥ 2 the crop is exactly
- * `warpInverse(boxDownsample(photo, k), inv')` where
- * `inv' = [ia/k, ib/k, (ic − (k−1)/2)/k, id/k, ie/k, (if − (k−1)/2)/k]` and
- * `[ia … if] = invertSimilarity(transform)`: output pixel → photo coordinates →
- * coordinates in the k-reduced image, whose pixel i is centred on photo
- * coordinate k·i + (k−1)/2. Sampling is bilinear with border 0 as in
- * {@link warpSimilarity}; the reduced image stays in float (no rounding before
- * the warp). Only the part of the reduced image that the crop can touch is
- * computed.
- */
+/** The aligned face of a plan ({@link warpWithPlan} for the pixels), with its transform, scale and roll. */
 export function alignWithPlan(plan: AlignmentPlan, image: RgbaImage, origin: { x: number; y: number } = { x: 0, y: 0 }): AlignedFace {
-  assertRgbaImage(image);
-  const k = plan.prefilterFactor;
-  if (origin.x % k !== 0 || origin.y % k !== 0) throw new RangeError(`sub-image origin (${origin.x}, ${origin.y}) is not on the ${k}-pixel prefilter grid`);
-  const size: Size = { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE };
-  const inv = plan.inverse;
-  let crop: RgbaImage;
-  if (k === 1) {
-    const local: Matrix2x3 = [inv[0], inv[1], inv[2] - origin.x, inv[3], inv[4], inv[5] - origin.y];
-    crop = warpInverse(image.width, image.height, image.data, local, size.width, size.height);
-  } else {
-    // The reduced grid of the sub-image is the photo's, shifted by origin / k whole pixels (exact).
-    const ox = origin.x / k;
-    const oy = origin.y / k;
-    const red = reducedInverse(inv, k);
-    const local: Matrix2x3 = [red[0], red[1], red[2] - ox, red[3], red[4], red[5] - oy];
-    const region = sampledRegion(local, size);
-    const reduced = boxDownsample(image, k, region);
-    const x0 = Math.max(0, region.x0);
-    const y0 = Math.max(0, region.y0);
-    const regionInv: Matrix2x3 = [local[0], local[1], local[2] - x0, local[3], local[4], local[5] - y0];
-    crop = warpInverse(reduced.width, reduced.height, reduced.data, regionInv, size.width, size.height);
-  }
+  const crop = warpWithPlan(plan, image, origin);
   const { matrix, scale, rotation } = plan.similarity;
   let rollDegrees = (-rotation * 180) / Math.PI;
   if (rollDegrees <= -180) rollDegrees += 360;
-  return { crop, transform: matrix, scale, rollDegrees, prefilterFactor: k };
+  return { crop, transform: matrix, scale, rollDegrees, prefilterFactor: plan.prefilterFactor };
 }
 
 /**

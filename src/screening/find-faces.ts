@@ -19,8 +19,10 @@ import {
   type FaceView,
   type QuarterTurn,
 } from '../pipeline/face-search';
-import { invertSimilarity, type Matrix2x3 } from '../pipeline/align';
+import { boxDownsample, invertSimilarity, planWarp, reducedRegion, warpFromReduced, warpWithPlan, type Matrix2x3, type WarpPlan } from '../pipeline/align';
+import type { RgbaImage } from '../pipeline/image';
 import type { FaceFinder } from './face-finder';
+import { readPixels } from './pixels';
 
 export interface FaceSearchOptions {
   /** Re-detect each candidate in its own upright view, align from there, and drop candidates not found again (default on). */
@@ -40,49 +42,92 @@ export interface FaceSearch {
 }
 
 /**
- * Draws views of the photo into canvases of the views' sizes (reused between views of the same size). A view that
- * shows the photo no larger than the whole-photo view does is drawn from that view rather than from the full
- * photo: on a 16 MP photo that is ~20× fewer pixels to resample, and the whole-photo view already has the detail.
+ * Renders views of the photo for the detector, with the app's own resampling (src/pipeline/align.ts warp plans)
+ * rather than the canvas's, whose filtering differs between Chromium and WebKit enough to move BlazeFace's keypoints
+ * and so the crop: the same photo gives the same faces, crop and probabilities on every engine. A view that shows
+ * the photo no larger than the whole-photo view does is rendered from that view (already reduced) rather than from
+ * the full photo. Outside the photo a view is mid-grey: BlazeFace sees an ordinary background, not a black frame.
  */
 class ViewPainter {
   private readonly canvases = new Map<string, OffscreenCanvas>();
-  private overview: { canvas: OffscreenCanvas; view: FaceView; scale: number } | null = null;
+  private overview: { view: FaceView; image: RgbaImage; scale: number } | null = null;
   constructor(private readonly source: ImageBitmap) {}
 
+  render(view: FaceView): RgbaImage {
+    if (view === this.overview?.view) return this.overview.image;
+    const scale = Math.hypot(view.matrix[0], view.matrix[3]);
+    if (this.overview && scale <= this.overview.scale) {
+      // photo → view = (overview → view) ∘ (photo → overview), in pixel-centre coordinates
+      const plan = planWarp(centred(compose(view.matrix, invertSimilarity(this.overview.view.matrix))), view.width, view.height);
+      return onGrey(warpWithPlan(plan, this.overview.image));
+    }
+    return onGrey(warpPhoto(this.source, planWarp(centred(view.matrix), view.width, view.height)));
+  }
+
   paint(view: FaceView): OffscreenCanvas {
-    if (view === this.overview?.view) return this.overview.canvas;
+    const image = this.render(view);
     const key = `${view.width}x${view.height}`;
     let canvas = this.canvases.get(key);
     if (!canvas) this.canvases.set(key, (canvas = new OffscreenCanvas(view.width, view.height)));
-    const scale = Math.hypot(view.matrix[0], view.matrix[3]);
-    if (this.overview && scale <= this.overview.scale) {
-      // photo → view = (overview → view) ∘ (photo → overview)
-      draw(canvas, this.overview.canvas, compose(view.matrix, invertSimilarity(this.overview.view.matrix)));
-    } else {
-      draw(canvas, this.source, view.matrix);
-    }
+    canvas.getContext('2d')!.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
     return canvas;
   }
 
-  /** Keeps this view's pixels (the whole photo, upright) as the source of smaller views. */
+  /** Renders this view (the whole photo) once and keeps it as the source of smaller views. */
   keepAsOverview(view: FaceView): void {
-    const canvas = new OffscreenCanvas(view.width, view.height);
-    draw(canvas, this.source, view.matrix);
-    this.overview = { canvas, view, scale: Math.hypot(view.matrix[0], view.matrix[3]) };
+    this.overview = null;
+    this.overview = { view, image: this.render(view), scale: Math.hypot(view.matrix[0], view.matrix[3]) };
   }
 }
 
-function draw(canvas: OffscreenCanvas, source: CanvasImageSource, m: Matrix2x3): void {
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  // Mid-grey outside the photo: BlazeFace sees an ordinary background, not a black frame.
-  ctx.fillStyle = '#808080';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.setTransform(m[0], m[3], m[1], m[4], m[2], m[5]);
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(source, 0, 0);
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
+/** An edge-coordinate map (as views are) as a pixel-centre one (as warps are): p ↦ M(p + ½) − ½. */
+function centred(m: Matrix2x3): Matrix2x3 {
+  return [m[0], m[1], m[2] + 0.5 * (m[0] + m[1]) - 0.5, m[3], m[4], m[5] + 0.5 * (m[3] + m[4]) - 0.5];
+}
+
+/** Composites an image with transparent parts (outside the photo) over mid-grey. */
+function onGrey(image: RgbaImage): RgbaImage {
+  const d = image.data as Uint8ClampedArray;
+  for (let i = 0; i < d.length; i += 4) {
+    const uncovered = 255 - d[i + 3]!;
+    if (uncovered === 0) continue;
+    const grey = (128 * uncovered) / 255;
+    d[i] = d[i]! + grey;
+    d[i + 1] = d[i + 1]! + grey;
+    d[i + 2] = d[i + 2]! + grey;
+    d[i + 3] = 255;
+  }
+  return image;
+}
+
+/** Pixels read per piece of a large photo (16 MB of RGBA): a 16 MP photo is reduced in strips, never held whole. */
+const STRIP_PIXELS = 4 << 20;
+
+/** The warp of a plan over the photo's pixels, read from the bitmap exactly (1:1 copies, no resampling). */
+function warpPhoto(bitmap: ImageBitmap, plan: WarpPlan): RgbaImage {
+  const k = plan.prefilterFactor;
+  const x0 = Math.max(0, plan.source.x0);
+  const y0 = Math.max(0, plan.source.y0);
+  const x1 = Math.min(bitmap.width, plan.source.x1);
+  const y1 = Math.min(bitmap.height, plan.source.y1);
+  if (x1 <= x0 || y1 <= y0) return { width: plan.width, height: plan.height, data: new Uint8ClampedArray(plan.width * plan.height * 4) };
+  const width = x1 - x0;
+  if (k === 1 || width * (y1 - y0) <= STRIP_PIXELS) return warpWithPlan(plan, readPixels(bitmap, x0, y0, width, y1 - y0), { x: x0, y: y0 });
+  // Reduce strip by strip (each a whole number of k-rows) into one reduced image, then warp from it.
+  const region = reducedRegion(plan);
+  const rx0 = Math.max(0, region.x0);
+  const ry0 = Math.max(0, region.y0);
+  const rx1 = Math.min(Math.floor(bitmap.width / k), region.x1);
+  const ry1 = Math.min(Math.floor(bitmap.height / k), region.y1);
+  const reduced = { width: Math.max(0, rx1 - rx0), height: Math.max(0, ry1 - ry0), data: new Float64Array(Math.max(0, rx1 - rx0) * Math.max(0, ry1 - ry0) * 4) };
+  const stripRows = Math.max(1, Math.floor(STRIP_PIXELS / (width * k))); // reduced rows per strip
+  for (let ry = ry0; ry < ry1; ry += stripRows) {
+    const rows = Math.min(stripRows, ry1 - ry);
+    const strip = readPixels(bitmap, rx0 * k, ry * k, (rx1 - rx0) * k, rows * k);
+    const part = boxDownsample(strip, k);
+    reduced.data.set(part.data, (ry - ry0) * reduced.width * 4);
+  }
+  return warpFromReduced(plan, reduced, { x: rx0, y: ry0 });
 }
 
 /** a ∘ b: apply b, then a. */

@@ -12,6 +12,7 @@ import { ScreeningError } from './errors';
 import type { FaceFinder } from './face-finder';
 import { searchFaces, type FaceSearch, type FaceSearchOptions } from './find-faces';
 import { decodePhoto, type DecodedPhoto } from './photo';
+import { readPixels } from './pixels';
 
 /** A photo with its faces found, one of them aligned and judged: everything a screening needs but the model. */
 export interface PhotoAnalysis {
@@ -118,19 +119,11 @@ export function alignFromPhoto(photo: DecodedPhoto, face: DetectedFace): Aligned
     const x1 = Math.min(photo.width, plan.source.x1);
     const y1 = Math.min(photo.height, plan.source.y1);
     if (x1 <= x0 || y1 <= y0) throw new ScreeningError('face-too-close-to-edge');
-    return alignWithPlan(plan, readRegion(photo.bitmap, x0, y0, x1 - x0, y1 - y0), { x: x0, y: y0 });
+    return alignWithPlan(plan, readPixels(photo.bitmap, x0, y0, x1 - x0, y1 - y0), { x: x0, y: y0 });
   } catch (e) {
     if (e instanceof AlignmentError) throw new ScreeningError('alignment-failed', e.message);
     throw e;
   }
-}
-
-function readRegion(bitmap: ImageBitmap, x: number, y: number, width: number, height: number): RgbaImage {
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(bitmap, x, y, width, height, 0, 0, width, height);
-  const img = ctx.getImageData(0, 0, width, height, { colorSpace: 'srgb' });
-  return { width, height, data: img.data };
 }
 
 // ——— The model ———
