@@ -22,6 +22,12 @@ export default defineConfig({
     launchOptions: { executablePath: CHROMIUM, args: chromiumArgs() },
     trace: 'retain-on-failure',
   },
+  projects: [
+    { name: 'chromium', testIgnore: 'webkit/**' },
+    // Safari's engine (WebKitGTK through WebKitWebDriver, see e2e/webkit/webkit-browser.ts); Chromium is there too,
+    // for comparing the two on the same photo.
+    { name: 'webkit', testMatch: 'webkit/**/*.spec.ts' },
+  ],
   webServer: {
     command: `npx vite preview --port ${port} --strictPort`,
     url: `http://localhost:${port}`,

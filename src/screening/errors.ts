@@ -7,6 +7,7 @@ export type ScreeningErrorCode =
   | 'no-face'
   | 'face-too-close-to-edge'
   | 'alignment-failed'
+  | 'detector-unavailable'
   | 'model-not-ready'
   | 'inference-failed';
 

@@ -122,7 +122,11 @@ export function ScreeningScreen() {
       const decoded = await decode(file);
       if (mine !== generation.current) return releasePhoto(decoded.photo);
       setWork({ kind: 'working', step: t('working.detecting') });
-      const analysis = await analysePhoto(decoded.photo, await engine.detector, { decodeMs: decoded.decodeMs });
+      const finder = await engine.detector.catch((e: unknown) => {
+        releasePhoto(decoded.photo);
+        throw new ScreeningError('detector-unavailable', (e as Error).message);
+      });
+      const analysis = await analysePhoto(decoded.photo, finder, { decodeMs: decoded.decodeMs });
       if (mine !== generation.current) return releasePhoto(analysis.photo);
       const preview = drawPreview(analysis.photo);
       photo.current = { analysis, preview, file };
@@ -175,8 +179,8 @@ export function ScreeningScreen() {
             // Another face needs the full photo, which kiosk mode has already let go.
             onChoose={photo.current ? (i) => i !== work.result.chosenFace && pickFace(i) : undefined}
           />
-          <ResultView result={work.result} model={model.ready} />
-          {!kiosk && <SaveCaseForm result={work.result} model={model.ready} original={photo.current?.file ?? null} />}
+          <ResultView result={work.result} model={model.ready} provenance={model.provenance} />
+          {!kiosk && <SaveCaseForm result={work.result} model={model.ready} provenance={model.provenance} original={photo.current?.file ?? null} />}
         </div>
       )}
       {shown && (
