@@ -1,6 +1,8 @@
 // A model card's Markdown, parsed into plain data that React renders as text nodes: headings, paragraphs, lists,
 // tables, code blocks, bold, italics, inline code and links (shown as text with their address). Raw HTML is never
-// interpreted: a <script> in a card is displayed, not run.
+// interpreted: a <script> in a card is displayed, not run. Every pattern is linear in the line's length (no nested
+// or adjacent quantifiers that can backtrack over the same characters), and lines are capped, so a hostile card
+// cannot stall the Models screen.
 
 export type Inline = { kind: 'text' | 'strong' | 'em' | 'code'; text: string } | { kind: 'link'; text: string; href: string };
 
@@ -13,12 +15,35 @@ export type Block =
   | { kind: 'quote'; content: Inline[] }
   | { kind: 'rule' };
 
+/** Characters kept of one line; a model card has no reason for longer ones. */
+export const MAX_LINE = 2000;
+
+/** "## Title ##" → level and text, without a pattern that backtracks over the spaces. */
+function heading(line: string): { level: number; text: string } | null {
+  const m = /^(#{1,6})[ \t]/.exec(line);
+  if (!m) return null;
+  let text = line.slice(m[1]!.length).trim();
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '#') end--;
+  if (end < text.length && (end === 0 || /\s/.test(text[end - 1]!))) text = text.slice(0, end).trim();
+  return { level: m[1]!.length, text };
+}
+
+/** "---", "* * *", "___": three or more of one of -*_ and nothing else but spaces. */
+const isRule = (line: string) => /^([-*_])\1{2,}$/.test(line.replace(/\s+/g, ''));
+
 export function parseMarkdown(source: string): Block[] {
-  const lines = source.replace(/\r\n?/g, '\n').split('\n');
+  const lines = source
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}…` : l));
   const blocks: Block[] = [];
   let i = 0;
   const isBlank = (l: string) => l.trim() === '';
-  const isTableRow = (l: string) => /^\s*\|.*\|\s*$/.test(l);
+  const isTableRow = (l: string) => {
+    const t = l.trim();
+    return t.length >= 2 && t.startsWith('|') && t.endsWith('|');
+  };
   const listItem = /^\s*([-*+]|\d+[.)])\s+(.*)$/;
   while (i < lines.length) {
     const line = lines[i]!;
@@ -34,13 +59,13 @@ export function parseMarkdown(source: string): Block[] {
       blocks.push({ kind: 'code', text: code.join('\n') });
       continue;
     }
-    const h = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    const h = heading(line);
     if (h) {
-      blocks.push({ kind: 'heading', level: h[1]!.length as 1, content: parseInline(h[2]!) });
+      blocks.push({ kind: 'heading', level: h.level as 1, content: parseInline(h.text) });
       i++;
       continue;
     }
-    if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
+    if (isRule(line)) {
       blocks.push({ kind: 'rule' });
       i++;
       continue;
