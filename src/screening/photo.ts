@@ -1,6 +1,7 @@
 // Decoding a photo the user picked: EXIF orientation honoured, size limits enforced, one bitmap kept.
 import { ScreeningError } from './errors';
 import { decodeHeif, isHeif } from './heic';
+import { declaredSize, HEADER_BYTES } from './image-header';
 
 /** A phone photo is 12–50 MP; anything far beyond is not a clinical photo and would exhaust a tablet's memory. */
 export const MAX_FILE_BYTES = 60 * 1024 * 1024;
@@ -18,6 +19,9 @@ export interface DecodedPhoto {
 export async function decodePhoto(file: Blob & { name?: string }): Promise<DecodedPhoto> {
   if (file.size === 0) throw new ScreeningError('empty-file');
   if (file.size > MAX_FILE_BYTES) throw new ScreeningError('file-too-large', `${(file.size / 1048576).toFixed(0)} MB`);
+  // The size the file declares, checked before decoding: a few kilobytes can declare gigabytes of pixels.
+  const declared = declaredSize(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()));
+  if (declared && declared.width * declared.height > MAX_PIXELS) throw new ScreeningError('image-too-large', `${declared.width}×${declared.height}`);
   let bitmap: ImageBitmap;
   try {
     // 'from-image' applies the EXIF orientation, so a portrait phone photo is upright.
