@@ -5,12 +5,13 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { InferenceClient, InferenceError, type LoadProgress } from '../inference/client';
 import type { BackendPreference, InferenceErrorCode, ModelReady } from '../inference/protocol';
 import { FaceFinder } from '../screening/face-finder';
-import { parseModelRef, type ModelRef } from '../model/package/registry';
+import { ModelRegistry, parseModelRef, type ModelRef } from '../model/package/registry';
+import { provenanceOf, type Provenance } from '../model/provenance';
 import { getSettings } from '../settings/settings';
 
 export type ModelState =
   | { status: 'loading'; progress?: LoadProgress }
-  | { status: 'ready'; ready: ModelReady }
+  | { status: 'ready'; ready: ModelReady; provenance: Provenance }
   | { status: 'error'; code: InferenceErrorCode | 'unknown'; detail: string };
 
 export interface Engine {
@@ -56,7 +57,9 @@ export function EngineProvider({ children }: { children: ReactNode }) {
           typeof source === 'string'
             ? await client.current!.load(source, options.backend, onProgress)
             : await client.current!.loadStored(source.id, source.version, options.backend, onProgress);
-        setModel({ status: 'ready', ready });
+        // Who vouches for it: the bundled model, or what the package came with when it was installed.
+        const provenance: Provenance = typeof source === 'string' ? { kind: 'bundled' } : provenanceOf(new ModelRegistry(localStorage).package(source)?.signature);
+        setModel({ status: 'ready', ready, provenance });
       } catch (e) {
         setModel(e instanceof InferenceError ? { status: 'error', code: e.code, detail: e.message } : { status: 'error', code: 'unknown', detail: String(e) });
       }

@@ -1,6 +1,7 @@
 // The case record: one screening as the clinician files it. Plain data, framework-free.
 // The same validator reads records coming back from IndexedDB and from imported archives, so
 // a damaged or hostile file can never put a malformed case on the device.
+import { parseProvenance, type Provenance } from '../model/provenance';
 
 export const SEXES = ['female', 'male', 'unknown'] as const;
 export type Sex = (typeof SEXES)[number];
@@ -30,6 +31,8 @@ export interface ModelRef {
   sha256: string;
   name: string;
   demonstration: boolean;
+  /** Who vouched for the model when the result was made; absent on cases saved before it was recorded. */
+  provenance?: Provenance;
 }
 
 export interface CaseResult {
@@ -205,6 +208,9 @@ function validateResult(
     name: str(m.name, 'result.model.name', LIMITS.modelText),
     demonstration: bool(m.demonstration, 'result.model.demonstration'),
   };
+  const provenance = parseProvenance(m.provenance);
+  if (m.provenance !== undefined && !provenance) p.push('result.model.provenance is not bundled, unsigned or trusted (publisher, fingerprint)');
+  if (provenance) model.provenance = provenance;
   const b = isObject(raw.backend) ? raw.backend : (p.push('result.backend is missing'), {} as Record<string, Json>);
   const ep: 'webgpu' | 'wasm' = b.ep === 'webgpu' || b.ep === 'wasm' ? b.ep : (p.push('result.backend.ep must be webgpu or wasm'), 'wasm');
   const backend = { ep, threads: num(b.threads, 'result.backend.threads', 0, 1024) };

@@ -5,12 +5,13 @@ import { faceChoice, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
 import { RgbaCanvas } from './RgbaCanvas';
 import { ResultModelInfo } from '../models/ResultModelInfo';
+import { claimsVerified, type Provenance } from '../../model/provenance';
 import { Heatmap } from './Heatmap';
 import { InconclusiveAdvice } from './InconclusiveAdvice';
 import { QualityPanel } from './QualityPanel';
 import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
 
-export function ResultView({ result, model }: { result: ScreeningResult; model: ModelReady }) {
+export function ResultView({ result, model, provenance }: { result: ScreeningResult; model: ModelReady; provenance: Provenance }) {
   const { t, i18n } = useTranslation('screening');
   const { manifest, backend } = model;
   const top = result.probabilities.indexOf(Math.max(...result.probabilities));
@@ -47,11 +48,11 @@ export function ResultView({ result, model }: { result: ScreeningResult; model: 
           })}
         </ul>
       </div>
-      <ResultModelInfo manifest={manifest} />
+      <ResultModelInfo manifest={manifest} provenance={provenance} />
       <dl className="facts">
         <dt>{t('result.model')}</dt>
         <dd data-testid="model-name">
-          {manifest.name} {manifest.version} — {manifest.clinicalValidation.status === 'none' ? t('result.notValidated') : manifest.clinicalValidation.summary}
+          {manifest.name} {manifest.version} — {manifest.clinicalValidation.status === 'none' ? t('result.notValidated') : claimsVerified(provenance) ? manifest.clinicalValidation.summary : t('provenance.claimed', { ns: 'models', claim: manifest.clinicalValidation.summary })}
         </dd>
         <dt>{t('result.backend')}</dt>
         <dd data-testid="backend" data-ep={backend.ep} data-threads={backend.threads}>

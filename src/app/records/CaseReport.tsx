@@ -3,6 +3,8 @@ import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { type CaseRecord, topClassIndex } from '../../records/case-record';
 import { CropImage } from './CropImage';
+import { ProvenanceLine } from '../models/ResultModelInfo';
+import { claimsVerified } from '../../model/provenance';
 import { className, formatDateTime } from './format';
 
 export function CaseReport({ record, names, validation }: { record: CaseRecord; names: Record<string, Record<string, string>>; validation: string | null }) {
@@ -62,8 +64,18 @@ export function CaseReport({ record, names, validation }: { record: CaseRecord; 
         <dd>
           {r.model.name} ({r.model.id}) {r.model.version}
         </dd>
+        <dt>{t('report.provenance')}</dt>
+        <dd>
+          <ProvenanceLine provenance={r.model.provenance} testId="report-provenance" />
+        </dd>
         <dt>{t('report.validation')}</dt>
-        <dd>{r.model.demonstration ? t('report.demoModel') : (validation ?? t('report.validationUnknown'))}</dd>
+        <dd data-testid="report-validation">
+          {r.model.demonstration
+            ? t('report.demoModel')
+            : claimsVerified(r.model.provenance)
+              ? (validation ?? t('report.validationUnknown'))
+              : t('provenance.claimed', { ns: 'models', claim: validation ?? t('report.validationUnknown') })}
+        </dd>
         <dt>{t('report.hash')}</dt>
         <dd className="mono">{r.model.sha256.slice(0, 16)}…</dd>
         <dt>{t('report.backend')}</dt>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ModelReady } from '../../inference/protocol';
 import type { RgbaImage } from '../../pipeline/image';
+import type { Provenance } from '../../model/provenance';
 import { type CaseRecord, LIMITS, SEXES, type Sex, newCaseId } from '../../records/case-record';
 import { useSettings } from '../../settings/settings';
 import type { ScreeningResult } from '../screening-state';
@@ -23,6 +24,7 @@ type ResultExtras = { quality?: { report: { checks: { id: string; status: string
 export async function caseFromResult(
   result: ScreeningResult,
   model: ModelReady,
+  provenance: Provenance,
   entries: Pick<CaseRecord, 'patientRef' | 'age' | 'sex' | 'photoConsent' | 'clinician' | 'notes'>,
   original: Blob | null,
 ): Promise<CaseRecord> {
@@ -42,7 +44,7 @@ export async function caseFromResult(
       qualityWarnings: quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : [],
       qualityOverridden: quality?.overridden ?? false,
       tta: tta?.mode === 'flip',
-      model: { id: manifest.id, version: manifest.version, sha256: manifest.file.sha256, name: manifest.name, demonstration: manifest.demonstration },
+      model: { id: manifest.id, version: manifest.version, sha256: manifest.file.sha256, name: manifest.name, demonstration: manifest.demonstration, provenance },
       backend: { ep: backend.ep, threads: backend.threads },
       timings: { ...result.timings },
     },
@@ -54,12 +56,12 @@ export async function caseFromResult(
 const resultIds = new WeakMap<ScreeningResult, number>();
 let nextResultId = 0;
 
-export function SaveCaseForm(props: { result: ScreeningResult; model: ModelReady; original: Blob | null }) {
+export function SaveCaseForm(props: { result: ScreeningResult; model: ModelReady; provenance: Provenance; original: Blob | null }) {
   if (!resultIds.has(props.result)) resultIds.set(props.result, ++nextResultId);
   return <SaveCase key={resultIds.get(props.result)} {...props} />;
 }
 
-function SaveCase({ result, model, original }: { result: ScreeningResult; model: ModelReady; original: Blob | null }) {
+function SaveCase({ result, model, provenance, original }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; original: Blob | null }) {
   const { t } = useTranslation('records');
   const { kiosk } = useSettings();
   const { vault } = useVault();
@@ -90,6 +92,7 @@ function SaveCase({ result, model, original }: { result: ScreeningResult; model:
       const record = await caseFromResult(
         result,
         model,
+        provenance,
         { patientRef: patientRef.trim(), age: y === null ? null : { years: y, months: m }, sex, photoConsent: consent === 'yes', clinician: clinician.trim(), notes },
         keepPhoto ? original : null,
       );
