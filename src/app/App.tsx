@@ -2,6 +2,7 @@ import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES } from '../i18n';
 import { EngineProvider, useEngine } from './engine';
+import { AdminProvider } from './admin/admin-context';
 import { routeFor, routesFor } from './routes';
 import { ScreeningNotice } from './components/Notice';
 import { ModelStatus } from './components/ModelStatus';
@@ -84,8 +85,10 @@ function Shell() {
 
 export function App() {
   return (
-    <EngineProvider>
-      <Shell />
-    </EngineProvider>
+    <AdminProvider>
+      <EngineProvider>
+        <Shell />
+      </EngineProvider>
+    </AdminProvider>
   );
 }

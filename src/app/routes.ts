@@ -8,23 +8,23 @@ export interface Route {
   /** i18n key (common namespace) of the navigation label. */
   labelKey: string;
   component: ComponentType;
-  /** Shows or changes saved case records: not offered in conference demo (kiosk) mode, which keeps nothing. */
-  records?: true;
+  /** Offered in conference demo (kiosk) mode: only the screening and About; nothing there stores or administers. */
+  kiosk?: true;
 }
 
 export const routes: Route[] = [
-  { path: '/', labelKey: 'nav.screening', component: ScreeningScreen },
-  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')), records: true },
-  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')), records: true },
+  { path: '/', labelKey: 'nav.screening', component: ScreeningScreen, kiosk: true },
+  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')) },
+  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')) },
   { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
   { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
   { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./screens/ModelsScreen')) },
-  { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')) },
+  { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')), kiosk: true },
 ];
 
-/** The screens offered now: in kiosk mode, none that shows or changes saved records. */
+/** The screens offered now: in kiosk mode only the screening and About (no records, settings, models or study). */
 export function routesFor(kiosk: boolean): Route[] {
-  return kiosk ? routes.filter((r) => !r.records) : routes;
+  return kiosk ? routes.filter((r) => r.kiosk) : routes;
 }
 
 export function routeFor(hash: string, kiosk = false): Route {

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
-import { useSettings } from '../../settings/settings';
+import { updateSettings, useSettings } from '../../settings/settings';
+import { useAdmin } from '../admin/admin-context';
 import { ACTIVITY_EVENTS, InactivityTimer } from './inactivity';
 import { SAMPLE_PHOTOS, sampleUrl } from './samples';
 
@@ -32,10 +33,18 @@ export function useKioskReset(): number {
 export function KioskBanner() {
   const { t } = useTranslation('kiosk');
   const { kiosk, kioskResetSeconds } = useSettings();
+  const { requireAdmin } = useAdmin();
   if (!kiosk) return null;
+  // The only way out of demo mode (Settings is not offered in it), and it asks for the administrator PIN.
+  const leave = async () => {
+    if (await requireAdmin('leave-kiosk')) updateSettings({ kiosk: false });
+  };
   return (
     <p className="kiosk-banner" data-testid="kiosk-banner">
-      <strong>{t('banner.title')}</strong> {t('banner.body', { count: kioskResetSeconds })}
+      <strong>{t('banner.title')}</strong> {t('banner.body', { count: kioskResetSeconds })}{' '}
+      <button type="button" className="secondary" onClick={() => void leave()} data-testid="kiosk-exit">
+        {t('admin.exitKiosk', { ns: 'settings' })}
+      </button>
     </p>
   );
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { appReachable, eraseAllData } from '../../storage/erase';
 import { closeModelStore, MODEL_DB_NAME } from '../../model/store';
+import { useAdmin } from '../admin/admin-context';
 
 const ERASED_NOTE = 'facies.erased';
 
@@ -17,7 +18,9 @@ type Step =
 export function ErasePanel() {
   const { t } = useTranslation('about');
   const [state, setState] = useState<Step>({ step: 'idle' });
+  const { requireAdmin } = useAdmin();
   const erase = async () => {
+    if (!(await requireAdmin('erase'))) return setState({ step: 'error', message: t('admin.refused', { ns: 'settings' }) });
     setState({ step: 'erasing' });
     try {
       await closeModelStore();

@@ -5,6 +5,7 @@ import { newPassphraseProblem } from '../../records/crypto';
 import { ErrorLine } from './ErrorLine';
 import { PassphraseField } from './PassphraseField';
 import { useVault } from './vault-context';
+import { useAdmin } from '../admin/admin-context';
 
 /**
  * First run: encrypt the records with a passphrase (recommended), or keep them without encryption.
@@ -18,10 +19,13 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [problem, setProblem] = useState('');
+  const { requireAdmin } = useAdmin();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const invalid = newPassphraseProblem(pass, confirm);
     if (invalid) return setProblem(t(invalid.key, invalid.values));
+    // Turning encryption on later is a device setting; the first-run choice at the first save is the clinician's.
+    if (!allowSkip && !(await requireAdmin('records-settings'))) return setProblem(t('admin.refused', { ns: 'settings' }));
     setProblem('');
     setBusy(true);
     try {

@@ -9,12 +9,14 @@ import { EncryptionSetup, LockButton } from './RecordsGate';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
 import './records.css';
+import { useAdmin } from '../admin/admin-context';
 
 export const LOCK_AFTER_CHOICES = [1, 5, 15, 30, 60] as const;
 
 function ChangePassphrase() {
   const { t } = useTranslation('records');
   const { vault } = useVault();
+  const { requireAdmin } = useAdmin();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -24,6 +26,7 @@ function ChangePassphrase() {
     e.preventDefault();
     const invalid = newPassphraseProblem(next, confirm);
     if (invalid) return setMessage({ ok: false, text: t(invalid.key, invalid.values) });
+    if (!(await requireAdmin('records-settings'))) return setMessage({ ok: false, text: t('admin.refused', { ns: 'settings' }) });
     setBusy(true);
     try {
       await vault.changePassphrase(current, next);
@@ -60,6 +63,7 @@ export function RecordsSettingsSection() {
   const { t } = useTranslation('records');
   const { state } = useVault();
   const { lockAfterMinutes } = useSettings();
+  const { requireAdmin } = useAdmin();
   const encrypted = state.status === 'locked' || state.status === 'unlocked';
   return (
     <SettingsSection id="records" title={t('settings.title')} description={t('settings.description')}>
@@ -81,7 +85,7 @@ export function RecordsSettingsSection() {
             legend={t('settings.lockAfter')}
             value={String(lockAfterMinutes)}
             options={LOCK_AFTER_CHOICES.map((m) => ({ value: String(m), label: t('settings.minutes', { count: m }) }))}
-            onChange={(v) => updateSettings({ lockAfterMinutes: Number(v) })}
+            onChange={(v) => void requireAdmin('records-settings').then((ok) => ok && updateSettings({ lockAfterMinutes: Number(v) }))}
           />
           <LockButton />
           <ChangePassphrase />

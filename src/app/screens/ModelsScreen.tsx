@@ -12,6 +12,7 @@ import { updateSettings } from '../../settings/settings';
 import { launchOptions, useEngine } from '../engine';
 import { MarkdownCard, ValidationReportView } from '../models/ModelCard';
 import '../models/models.css';
+import { useAdmin } from '../admin/admin-context';
 
 interface Installed {
   info: StoredModelInfo;
@@ -29,6 +30,7 @@ type ImportState =
 export default function ModelsScreen() {
   const { t, i18n } = useTranslation('models');
   const engine = useEngine();
+  const { requireAdmin } = useAdmin();
   const registry = useMemo(() => new ModelRegistry(localStorage), []);
   const [installed, setInstalled] = useState<Installed[]>([]);
   const [revision, setRevision] = useState(0);
@@ -58,6 +60,7 @@ export default function ModelsScreen() {
 
   async function importFile(file: File) {
     setNotice(null);
+    if (!(await requireAdmin('install-model'))) return setNotice(t('admin.refused', { ns: 'settings' }));
     setState({ kind: 'working', stage: 'archive' });
     try {
       const opened = await importModelPackage(file, {
@@ -74,7 +77,8 @@ export default function ModelsScreen() {
     refresh();
   }
 
-  async function activate(ref: ModelRef | null, manifest?: ModelManifest) {
+  async function activate(ref: ModelRef | null, manifest?: ModelManifest, asked = false) {
+    if (!asked && !(await requireAdmin('activate-model'))) return setNotice(t('admin.refused', { ns: 'settings' }));
     updateSettings({ activeModel: formatModelRef(ref) });
     registry.log('activated', ref ? `${ref.id} ${ref.version}` : t('bundled'));
     await engine.loadModel(ref ?? launchOptions().modelBaseUrl);
@@ -86,10 +90,11 @@ export default function ModelsScreen() {
     const active = inUse?.id === m.info.id && inUse.version === m.info.version;
     const question = active ? t('actions.confirmDeleteActive', { name: name(m.manifest) }) : t('actions.confirmDelete', { name: name(m.manifest), version: m.info.version });
     if (!window.confirm(question)) return;
+    if (!(await requireAdmin('delete-model'))) return setNotice(t('admin.refused', { ns: 'settings' }));
     await deleteModel(m.info.id, m.info.version);
     registry.forgetPackage(m.info);
     registry.log('deleted', `${m.info.id} ${m.info.version}`);
-    if (active) await activate(null);
+    if (active) await activate(null, undefined, true);
     refresh();
   }
 
@@ -254,7 +259,10 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
   // Kept as key + values so the message follows a language change.
   const [message, setMessage] = useState<{ ok: boolean; key: string; values: Record<string, string> } | null>(null);
   const keys = registry.trustedKeys();
+  const { requireAdmin } = useAdmin();
+  const refused = () => setMessage({ ok: false, key: 'admin.refused', values: { ns: 'settings' } });
   async function add() {
+    if (!(await requireAdmin('trust-key'))) return refused();
     try {
       const key = await readPublicKey(pem, label);
       registry.trustKey(key);
@@ -280,7 +288,7 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
               <div>
                 {t('keys.fingerprint')}: <code className="fingerprint">{formatFingerprint(k.fingerprint)}</code>
               </div>
-              <button type="button" className="danger" onClick={() => { registry.distrustKey(k.fingerprint); onChange(); }}>{t('keys.remove')}</button>
+              <button type="button" className="danger" onClick={() => void requireAdmin('distrust-key').then((ok) => (ok ? (registry.distrustKey(k.fingerprint), onChange()) : refused()))} data-testid="trusted-key-remove">{t('keys.remove')}</button>
             </li>
           ))}
         </ul>

@@ -5,6 +5,8 @@ import { updateSettings, useSettings, type Settings } from '../../settings/setti
 import { useEngine } from '../engine';
 import { KIOSK_RESET_CHOICES } from '../kiosk/inactivity';
 import { Choice, SettingsSection } from './SettingsSection';
+import { useAdmin } from '../admin/admin-context';
+import { useState } from 'react';
 
 export function LanguageSection() {
   const { t, i18n } = useTranslation('settings');
@@ -65,12 +67,25 @@ export function BackendSection() {
 export function KioskSection() {
   const { t } = useTranslation('settings');
   const { kiosk, kioskResetSeconds } = useSettings();
+  const { isSet } = useAdmin();
+  const [refused, setRefused] = useState(false);
+  const toggle = (on: boolean) => {
+    // Demo mode is only as locked as its way out: a booth tablet needs an administrator PIN first.
+    if (on && !isSet) return setRefused(true);
+    setRefused(false);
+    updateSettings({ kiosk: on });
+  };
   return (
     <SettingsSection id="kiosk" title={t('kiosk.title')} description={t('kiosk.description')}>
       <label className="switch">
-        <input type="checkbox" role="switch" checked={kiosk} onChange={(e) => updateSettings({ kiosk: e.currentTarget.checked })} data-testid="kiosk-toggle" />
+        <input type="checkbox" role="switch" checked={kiosk} onChange={(e) => toggle(e.currentTarget.checked)} data-testid="kiosk-toggle" />
         <span>{t('kiosk.enable')}</span>
       </label>
+      {refused && (
+        <p className="error" role="alert" data-testid="kiosk-needs-pin">
+          {t('admin.kioskNeedsPin')}
+        </p>
+      )}
       <label className="field">
         <span>{t('kiosk.reset')}</span>
         <select value={kioskResetSeconds} onChange={(e) => updateSettings({ kioskResetSeconds: Number(e.currentTarget.value) })} data-testid="kiosk-reset">

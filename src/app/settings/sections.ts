@@ -3,8 +3,10 @@ import type { ComponentType } from 'react';
 import { AppearanceSection, BackendSection, KioskSection, LanguageSection } from './GeneralSections';
 import { ReliabilitySettingsSection } from '../components/ReliabilitySettings';
 import { RecordsSettingsSection } from '../records/RecordsSettings';
+import { AdminSection } from '../admin/AdminSection';
 
 export const settingsSections: { id: string; component: ComponentType }[] = [
+  { id: 'admin', component: AdminSection },
   { id: 'language', component: LanguageSection },
   { id: 'appearance', component: AppearanceSection },
   { id: 'records', component: RecordsSettingsSection },
