@@ -14,6 +14,9 @@ const signed = join(work, 'example-hospital.facies-model.zip');
 const unsigned = join(work, 'example-hospital-unsigned.facies-model.zip');
 const tampered = join(work, 'example-hospital-tampered.facies-model.zip');
 const damaged = join(work, 'example-hospital-damaged.facies-model.zip');
+/** Unsigned, and claiming what nobody checked: external validation and 0.95 recall for every class. */
+const boldClaims = join(work, 'bold-claims-unsigned.facies-model.zip');
+const BOLD_ID = 'bold-claims-tiny';
 const ID = 'example-hospital-ps-tiny';
 
 const cli = (script: string, ...args: string[]) => execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts', script), ...args], { cwd: root, encoding: 'utf8' });
@@ -36,6 +39,15 @@ test.beforeAll(async ({ browser }) => {
   fingerprint = /fingerprint: ([0-9a-f ]+)/.exec(cli('model-keygen.ts', join(work, 'publisher')))![1]!.replace(/ /g, '');
   cli('model-pack.ts', folder, '--out', signed, '--sign-key', join(work, 'publisher.key.pem'));
   cli('model-pack.ts', folder, '--out', unsigned);
+  const bold = join(work, 'bold-claims');
+  cpSync(folder, bold, { recursive: true });
+  const claims = JSON.parse(readFileSync(join(bold, 'config.json'), 'utf8'));
+  claims.id = BOLD_ID;
+  claims.version = '2.0.0';
+  claims.clinicalValidation = { status: 'external', summary: 'Externally validated at three independent sites: recall 0.95 for every syndrome.', by: 'Claims Inc.', dataset: '1,000 children at three sites' };
+  for (const c of Object.values(claims.validation.perClass) as { recall: { mean: number } }[]) c.recall.mean = 0.95;
+  writeFileSync(join(bold, 'config.json'), JSON.stringify(claims, null, 2));
+  cli('model-pack.ts', bold, '--out', boldClaims);
   // Tampered: one byte of the weights changed and the archive rebuilt, so only the manifest's SHA-256 can tell.
   const src = bytesSource(new Uint8Array(readFileSync(signed)));
   const entries = await listEntries(src, PACKAGE_LIMITS);
@@ -116,6 +128,9 @@ test('made active, it screens astronaut.png and the result names it with its val
   await expect(info).toHaveAttribute('data-version', '1.2.0');
   await expect(info.getByTestId('result-model-name')).toHaveText('Example Hospital PS model (test fixture) 1.2.0');
   await expect(info.getByTestId('result-model-status')).toHaveText('Internally validated');
+  await expect(info).toHaveAttribute('data-verified', 'true');
+  await expect(info.getByTestId('result-provenance')).toHaveAttribute('data-kind', 'trusted');
+  await expect(info.getByTestId('result-provenance')).toContainText('Signed by Example Hospital ML group');
   await expect(info.getByTestId('result-metric-wbs')).toHaveAttribute('data-recall', '0.875');
   await expect(info.getByTestId('result-metric-wbs')).toContainText('87.5%');
   await expect(page.getByTestId('result-demo-notice')).toHaveCount(0);
@@ -151,6 +166,47 @@ test('an unsigned package needs an explicit confirmation, and the decision is lo
   await expect(log.locator('li[data-action="refused"]')).toHaveCount(4);
   await expect(log.locator('li[data-action="imported"]')).toHaveCount(1);
   await expect(log.locator('li[data-action="key-added"]')).toHaveCount(1);
+});
+
+test('an unsigned package claiming external validation installs only with confirmation; its result and report say the claims are unverified', async () => {
+  await importPackage(boldClaims);
+  await expect(page.getByTestId('unsigned-confirm')).toBeVisible();
+  await page.getByTestId('unsigned-accept').click();
+  await expect(page.getByTestId('import-done')).toContainText('passed its self-test', { timeout: 60_000 });
+  const row = page.locator(`[data-testid="model-row"][data-model-id="${BOLD_ID}"]`);
+  await expect(row.getByTestId('model-signature')).toHaveAttribute('data-status', 'unsigned');
+  await page.getByTestId(`activate-${BOLD_ID}`).click();
+  await expect(page.getByTestId(`in-use-${BOLD_ID}`)).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('nav-screening').click();
+  await screen(page, fixture('astronaut.png'));
+  const info = page.getByTestId('result-model');
+  await expect(info).toHaveAttribute('data-model-id', BOLD_ID, { timeout: 60_000 });
+  await expect(info).toHaveAttribute('data-verified', 'false');
+  await expect(info.getByTestId('result-model-status')).toHaveText('Externally validated — claimed by the package, not verified');
+  await expect(info.getByTestId('result-provenance')).toHaveAttribute('data-kind', 'unsigned');
+  await expect(info.getByTestId('result-model-metrics').locator('caption')).toContainText('not verified');
+  await expect(info.getByTestId('result-metric-wbs')).toHaveAttribute('data-recall', '0.95');
+  await expect(page.getByTestId('model-name')).toContainText('claimed by the package, not verified');
+
+  // Saved, the case keeps who vouched for the model, and its printed report says the same.
+  const form = page.getByTestId('save-case');
+  await form.getByTestId('encryption-skip').click();
+  await form.getByTestId('case-consent-no').check();
+  await form.getByTestId('case-save').click();
+  const id = await form.getByTestId('case-saved').getAttribute('data-case-id');
+  // This page never installed the service worker (the suite ran offline from the first visit), so the records
+  // screens' code is fetched now.
+  await page.context().setOffline(false);
+  await page.getByTestId('nav-history').click();
+  await page.locator(`[data-testid="history-row"][data-case-id="${id}"]`).getByTestId('history-open').click();
+  const report = page.getByTestId('case-report');
+  await expect(report.getByTestId('report-provenance')).toHaveAttribute('data-kind', 'unsigned');
+  await expect(report.getByTestId('report-validation')).toContainText('claimed by the package, not verified');
+  await page.context().setOffline(true);
+
+  await page.getByTestId('nav-models').click();
+  await page.getByTestId('activate-bundled').click();
+  await expect(page.locator('[data-testid="model-row"][data-model-id="bundled"]')).toHaveAttribute('data-active', 'true', { timeout: 60_000 });
 });
 
 test('an installed model can be deleted', async () => {

@@ -165,6 +165,10 @@ test('one full screening with the keyboard only', async () => {
 
 test('conference demo: sample photo, result, nothing stored, back to the start after inactivity', async () => {
   await go('/settings');
+  // A booth tablet gets an administrator PIN first: demo mode is only as locked as its way out.
+  await page.getByTestId('admin-new').fill('booth-pin-2026');
+  await page.getByTestId('admin-confirm').fill('booth-pin-2026');
+  await page.getByTestId('admin-save').click();
   await page.getByTestId('kiosk-toggle').check();
   await expect(page.getByTestId('kiosk-banner')).toContainText('Nothing is saved');
   // The shortest wait a booth can choose is 30 s; the test sets 3 s in the stored settings.
@@ -206,5 +210,5 @@ test('conference demo: sample photo, result, nothing stored, back to the start a
   await check('en-tablet-landscape-kiosk-start');
   expect(blocking).toEqual([]);
 
-  await page.evaluate(() => localStorage.removeItem('facies.settings'));
+  await page.evaluate(() => ['facies.settings', 'facies.adminLock'].forEach((k) => localStorage.removeItem(k)));
 });

@@ -12,6 +12,8 @@ type Step =
   | { step: 'confirm' }
   | { step: 'erasing' }
   | { step: 'error'; message: string }
+  /** The administrator PIN was not given. */
+  | { step: 'refused' }
   // Erased without a connection: the app itself is gone too, so reloading now would show the browser's offline page.
   | { step: 'erasedOffline' };
 
@@ -20,7 +22,7 @@ export function ErasePanel() {
   const [state, setState] = useState<Step>({ step: 'idle' });
   const { requireAdmin } = useAdmin();
   const erase = async () => {
-    if (!(await requireAdmin('erase'))) return setState({ step: 'error', message: t('admin.refused', { ns: 'settings' }) });
+    if (!(await requireAdmin('erase'))) return setState({ step: 'refused' });
     setState({ step: 'erasing' });
     try {
       await closeModelStore();
@@ -60,7 +62,7 @@ export function ErasePanel() {
             {t('erase.reload')}
           </button>
         </div>
-      ) : state.step === 'idle' || state.step === 'error' ? (
+      ) : state.step === 'idle' || state.step === 'error' || state.step === 'refused' ? (
         <button type="button" className="danger" onClick={() => setState({ step: 'confirm' })} data-testid="erase-data">
           {t('erase.action')}
         </button>
@@ -75,6 +77,11 @@ export function ErasePanel() {
             {t('erase.cancel')}
           </button>
         </div>
+      )}
+      {state.step === 'refused' && (
+        <p className="error" role="alert" data-testid="erase-refused">
+          {t('admin.refused', { ns: 'settings' })}
+        </p>
       )}
       {state.step === 'error' && (
         <p className="error" role="alert">
