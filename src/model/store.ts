@@ -32,6 +32,12 @@ export interface StoredModelInfo {
 interface StoredModelRecord extends StoredModelInfo {
   manifest: ModelManifest;
   chunkCount: number;
+  /**
+   * The second part of this copy's chunk keys ([id, chunkKey, index]): the version, or for a copy stored over an
+   * earlier copy of the same version, "<version>#<n>", so the new copy is written beside the old one and the
+   * switch (record + removal of the old chunks) is one transaction.
+   */
+  chunkKey?: string;
 }
 
 interface DownloadProgress {
@@ -115,7 +121,9 @@ export async function closeModelStore(): Promise<void> {
   if (p) (await p.catch(() => null))?.close();
 }
 
-const chunkRange = (id: string, version: string) => IDBKeyRange.bound([id, version, 0], [id, version, Number.MAX_SAFE_INTEGER]);
+const chunkRange = (id: string, chunkKey: string) => IDBKeyRange.bound([id, chunkKey, 0], [id, chunkKey, Number.MAX_SAFE_INTEGER]);
+/** Chunks of every copy of a version: [id, version, *] and [id, "version#…", *]. */
+const allCopiesRange = (id: string, version: string) => IDBKeyRange.bound([id, version, 0], [id, `${version}#\uffff`, Number.MAX_SAFE_INTEGER]);
 
 function toInfo(r: StoredModelRecord): StoredModelInfo {
   const { id, version, name, demonstration, sha256, bytes, storedAt, source } = r;
@@ -155,7 +163,10 @@ export async function storeModel(manifestJson: unknown, bytes: Uint8Array, { sou
   const manifest = parseManifest(manifestJson);
   await verify(manifest, bytes);
   const d = await db();
-  await deleteModel(manifest.id, manifest.version);
+  const { id, version } = manifest;
+  // A copy of this version already here stays usable until the new one is complete (a full disk must not lose it).
+  const previous = await d.get('models', [id, version]);
+  const chunkKey = previous ? `${version}#${Date.now()}` : version;
   const total = bytes.byteLength;
   let index = 0;
   for (let offset = 0; offset < total; offset += CHUNK_BYTES, index++) {
@@ -163,20 +174,24 @@ export async function storeModel(manifestJson: unknown, bytes: Uint8Array, { sou
     const last = offset + CHUNK_BYTES >= total;
     try {
       const tx = d.transaction(last ? ['chunks', 'models'] : ['chunks'], 'readwrite');
-      void tx.objectStore('chunks').put(chunk, [manifest.id, manifest.version, index]);
-      if (last) void tx.objectStore('models').put(record(manifest, source, index + 1), [manifest.id, manifest.version]);
+      void tx.objectStore('chunks').put(chunk, [id, chunkKey, index]);
+      if (last) {
+        void tx.objectStore('models').put(record(manifest, source, index + 1, chunkKey), [id, version]);
+        if (previous) void tx.objectStore('chunks').delete(chunkRange(id, previous.chunkKey ?? version));
+      }
       await tx.done;
     } catch (e) {
-      await deleteModel(manifest.id, manifest.version).catch(() => undefined);
+      await d.delete('chunks', chunkRange(id, chunkKey)).catch(() => undefined);
       throw asStoreError(e);
     }
     onProgress?.({ loaded: Math.min(total, offset + CHUNK_BYTES), total });
   }
-  return toInfo(record(manifest, source, index));
+  return toInfo(record(manifest, source, index, chunkKey));
 }
 
-function record(manifest: ModelManifest, source: string, chunkCount: number): StoredModelRecord {
+function record(manifest: ModelManifest, source: string, chunkCount: number, chunkKey = manifest.version): StoredModelRecord {
   return {
+    ...(chunkKey !== manifest.version ? { chunkKey } : {}),
     id: manifest.id,
     version: manifest.version,
     name: manifest.name,
@@ -205,7 +220,8 @@ function parseManifest(json: unknown): ModelManifest {
 export async function readModelBytes(id: string, version: string): Promise<{ manifest: ModelManifest; bytes: Uint8Array }> {
   const d = await db();
   const tx = d.transaction(['models', 'chunks'], 'readonly');
-  const [rec, chunks] = await Promise.all([tx.objectStore('models').get([id, version]), tx.objectStore('chunks').getAll(chunkRange(id, version))]);
+  const rec = await tx.objectStore('models').get([id, version]);
+  const chunks = rec ? await tx.objectStore('chunks').getAll(chunkRange(id, rec.chunkKey ?? version)) : [];
   await tx.done;
   if (!rec) throw new ModelStoreError('missing', `The model ${id} ${version} is not stored on this device.`);
   const size = chunks.reduce((n, c) => n + c.byteLength, 0);
@@ -230,7 +246,7 @@ export async function deleteModel(id: string, version: string): Promise<void> {
   const tx = (await db()).transaction(['models', 'chunks', 'downloads'], 'readwrite');
   void tx.objectStore('models').delete([id, version]);
   void tx.objectStore('downloads').delete([id, version]);
-  void tx.objectStore('chunks').delete(chunkRange(id, version));
+  void tx.objectStore('chunks').delete(allCopiesRange(id, version));
   await tx.done;
 }
 

@@ -1,5 +1,6 @@
 // A reader-study set is a folder (or a multi-file selection) of consented photos plus an answer key: a CSV file
-// named labels.csv with one "photo file name, class" row per photo. Framework-free for unit tests.
+// named labels.csv with one "photo path, class" row per photo, the path relative to the key's folder (a bare file
+// name does for a flat folder, or where it names one photo only). Framework-free for unit tests.
 
 export interface StudyPhoto<F> {
   file: F;
@@ -14,6 +15,8 @@ export type AnswerKeyProblem =
   | { code: 'bad-row'; line: number; text: string }
   | { code: 'unknown-class'; line: number; label: string }
   | { code: 'duplicate'; line: number; name: string }
+  /** A bare file name that several photos in different folders have: the row must give the folder. */
+  | { code: 'ambiguous'; line: number; name: string; count: number }
   | { code: 'photo-without-label'; name: string }
   | { code: 'label-without-photo'; name: string };
 
@@ -56,16 +59,21 @@ export function splitCsvLine(line: string): string[] {
   return out;
 }
 
-const baseName = (path: string) => path.split(/[\\/]/).pop()!;
+const baseName = (path: string) => path.split('/').pop()!;
+/** One spelling of a path: forward slashes, no leading "./", NFC (macOS and Windows spell accents differently). */
+const normalPath = (path: string) => path.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/').normalize('NFC');
 
 /**
- * Pairs photos with the answer key. Every photo needs exactly one label and every label a photo: a study
- * where either is missing would report accuracy on a different set than the clinician thinks.
+ * Pairs photos with the answer key by path. Every photo needs exactly one label and every label a photo: a study
+ * where either is missing, or where a label could mean two photos, would report accuracy on a different set than
+ * the clinician thinks. `keyPath` is the answer key's path in the selection (photo paths are taken relative to its
+ * folder).
  */
 export function buildStudySet<F>(
   files: readonly { file: F; name: string }[],
   keyText: string | null,
   classes: readonly { id: string; displayName: { en: string } }[],
+  keyPath = ANSWER_KEY_NAME,
 ): StudyPhoto<F>[] {
   const photos = files.filter((f) => PHOTO.test(f.name));
   const problems: AnswerKeyProblem[] = [];
@@ -73,7 +81,19 @@ export function buildStudySet<F>(
   if (photos.length === 0) problems.push({ code: 'no-photos' });
   if (problems.length) throw new AnswerKeyError(problems);
 
-  const labels = new Map<string, string>();
+  const key = normalPath(keyPath);
+  const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+  const entries = photos.map((p) => {
+    const full = normalPath(p.name);
+    return { photo: p, full, relative: folder && full.startsWith(folder) ? full.slice(folder.length) : full };
+  });
+  const byRelative = new Map(entries.map((e) => [e.relative, e]));
+  const byFull = new Map(entries.map((e) => [e.full, e]));
+  const byBase = new Map<string, typeof entries>();
+  for (const e of entries) byBase.set(baseName(e.relative), [...(byBase.get(baseName(e.relative)) ?? []), e]);
+
+  const labels = new Map<(typeof entries)[number], string>();
+  const unmatched: string[] = [];
   keyText!
     .replace(/^\uFEFF/, '')
     .split(/\r?\n/)
@@ -82,22 +102,28 @@ export function buildStudySet<F>(
       if (!raw.trim() || raw.trim().startsWith('#')) return;
       const cells = splitCsvLine(raw);
       if (cells.length < 2 || !cells[0]) return void problems.push({ code: 'bad-row', line, text: raw.slice(0, 80) });
-      const [name, label] = [baseName(cells[0]), cells[1]!];
+      const [name, label] = [normalPath(cells[0]), cells[1]!];
       const id = classForLabel(label, classes);
       if (!id) {
         // A header row ("file,label") is allowed on the first line.
         if (line === 1 && !PHOTO.test(name)) return;
         return void problems.push({ code: 'unknown-class', line, label });
       }
-      if (labels.has(name)) return void problems.push({ code: 'duplicate', line, name });
-      labels.set(name, id);
+      let entry = byRelative.get(name) ?? byFull.get(name);
+      if (!entry && !name.includes('/')) {
+        const same = byBase.get(name) ?? [];
+        if (same.length > 1) return void problems.push({ code: 'ambiguous', line, name, count: same.length });
+        entry = same[0];
+      }
+      if (!entry) return void unmatched.push(name);
+      if (labels.has(entry)) return void problems.push({ code: 'duplicate', line, name });
+      labels.set(entry, id);
     });
 
-  const byName = new Map(photos.map((p) => [baseName(p.name), p]));
-  for (const p of byName.keys()) if (!labels.has(p)) problems.push({ code: 'photo-without-label', name: p });
-  for (const n of labels.keys()) if (!byName.has(n)) problems.push({ code: 'label-without-photo', name: n });
+  for (const e of entries) if (!labels.has(e)) problems.push({ code: 'photo-without-label', name: e.relative });
+  for (const n of unmatched) problems.push({ code: 'label-without-photo', name: n });
   if (problems.length) throw new AnswerKeyError(problems);
-  return [...byName.entries()].map(([name, p]) => ({ file: p.file, name, truth: labels.get(name)! }));
+  return entries.map((e) => ({ file: e.photo.file, name: e.relative, truth: labels.get(e)! }));
 }
 
 /** Fisher–Yates with an injected random source, so a test can fix the order. */

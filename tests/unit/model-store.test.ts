@@ -95,6 +95,37 @@ describe('model store', () => {
     expect(Buffer.from(read.bytes).equals(Buffer.from(file))).toBe(true);
   });
 
+  it('re-importing the same version keeps the working copy until the new one is complete: a full disk loses nothing', async () => {
+    const first = modelFile(CHUNK_BYTES + 100, 1);
+    await storeModel(await manifestFor(first), first);
+    const second = modelFile(CHUNK_BYTES * 2 + 100, 2);
+    const put = IDBObjectStore.prototype.put;
+    let puts = 0;
+    // The device refuses the second chunk of the new copy.
+    IDBObjectStore.prototype.put = function (...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'chunks' && ++puts === 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    try {
+      await expect(storeModel(await manifestFor(second), second)).rejects.toMatchObject({ code: 'quota' });
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+    expect(Buffer.from((await readModelBytes('hospital-ps', '1.0.0')).bytes).equals(Buffer.from(first))).toBe(true);
+    // With room, the new copy replaces the old one, and the old chunks are gone.
+    await storeModel(await manifestFor(second), second);
+    expect(Buffer.from((await readModelBytes('hospital-ps', '1.0.0')).bytes).equals(Buffer.from(second))).toBe(true);
+    await deleteModel('hospital-ps', '1.0.0');
+    const left = await new Promise<number>((resolve) => {
+      const req = indexedDB.open(MODEL_DB_NAME);
+      req.onsuccess = () => {
+        const count = req.result.transaction('chunks').objectStore('chunks').count();
+        count.onsuccess = () => (req.result.close(), resolve(count.result));
+      };
+    });
+    expect(left).toBe(0);
+  });
+
   it('refuses bytes that do not match the manifest, and stores nothing', async () => {
     const file = modelFile(5000);
     const manifest = await manifestFor(file);

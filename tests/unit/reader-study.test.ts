@@ -15,7 +15,7 @@ const files = (...names: string[]) => names.map((name) => ({ file: name, name })
 describe('reader study answer key', () => {
   it('reads labels by id, short name or display name, with a header row and folder paths', () => {
     const key = 'file,label\nset/a.jpg,WBS\nb.png,"Noonan syndrome"\nc.jpeg,non-GS\n';
-    const set = buildStudySet(files('set/a.jpg', 'set/b.png', 'set/c.jpeg', 'set/labels.csv'), key, CLASSES);
+    const set = buildStudySet(files('set/a.jpg', 'set/b.png', 'set/c.jpeg', 'set/labels.csv'), key, CLASSES, 'set/labels.csv');
     expect(set.map((p) => [p.name, p.truth])).toEqual([
       ['a.jpg', 'wbs'],
       ['b.png', 'ns'],
@@ -106,5 +106,37 @@ describe('reader study CSV', () => {
     expect(lines).toContain('a.jpg,wbs,wbs,1,ns,0,0.1,0.6,0.2,0.1,4.2');
     expect(lines).toContain('b.jpg,ns,algs,0,no_face,0,,,,,1');
     expect(lines).toContain('accuracy,0.5,0');
+  });
+});
+
+describe('reader study answer key: paths', () => {
+  it('matches by path: wbs/001.jpg and ns/001.jpg are two photos, and a row for one does not label the other', () => {
+    const photos = files('study/wbs/001.jpg', 'study/ns/001.jpg', 'study/labels.csv');
+    try {
+      buildStudySet(photos, 'wbs/001.jpg,WBS\n', CLASSES, 'study/labels.csv');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as AnswerKeyError).problems).toEqual([{ code: 'photo-without-label', name: 'ns/001.jpg' }]);
+    }
+    const set = buildStudySet(photos, 'wbs/001.jpg,WBS\n.\\ns\\001.jpg,NS\n', CLASSES, 'study/labels.csv');
+    expect(set.map((p) => [p.name, p.truth])).toEqual([
+      ['wbs/001.jpg', 'wbs'],
+      ['ns/001.jpg', 'ns'],
+    ]);
+  });
+
+  it('refuses a bare name that several photos share, and lists every unmatched row and photo', () => {
+    const photos = files('s/wbs/001.jpg', 's/ns/001.jpg', 's/algs/002.jpg', 's/labels.csv');
+    try {
+      buildStudySet(photos, '001.jpg,WBS\nalgs/002.jpg,ALGS\nnon/003.jpg,non-GS\n', CLASSES, 's/labels.csv');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as AnswerKeyError).problems).toEqual([
+        { code: 'ambiguous', line: 1, name: '001.jpg', count: 2 },
+        { code: 'photo-without-label', name: 'wbs/001.jpg' },
+        { code: 'photo-without-label', name: 'ns/001.jpg' },
+        { code: 'label-without-photo', name: 'non/003.jpg' },
+      ]);
+    }
   });
 });

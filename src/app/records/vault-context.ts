@@ -4,12 +4,28 @@ import { getSettings, useSettings } from '../../settings/settings';
 import { RecordsVault } from '../../records/vault';
 
 let vault: RecordsVault | null = null;
+const lockListeners = new Set<() => void>();
+
+/**
+ * Called whenever the records lock (the lock button, the inactivity timeout, another tab): the screening screen
+ * clears the last patient's photo, crop, result and typed reference. Returns the unsubscribe function.
+ */
+export function onRecordsLocked(listener: () => void): () => void {
+  lockListeners.add(listener);
+  return () => lockListeners.delete(listener);
+}
 
 /** Created on first use (the records screens and the save form), not at app start. */
 export function getVault(): RecordsVault {
   if (!vault) {
     const v = new RecordsVault(undefined, getSettings().lockAfterMinutes * 60_000);
     vault = v;
+    let previous = v.current.state.status;
+    v.subscribe(() => {
+      const status = v.current.state.status;
+      if (previous === 'unlocked' && status === 'locked') lockListeners.forEach((l) => l());
+      previous = status;
+    });
     // Any touch or key press in the app counts as activity for the inactivity lock.
     for (const type of ['pointerdown', 'keydown', 'wheel'] as const) window.addEventListener(type, () => v.touch(), { passive: true, capture: true });
   }

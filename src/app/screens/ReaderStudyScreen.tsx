@@ -100,7 +100,7 @@ function StudySetup({
     const files = [...list].map((file) => ({ file, name: file.webkitRelativePath || file.name }));
     const key = files.find((f) => f.file.name.toLowerCase() === ANSWER_KEY_NAME);
     try {
-      setSet(buildStudySet(files, key ? await key.file.text() : null, manifest.classes));
+      setSet(buildStudySet(files, key ? await key.file.text() : null, manifest.classes, key?.name));
     } catch (e) {
       setProblems(e instanceof AnswerKeyError ? e.problems : [{ code: 'no-photos' }]);
     }

@@ -12,6 +12,7 @@ import { PhotoPicker } from '../components/PhotoPicker';
 import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
+import { onRecordsLocked } from '../records/vault-context';
 
 /** What the screen shows of an analysed photo before (or without) a result. */
 type Shown = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop' | 'turn'> & { analysis: PhotoAnalysis; override: boolean };
@@ -59,6 +60,17 @@ export function ScreeningScreen() {
   }, []);
   // Leaving the screen (or a kiosk inactivity reset, which remounts it) frees the photo at once.
   useEffect(() => release, [release]);
+  // Locking the records ends the consultation on screen too: no photo, crop, result or typed reference is left.
+  useEffect(
+    () =>
+      onRecordsLocked(() => {
+        generation.current++;
+        release();
+        setCamera(false);
+        setWork({ kind: 'idle' });
+      }),
+    [release],
+  );
 
   const fail = useCallback(
     (e: unknown) =>
