@@ -4,32 +4,20 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, sta
 import { join, resolve } from 'node:path';
 import { pwaPlugins } from './scripts/pwa.ts';
 import { linkOrCopy } from './scripts/link-or-copy.ts';
-
-/** Cross-origin isolation: multi-threaded WASM needs SharedArrayBuffer. */
-const isolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+import { CONTENT_SECURITY_POLICY, ISOLATION_HEADERS, META_CONTENT_SECURITY_POLICY } from './src/privacy/policy.ts';
 
 /**
- * Nothing may leave the device: every fetch, script and worker comes from this origin.
- * 'wasm-unsafe-eval' is what WebAssembly compilation needs; no other eval is allowed.
+ * The policy as a <meta> element in the built index.html, so it holds on any static host (the preview server, the
+ * service worker and deploy/nginx.conf also send it as a header). Not in the dev server, whose React refresh
+ * injects inline scripts.
  */
-export const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "img-src 'self' blob: data:",
-  "media-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+function metaPolicy(): Plugin {
+  return {
+    name: 'facies-meta-csp',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+  };
+}
 
 const modelsDir = resolve(import.meta.dirname, 'models');
 const MODEL_FILES: Record<string, string> = { 'manifest.json': 'application/json', 'model.onnx': 'application/octet-stream' };
@@ -47,7 +35,7 @@ function serveModels(): Connect.NextHandleFunction {
     res.setHeader('Content-Type', MODEL_FILES[match[2]!]!);
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('Cache-Control', 'no-cache');
-    for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
     if (start > 0 && start < size) {
       res.statusCode = 206;
       res.setHeader('Content-Range', `bytes ${start}-${size - 1}/${size}`);
@@ -97,7 +85,7 @@ function modelsPlugin(): Plugin {
 }
 
 export default defineConfig(({ command }) => ({
-  plugins: [react(), modelsPlugin(), ...pwaPlugins(contentSecurityPolicy, JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')).version)],
+  plugins: [react(), modelsPlugin(), metaPolicy(), ...pwaPlugins(JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')).version)],
   // ORT's runtime files are self-hosted from /vendor/ort/ (see scripts/prepare-assets.ts): use the builds that
   // load them from there instead of the bundles that embed a second copy of the 14–27 MB .wasm in assets/.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
@@ -105,12 +93,12 @@ export default defineConfig(({ command }) => ({
   server: {
     port: 5173,
     // The dev server injects inline scripts (React refresh), so it gets isolation but not the strict CSP.
-    headers: isolationHeaders,
+    headers: ISOLATION_HEADERS,
   },
   preview: {
     // FACIES_PORT lets several checkouts or test runs share a machine.
     port: Number(process.env.FACIES_PORT ?? 4173),
-    headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy },
+    headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY },
   },
   build: {
     outDir: process.env.FACIES_DIST ?? 'dist',

@@ -1,5 +1,5 @@
 // Helpers for driving Facies through its stable test ids.
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { FACE_FIXTURES, faceFixture } from '../tests/fixtures/faces';
 
 export const FIXTURES = FACE_FIXTURES;
@@ -11,7 +11,7 @@ export function recordRequests(page: Page): { urls: string[]; foreign: () => str
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   page.on('worker', (w) => urls.push(w.url()));
-  const origin = new URL(page.url() === 'about:blank' ? `http://localhost:${process.env.FACIES_PORT ?? 4173}` : page.url()).origin;
+  const origin = new URL(page.url() === 'about:blank' ? test.info().project.use.baseURL! : page.url()).origin;
   return { urls, foreign: () => urls.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')) };
 }
 

@@ -258,12 +258,15 @@ test('erase all data while offline: asks first, clears everything, says so, and 
   await expect(done).toContainText('All Facies data on this device was erased.');
   await expect(done).toContainText('once the device is connected');
   expect(await leftOnDevice(page)).toEqual({ databases: [], caches: [], localStorage: 0, sessionStorage: 0, serviceWorkers: 0 });
-  // A screen not loaded before cannot be fetched now: a clear message, not a blank app.
+  // A screen not loaded before cannot be fetched now: a clear message, not a blank app. (Behind nginx with the
+  // shipped configuration, hashed bundles are cached for good, so the browser's own cache may still open it.)
   await page.getByTestId('nav-settings').click();
-  await expect(page.getByTestId('screen-error')).toBeVisible();
+  const failed = page.getByTestId('screen-error');
+  await expect(failed.or(page.getByTestId('settings-language'))).toBeVisible();
   // Connected again, Facies starts as on a first visit.
   await context.setOffline(false);
-  await page.getByTestId('screen-error-reload').click();
+  if (await failed.isVisible()) await page.getByTestId('screen-error-reload').click();
+  else await page.reload();
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
   expect(await storedAt(page, MODEL_ID)).not.toBe(before);

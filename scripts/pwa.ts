@@ -5,11 +5,11 @@ import type { Plugin } from 'vite';
 /** The release the service worker and the About page report; FACIES_BUILD_ID distinguishes test builds. */
 export const appBuild = process.env.FACIES_BUILD_ID ?? new Date().toISOString().slice(0, 16).replace('T', ' ');
 
-export function pwaPlugins(contentSecurityPolicy: string, version: string): Plugin[] {
+export function pwaPlugins(version: string): Plugin[] {
   const defines: Plugin = {
     name: 'facies-pwa-defines',
-    // The service worker build inherits the app's `define`: both read the same policy and build id.
-    config: () => ({ define: { __FACIES_CSP__: JSON.stringify(contentSecurityPolicy), __FACIES_VERSION__: JSON.stringify(`${version} (${appBuild})`) } }),
+    // The service worker build inherits the app's `define`: both read the same build id.
+    config: () => ({ define: { __FACIES_VERSION__: JSON.stringify(`${version} (${appBuild})`) } }),
   };
   return [
     defines,

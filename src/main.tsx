@@ -1,6 +1,5 @@
-import { installNetworkGuard } from './privacy/network-guard';
-installNetworkGuard();
-
+// First: the network guard, before any other module runs.
+import './privacy/install-guard';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import './i18n';

@@ -1,7 +1,8 @@
 // The inference worker owns the ONNX Runtime session: it downloads and verifies the model, picks the
 // execution provider, runs the manifest's self-test, then classifies preprocessed batches.
+// First: the network guard, before any other module runs.
+import '../privacy/install-guard';
 import type * as Ort from 'onnxruntime-web';
-import { installNetworkGuard } from '../privacy/network-guard';
 import { checkSessionSignature, selfTestDeviation, selfTestImage, type ModelManifest } from '../model/manifest';
 import { downloadModel, listStoredModels, ModelStoreError, pruneOtherVersions, readModelBytes, type ModelStoreErrorCode, type StoreProgress } from '../model/store';
 import { toNchwFloat32 } from '../pipeline/preprocess';
@@ -18,7 +19,6 @@ interface Loaded {
   manifest: ModelManifest;
 }
 
-installNetworkGuard();
 
 let loaded: Loaded | null = null;
 // Runs are serialised: ORT sessions must not run concurrently.

@@ -2,11 +2,7 @@
 // without COOP/COEP an offline page loses crossOriginIsolated (and multi-threaded WASM), and without the CSP it
 // loses the "nothing leaves this device" guarantee. The cache may hold responses from a host that sent neither.
 
-export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+import { ISOLATION_HEADERS } from '../privacy/policy';
 
 /** A copy of the response with the isolation headers and, on documents and scripts, the Content-Security-Policy. */
 export function withSecurityHeaders(response: Response, contentSecurityPolicy: string): Response {

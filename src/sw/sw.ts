@@ -1,12 +1,11 @@
 // The service worker: precaches the app shell, runtimes (ORT, MediaPipe) and the face detector, and serves them
 // with the security headers. The screening model is not precached: src/model/store.ts downloads and keeps it.
 // A new version waits until the user chooses "Reload" (src/sw/register.ts): code never changes mid-screening.
+import { CONTENT_SECURITY_POLICY } from '../privacy/policy';
 import { clientsClaim } from 'workbox-core';
 import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { withSecurityHeaders } from './headers';
-
-declare const __FACIES_CSP__: string;
 
 interface ServiceWorkerScope {
   __WB_MANIFEST: Array<PrecacheEntry | string>;
@@ -15,7 +14,7 @@ interface ServiceWorkerScope {
 }
 declare const self: ServiceWorkerScope;
 
-addPlugins([{ cachedResponseWillBeUsed: async ({ cachedResponse }) => cachedResponse && withSecurityHeaders(cachedResponse, __FACIES_CSP__) }]);
+addPlugins([{ cachedResponseWillBeUsed: async ({ cachedResponse }) => cachedResponse && withSecurityHeaders(cachedResponse, CONTENT_SECURITY_POLICY) }]);
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 // Every navigation (any hash route, any developer query) gets the app shell; model folders go to the network.

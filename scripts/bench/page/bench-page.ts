@@ -1,7 +1,8 @@
 // The benchmark page: the app's own modules (worker client, the screening pipeline), timed stage by stage the way a
 // screening runs them. scripts/bench/run.ts calls window.faciesBench through Playwright.
+// First: the network guard, as in the app.
+import '../../../src/privacy/install-guard';
 import { fromBase64, toBase64 } from '../../../src/encoding/base64';
-import { installNetworkGuard } from '../../../src/privacy/network-guard';
 import { InferenceClient } from '../../../src/inference/client';
 import type { BackendPreference, LoadTuning, ModelReady } from '../../../src/inference/protocol';
 import { FaceFinder } from '../../../src/screening/face-finder';
@@ -9,7 +10,6 @@ import { analysePhoto, classifyCrop, decode, modelInput, releasePhoto } from '..
 import type { CellOutcome, FaceCell } from '../face-cells';
 import { cellJpeg, referenceFor, runFaceCell } from './face-sweep';
 
-installNetworkGuard();
 
 export interface LoadReport {
   wallMs: number;
