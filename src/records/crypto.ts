@@ -117,6 +117,19 @@ export async function rekey(envelope: KeyEnvelope, current: string, next: string
 }
 
 /**
+ * The same data keys under a new passphrase: the current one and, while some case still needs it (a case that
+ * could not be re-sealed, because it is damaged), the previous one. No case needs re-sealing for this.
+ */
+export async function rewrap(envelope: KeyEnvelope, previous: KeyEnvelope, current: string, next: string): Promise<{ envelope: KeyEnvelope; previous: KeyEnvelope }> {
+  const raws = [await unwrapRaw(envelope, current), await unwrapRaw(previous, current)];
+  try {
+    return { envelope: await wrap(raws[0]!, next, envelope.keyId), previous: await wrap(raws[1]!, next, previous.keyId) };
+  } finally {
+    raws.forEach((r) => r.fill(0));
+  }
+}
+
+/**
  * A case as bytes: [u32 header length][header JSON][crop][photo]. The header is the record with the
  * image bytes replaced by their lengths, so the images are not inflated by base64.
  */

@@ -2,7 +2,7 @@
 // failure (storage full, tab closed) leaves either the old case or the new one, never half of either.
 import type { IDBPDatabase } from 'idb';
 import { type CaseRecord, validateCaseRecord } from './case-record';
-import { type DataKey, createKey, openCase, rekey, sealCase, unlockKey } from './crypto';
+import { type DataKey, createKey, openCase, rekey, rewrap, sealCase, unlockKey } from './crypto';
 import { DB_NAME, type EncryptionSetting, type RecordsSchema, type StoredCase, openRecordsDb } from './db';
 
 export type StoreErrorCode = 'quota' | 'conflict' | 'exists' | 'locked' | 'not-found' | 'encryption-changed';
@@ -31,6 +31,12 @@ export interface ReadResult {
 }
 
 export type DuplicateChoice = 'skip' | 'newer';
+
+/** A case that could not be opened or re-sealed, and why (for the clinician, by case id). */
+export interface UnreadableCase {
+  id: string;
+  reason: 'damaged' | 'other-key';
+}
 
 export interface ImportOutcome {
   added: string[];
@@ -101,17 +107,43 @@ export class CaseStore {
    */
   async changePassphrase(current: string, next: string): Promise<DataKey> {
     // A change that was interrupted is finished first (this also checks the current passphrase).
-    await this.unlock(current);
+    const unlocked = await this.unlock(current);
     const setting = await this.encryption();
-    if (setting?.mode !== 'passphrase') throw new StoreError('encryption-changed');
-    const { envelope, previous, key } = await rekey(setting.envelope, current, next);
+    if (setting?.mode !== 'passphrase' || setting.envelope.keyId !== unlocked.keyId) throw new StoreError('encryption-changed');
     const db = await this.conn();
+    if (setting.previous) {
+      // Some case could not be re-sealed last time (it is damaged): the previous key is kept for it. The change is
+      // still made, by wrapping both keys under the new passphrase; the case stays listed as unreadable.
+      const wrapped = await rewrap(setting.envelope, setting.previous, current, next);
+      const tx = db.transaction('meta', 'readwrite');
+      const now = await tx.store.get('encryption');
+      if (now?.mode !== 'passphrase' || now.envelope.keyId !== setting.envelope.keyId || now.previous?.keyId !== setting.previous.keyId) throw new StoreError('encryption-changed');
+      await tx.store.put({ mode: 'passphrase', ...wrapped }, 'encryption');
+      await tx.done.catch((e) => Promise.reject(translate(e)));
+      return unlocked;
+    }
+    const { envelope, previous, key } = await rekey(setting.envelope, current, next);
     const tx = db.transaction('meta', 'readwrite');
     const now = await tx.store.get('encryption');
     if (now?.mode !== 'passphrase' || now.envelope.keyId !== setting.envelope.keyId || now.previous) throw new StoreError('encryption-changed');
     await tx.store.put({ mode: 'passphrase', envelope, previous }, 'encryption');
     await tx.done.catch((e) => Promise.reject(translate(e)));
     return this.finishSealing(key);
+  }
+
+  /** The cases that cannot be opened with this key, and why: listed for the clinician, never deleted. */
+  async unreadableCases(key: DataKey | null): Promise<UnreadableCase[]> {
+    const out: UnreadableCase[] = [];
+    for (const stored of await (await this.conn()).getAll('cases')) {
+      try {
+        await this.decode(stored, key);
+      } catch (e) {
+        if (e instanceof StoreError && e.code === 'locked') throw e;
+        const known = !stored.sealed || stored.sealed.keyId === key?.keyId || stored.sealed.keyId === key?.previous?.keyId;
+        out.push({ id: stored.id, reason: known ? 'damaged' : 'other-key' });
+      }
+    }
+    return out;
   }
 
   /**

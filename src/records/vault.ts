@@ -105,10 +105,15 @@ export class RecordsVault {
     this.unlocked(await this.store.unlock(passphrase));
   }
 
-  /** Every case is re-sealed with a new key; other tabs lock (their key is no longer the current one). */
+  /**
+   * Every case is re-sealed with a new key; other tabs lock (their key is no longer the current one). Returns the
+   * cases that could not be (damaged ones keep the previous key, which the new passphrase opens too).
+   */
   async changePassphrase(current: string, next: string) {
-    this.unlocked(await this.store.changePassphrase(current, next));
+    const key = await this.store.changePassphrase(current, next);
+    this.unlocked(key);
     this.channel?.postMessage({ type: 'encryption' } satisfies Message);
+    return this.store.unreadableCases(key);
   }
 
   private unlocked(key: DataKey) {

@@ -153,6 +153,37 @@ describe('case store', () => {
     expect(done?.mode === 'passphrase' && done.previous).toBeUndefined();
   }, SLOW);
 
+  it('a damaged case does not block passphrase changes: it keeps its key, is listed unreadable, the other cases move on', async () => {
+    const name = freshName();
+    const store = new CaseStore(name);
+    await store.chooseNoEncryption();
+    const key = await store.enableEncryption('passphrase one');
+    await store.add(sampleCase({ id: 'good' }), key);
+    await store.add(sampleCase({ id: 'bad' }), key);
+    // One sealed case damaged on disk (a flipped byte in its ciphertext).
+    const db = await openRecordsDb({ name });
+    const bad = (await db.get('cases', 'bad'))!;
+    const data = new Uint8Array(bad.sealed!.data);
+    data[data.length - 5]! ^= 0xff;
+    await db.put('cases', { ...bad, sealed: { ...bad.sealed!, data } });
+    db.close();
+
+    const first = await store.changePassphrase('passphrase one', 'passphrase two');
+    expect(await store.unreadableCases(first)).toEqual([{ id: 'bad', reason: 'damaged' }]);
+    const setting = await store.encryption();
+    expect(setting?.mode === 'passphrase' && setting.previous?.keyId).toBe(bad.sealed!.keyId);
+    // Before: refused as 'encryption-changed' for as long as the damaged case existed.
+    const second = await store.changePassphrase('passphrase two', 'passphrase three');
+    await expect(store.unlock('passphrase two')).rejects.toBeInstanceOf(WrongPassphraseError);
+    const key3 = await store.unlock('passphrase three');
+    const { cases, unreadable } = await store.all(key3);
+    expect(cases.map((c) => c.id)).toEqual(['good']);
+    expect(unreadable).toEqual(['bad']);
+    expect(await store.unreadableCases(second)).toEqual([{ id: 'bad', reason: 'damaged' }]);
+    // The damaged case is kept as it was, under the key it was sealed with.
+    expect((await store.raw()).find((c) => c.id === 'bad')!.sealed!.keyId).toBe(bad.sealed!.keyId);
+  }, SLOW);
+
   it('import: all-or-nothing, duplicates skipped or replaced by the newer copy as chosen', async () => {
     const store = new CaseStore(freshName());
     await store.chooseNoEncryption();

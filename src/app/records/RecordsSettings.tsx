@@ -29,8 +29,13 @@ function ChangePassphrase() {
     if (!(await requireAdmin('records-settings'))) return setMessage({ ok: false, text: t('admin.refused', { ns: 'settings' }) });
     setBusy(true);
     try {
-      await vault.changePassphrase(current, next);
-      setMessage({ ok: true, text: t('settings.changed') });
+      const unreadable = await vault.changePassphrase(current, next);
+      setMessage({
+        ok: true,
+        text: unreadable.length
+          ? `${t('settings.changed')} ${t('settings.changedWithUnreadable', { count: unreadable.length, ids: unreadable.map((u) => `${u.id} (${t(`settings.unreadable.${u.reason}`)})`).join(', ') })}`
+          : t('settings.changed'),
+      });
       setCurrent('');
       setNext('');
       setConfirm('');
