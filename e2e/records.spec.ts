@@ -76,10 +76,29 @@ async function saveScreening(p: Page, fields: { ref: string; keepPhoto: boolean;
   return (await saved.getAttribute('data-case-id'))!;
 }
 
-async function download(p: Page, testId: string): Promise<string> {
-  const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testId).click()]);
-  return readFile((await dl.path())!, 'utf8');
+/** Exports through the export panel: encrypted with `passphrase`, else in clear after the acknowledgement. */
+async function exportFile(p: Page, testId: 'export-json' | 'export-csv', passphrase?: string): Promise<{ text: string; name: string }> {
+  await p.getByTestId(testId).click();
+  const panel = p.getByTestId('export-panel');
+  let trigger = 'export-plain';
+  if (passphrase) {
+    await panel.getByTestId('export-passphrase').fill(passphrase);
+    await panel.getByTestId('export-passphrase-confirm').fill(passphrase);
+    trigger = 'export-encrypted';
+  } else {
+    // A file in clear needs the clinician to say they understand what it holds.
+    await expect(panel.getByTestId('export-plain')).toBeDisabled();
+    await panel.getByTestId('export-plain-ack').check();
+  }
+  const [dl] = await Promise.all([p.waitForEvent('download'), panel.getByTestId(trigger).click()]);
+  await expect(panel.getByTestId('export-done')).toBeVisible();
+  const text = await readFile((await dl.path())!, 'utf8');
+  await panel.getByTestId('export-close').click();
+  return { text, name: dl.suggestedFilename() };
 }
+
+/** The cases of a plain (version-2, JSON Lines) archive: the lines between the header and the closing count. */
+const archiveCases = (text: string) => ({ cases: text.trimEnd().split('\n').slice(1, -1).map((l) => JSON.parse(l).case as Record<string, unknown>) });
 
 test('first run asks about encryption; a screening is saved with a patient reference and found in history after reload', async () => {
   await screen(page, fixture('astronaut.png'));
@@ -129,10 +148,12 @@ test('first run asks about encryption; a screening is saved with a patient refer
   await page.getByTestId('case-back').click();
 });
 
-test('JSON export, erase everything, import: the same cases come back; CSV has one row per case', async () => {
-  const csv = await download(page, 'export-csv');
+test('archive export, erase everything, import: the same cases come back; CSV has one row per case', async () => {
+  const csv = (await exportFile(page, 'export-csv')).text;
   expect(csv.trimEnd().split('\r\n')).toHaveLength(3);
-  exported = JSON.parse(await download(page, 'export-json'));
+  const plain = await exportFile(page, 'export-json');
+  expect(plain.name).toMatch(/^facies-cases-.*\.jsonl$/);
+  exported = archiveCases(plain.text);
   expect(exported.cases).toHaveLength(2);
   const withPhoto = exported.cases.find((c) => c.patientRef === HOSTILE_REF)!;
   expect((withPhoto.photo as { base64: string }).base64.length).toBeGreaterThan(1000);
@@ -158,20 +179,83 @@ test('JSON export, erase everything, import: the same cases come back; CSV has o
   await page.getByTestId('import-file').setInputFiles({ name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"facies-model-manifest/1"}') });
   await expect(page.getByTestId('import-error')).toContainText('not a Facies records archive');
 
-  const archive = Buffer.from(JSON.stringify(exported));
-  await page.getByTestId('import-file').setInputFiles({ name: 'cases.json', mimeType: 'application/json', buffer: archive });
+  const archive = Buffer.from(plain.text);
+  await page.getByTestId('import-file').setInputFiles({ name: 'cases.jsonl', mimeType: 'application/x-ndjson', buffer: archive });
+  await expect(page.getByTestId('import-counts')).toHaveAttribute('data-new', '2');
+  // Read and staged, not yet imported.
+  await expect(page.getByTestId('history-count')).toHaveAttribute('data-count', '0');
   await page.getByTestId('import-confirm').click();
   await expect(page.getByTestId('import-done')).toContainText('2 added');
   await expect(page.getByTestId('history-row')).toHaveCount(2);
-  const again = JSON.parse(await download(page, 'export-json'));
+  const again = archiveCases((await exportFile(page, 'export-json')).text);
   const byId = (a: { cases: Record<string, unknown>[] }) => Object.fromEntries(a.cases.map((c) => [c.id, c]));
   expect(byId(again)).toEqual(byId(exported));
 
-  // Importing the same file again: duplicates reported, skipped by default, nothing overwritten.
-  await page.getByTestId('import-file').setInputFiles({ name: 'cases.json', mimeType: 'application/json', buffer: archive });
-  await expect(page.getByTestId('import-duplicates')).toContainText('2 cases are already on this device');
+  // Importing the same file again: nothing to decide, nothing overwritten.
+  await page.getByTestId('import-file').setInputFiles({ name: 'cases.jsonl', mimeType: 'application/x-ndjson', buffer: archive });
+  await expect(page.getByTestId('import-counts')).toHaveAttribute('data-identical', '2');
   await page.getByTestId('import-confirm').click();
   await expect(page.getByTestId('import-done')).toContainText('2 skipped');
+
+  // A file cut short (an unfinished download) is refused and nothing from it is imported.
+  await page.getByTestId('import-file').setInputFiles({ name: 'cut.jsonl', mimeType: 'application/x-ndjson', buffer: archive.subarray(0, archive.length - 30) });
+  await expect(page.getByTestId('import-error')).toContainText('incomplete');
+});
+
+test('a conflicting import shows what differs, a future timestamp is flagged, and the replaced copy can be restored', async () => {
+  const target = exported.cases.find((c) => c.patientRef === 'MRN-55100')!;
+  const edited = (notes: string, updatedAt: string) => ({ ...target, notes, updatedAt, followUp: { diagnosis: 'ns', detail: 'PTPN11', updatedAt: '2026-05-01T00:00:00.000Z' } });
+  const future = new Date(Date.now() + 24 * 3600_000).toISOString();
+  // A minute ahead (within clock tolerance) and written without milliseconds.
+  const newer = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000).toISOString().replace('.000Z', 'Z');
+  const file = (c: Record<string, unknown>) =>
+    Buffer.from([JSON.stringify({ format: 'facies-cases/2', exportedAt: newer, app: 'Facies test', count: 1, encryption: null }), JSON.stringify({ case: c }), '{"end":1}', ''].join('\n'));
+
+  await page.getByTestId('import-file').setInputFiles({ name: 'future.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('from a wrong clock', future)) });
+  const row = page.getByTestId('import-conflict');
+  await expect(row).toHaveAttribute('data-newer', 'file');
+  await expect(row.getByTestId('import-future')).toContainText('in the future');
+  await page.getByTestId('import-dup-newer').check();
+  // "Newer" does not let a future timestamp win.
+  await expect(row.getByTestId('import-replace')).not.toBeChecked();
+  await page.getByTestId('import-cancel').click();
+
+  await page.getByTestId('import-file').setInputFiles({ name: 'colleague.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('seen by genetics', newer)) });
+  await expect(row.locator('[data-testid="import-diff"][data-field="notes"]')).toContainText('seen by genetics');
+  await expect(row.locator('[data-testid="import-diff"][data-field="diagnosis"]')).toContainText('Noonan');
+  await page.getByTestId('import-dup-newer').check();
+  await expect(row.getByTestId('import-replace')).toBeChecked();
+  await page.getByTestId('import-confirm').click();
+  await expect(page.getByTestId('import-done')).toContainText('1 replaced');
+  const replaced = page.getByTestId('replaced-copies');
+  await expect(replaced).toHaveAttribute('data-count', '1');
+  await replaced.locator('summary').click();
+  await expect(replaced.getByTestId('replaced-row')).toContainText('second');
+  await replaced.getByTestId('replaced-restore').click();
+  // Restored: the case has its own notes again, and the imported copy is kept in its place.
+  await expect(page.locator(`[data-testid="history-row"][data-case-id="${target.id}"]`)).toBeVisible();
+  await expect(page.getByTestId('replaced-row')).toContainText('seen by genetics');
+  await page.getByTestId('replaced-forget').click();
+  await expect(page.getByTestId('replaced-copies')).toHaveCount(0);
+});
+
+test('an encrypted export holds nothing in clear and comes back with its passphrase only', async () => {
+  const { text, name } = await exportFile(page, 'export-json', 'archive passphrase 1');
+  expect(name).toMatch(/\.encrypted\.jsonl$/);
+  expect(text).not.toContain('MRN-55100');
+  expect(text).not.toContain('Dr. Lin');
+  await page.getByTestId('delete-all').click();
+  await page.getByTestId('delete-all-confirm').click();
+  await expect(page.getByTestId('history-count')).toHaveAttribute('data-count', '0');
+  await page.getByTestId('import-file').setInputFiles({ name, mimeType: 'application/x-ndjson', buffer: Buffer.from(text) });
+  await page.getByTestId('import-passphrase').fill('not it');
+  await page.getByTestId('import-passphrase-submit').click();
+  await expect(page.getByTestId('import-passphrase-form').getByRole('alert')).toContainText('not the passphrase');
+  await page.getByTestId('import-passphrase').fill('archive passphrase 1');
+  await page.getByTestId('import-passphrase-submit').click();
+  await page.getByTestId('import-confirm').click();
+  await expect(page.getByTestId('import-done')).toContainText('2 added');
+  await expect(page.getByTestId('history-row')).toHaveCount(2);
 });
 
 test('encryption on: raw IndexedDB holds neither the patient reference nor the crop in clear', async () => {

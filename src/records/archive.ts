@@ -1,30 +1,23 @@
-// Moving cases between devices: a JSON archive that re-imports losslessly, and a CSV (one row per case) for
-// spreadsheets and audits. Imports are parsed and checked in full before anything is written.
+// Moving cases between devices: the JSON form of a case (shared by both archive versions; archive-stream.ts writes
+// and reads backups), the version-1 reader, and a CSV (one row per case) for spreadsheets and audits.
 import { fromBase64, toBase64 } from '../encoding/base64';
 import { type CaseRecord, RecordError, topClass, validateCaseRecord } from './case-record';
 
+/** The single-document archive of Facies before streaming backups (archive-stream.ts): still read, no longer written. */
 export const ARCHIVE_FORMAT = 'facies-cases/1';
-/** A JSON archive larger than this is refused before parsing (≈ a few hundred cases with original photos). */
-export const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024;
-
-export interface Archive {
-  format: typeof ARCHIVE_FORMAT;
-  exportedAt: string;
-  app: string;
-  cases: unknown[];
-}
+/** A version-1 archive larger than this is refused before reading: it is parsed as one string (V8 caps strings near 512 Mi). */
+export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
 export function caseToJson(r: CaseRecord): Record<string, unknown> {
   return { ...r, crop: r.crop ? toBase64(r.crop) : null, photo: r.photo ? { type: r.photo.type, base64: toBase64(r.photo.bytes) } : null };
 }
 
-export function exportJson(cases: CaseRecord[], appVersion: string, now = new Date()): string {
-  const archive: Archive = { format: ARCHIVE_FORMAT, exportedAt: now.toISOString(), app: `Facies ${appVersion}`, cases: cases.map(caseToJson) };
-  return JSON.stringify(archive, null, 1);
-}
-
 export type ArchiveProblem =
   | { kind: 'too-large' }
+  /** The file ends before its closing line: a download or copy that did not finish. */
+  | { kind: 'truncated' }
+  | { kind: 'needs-passphrase' }
+  | { kind: 'wrong-passphrase' }
   | { kind: 'not-json' }
   | { kind: 'not-an-archive' }
   | { kind: 'newer-format'; format: string }
@@ -49,7 +42,23 @@ function decodeBytes(v: unknown): unknown {
   return typeof v === 'string' && v.length % 4 === 0 && BASE64.test(v) ? fromBase64(v) : v;
 }
 
-/** Parses an archive file's text. Throws ArchiveError for a file that is not a Facies archive at all. */
+/** One archived case as written by caseToJson, checked in full: throws RecordError with every problem found. */
+export function caseFromJson(entry: unknown): CaseRecord {
+  const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+  const photo = e.photo && typeof e.photo === 'object' ? { type: (e.photo as Record<string, unknown>).type, bytes: decodeBytes((e.photo as Record<string, unknown>).base64) } : e.photo;
+  return validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo });
+}
+
+/** The id an entry claims (for messages about an entry that was refused). */
+export const claimedId = (entry: unknown) => {
+  const id = (entry as Record<string, unknown> | null)?.id;
+  return typeof id === 'string' ? id.slice(0, 64) : '';
+};
+
+/**
+ * Parses a version-1 archive (one JSON document; Facies before streaming backups). Throws ArchiveError for a file
+ * that is not a Facies archive at all.
+ */
 export function parseArchive(text: string): ParsedArchive {
   if (text.length > MAX_ARCHIVE_BYTES) throw new ArchiveError({ kind: 'too-large' });
   let raw: unknown;
@@ -66,16 +75,13 @@ export function parseArchive(text: string): ParsedArchive {
   const out: ParsedArchive = { cases: [], rejected: [] };
   const seen = new Set<string>();
   a.cases.forEach((entry, index) => {
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const id = typeof e.id === 'string' ? e.id.slice(0, 64) : '';
     try {
-      const photo = e.photo && typeof e.photo === 'object' ? { type: (e.photo as Record<string, unknown>).type, bytes: decodeBytes((e.photo as Record<string, unknown>).base64) } : e.photo;
-      const record = validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo });
+      const record = caseFromJson(entry);
       if (seen.has(record.id)) throw new RecordError(['the same case id appears twice in the file']);
       seen.add(record.id);
       out.cases.push(record);
     } catch (err) {
-      out.rejected.push({ index, id, problems: err instanceof RecordError ? err.problems : [String(err)] });
+      out.rejected.push({ index, id: claimedId(entry), problems: err instanceof RecordError ? err.problems : [String(err)] });
     }
   });
   return out;

@@ -21,9 +21,30 @@ export type EncryptionSetting =
   /** `previous`: during a passphrase change, the old data key (wrapped under the new passphrase). */
   | { mode: 'passphrase'; envelope: KeyEnvelope; previous?: KeyEnvelope };
 
+/** A case read from a backup and written here while the file is still being read; moved into `cases` in one go. */
+export interface StagedCase {
+  importId: string;
+  id: string;
+  stagedAt: number;
+  stored: StoredCase;
+}
+
+/** The copy of a case an import (or a restore) replaced: kept so that nothing is lost until the clinician deletes it. */
+export interface ReplacedCase {
+  /** `${id}@${replacedAt}` */
+  key: string;
+  id: string;
+  replacedAt: string;
+  /** The archive's file name, or 'restore'. */
+  source: string;
+  stored: StoredCase;
+}
+
 export interface RecordsSchema extends DBSchema {
   cases: { key: string; value: StoredCase; indexes: { createdAt: string } };
   meta: { key: 'encryption'; value: EncryptionSetting };
+  staging: { key: [string, string]; value: StagedCase };
+  replaced: { key: string; value: ReplacedCase; indexes: { id: string } };
 }
 
 type UpgradeTx = IDBPTransaction<RecordsSchema, StoreNames<RecordsSchema>[], 'versionchange'>;
@@ -34,6 +55,11 @@ export const UPGRADES: ((db: IDBPDatabase<RecordsSchema>, tx: UpgradeTx) => void
   (db) => {
     db.createObjectStore('cases', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
     db.createObjectStore('meta');
+  },
+  // 2: streaming import (cases staged while a backup is read) and the copies an import replaced.
+  (db) => {
+    db.createObjectStore('staging', { keyPath: ['importId', 'id'] });
+    db.createObjectStore('replaced', { keyPath: 'key' }).createIndex('id', 'id');
   },
 ];
 

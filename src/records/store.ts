@@ -3,7 +3,8 @@
 import type { IDBPDatabase } from 'idb';
 import { type CaseRecord, validateCaseRecord } from './case-record';
 import { type DataKey, createKey, openCase, rekey, rewrap, sealCase, unlockKey } from './crypto';
-import { DB_NAME, type EncryptionSetting, type RecordsSchema, type StoredCase, openRecordsDb } from './db';
+import { type Conflict, type DuplicateChoice, describeConflict, replacedByDefault } from './conflicts';
+import { DB_NAME, type EncryptionSetting, type RecordsSchema, type StagedCase, type StoredCase, openRecordsDb } from './db';
 
 export type StoreErrorCode = 'quota' | 'conflict' | 'exists' | 'locked' | 'not-found' | 'encryption-changed';
 
@@ -30,8 +31,6 @@ export interface ReadResult {
   unreadable: string[];
 }
 
-export type DuplicateChoice = 'skip' | 'newer';
-
 /** A case that could not be opened or re-sealed, and why (for the clinician, by case id). */
 export interface UnreadableCase {
   id: string;
@@ -40,9 +39,23 @@ export interface UnreadableCase {
 
 export interface ImportOutcome {
   added: string[];
+  /** Replaced by the file's copy; the copy that was here is kept (`replacedVersions`). */
   replaced: string[];
   skipped: string[];
 }
+
+/** A copy an import (or a restore) replaced, as listed for the clinician. */
+export interface ReplacedVersion {
+  key: string;
+  id: string;
+  replacedAt: string;
+  source: string;
+  /** Null when it cannot be read (damaged). */
+  record: CaseRecord | null;
+}
+
+/** Staged rows of an import that never finished (tab closed mid-file) are cleared after this long. */
+const STALE_STAGING_MS = 60 * 60_000;
 
 export class CaseStore {
   private db: Promise<IDBPDatabase<RecordsSchema>> | null = null;
@@ -171,6 +184,22 @@ export class CaseStore {
       if (now && now.updatedAt === stored.updatedAt && (now.plain || now.sealed?.keyId !== key.keyId)) await tx.store.put(next);
       await tx.done.catch((e) => Promise.reject(translate(e)));
     }
+    // The copies imports replaced follow the same key, or they could not be restored after the change.
+    for (const entryKey of await db.getAllKeys('replaced')) {
+      const entry = await db.get('replaced', entryKey);
+      if (!entry || (!entry.stored.plain && entry.stored.sealed?.keyId === key.keyId)) continue;
+      let record: CaseRecord;
+      try {
+        record = await this.decode(entry.stored, key);
+      } catch {
+        complete = false;
+        continue;
+      }
+      const sealed = await sealCase(record, key);
+      const tx = db.transaction('replaced', 'readwrite');
+      if (await tx.store.getKey(entryKey)) await tx.store.put({ ...entry, stored: { id: entry.id, createdAt: entry.stored.createdAt, updatedAt: entry.stored.updatedAt, sealed } });
+      await tx.done.catch((e) => Promise.reject(translate(e)));
+    }
     if (!key.previous || !complete) return key;
     const tx = db.transaction('meta', 'readwrite');
     const now = await tx.store.get('encryption');
@@ -197,11 +226,6 @@ export class CaseStore {
     if (!stored.sealed) throw new Error(`case ${stored.id} is empty`);
     if (!key) throw new StoreError('locked');
     return openCase(stored.id, stored.sealed, key);
-  }
-
-  /** The encryption setting must not have changed (another tab) between encoding a case and writing it. */
-  private static sameSetting(a: EncryptionSetting | undefined, b: EncryptionSetting | undefined): boolean {
-    return (a?.mode ?? 'none') === (b?.mode ?? 'none') && (a?.mode !== 'passphrase' || (b?.mode === 'passphrase' && a.envelope.keyId === b.envelope.keyId));
   }
 
   /** Every case, newest first. */
@@ -236,7 +260,7 @@ export class CaseStore {
     const db = await this.conn();
     const tx = db.transaction(['cases', 'meta'], 'readwrite');
     try {
-      if (!CaseStore.sameSetting(setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
+      if (!sameSetting(setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
       if (await tx.objectStore('cases').getKey(record.id)) throw new StoreError('exists', record.id);
       await tx.objectStore('cases').add(stored);
       await tx.done;
@@ -255,7 +279,7 @@ export class CaseStore {
     const db = await this.conn();
     const tx = db.transaction(['cases', 'meta'], 'readwrite');
     try {
-      if (!CaseStore.sameSetting(setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
+      if (!sameSetting(setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
       const now = await tx.objectStore('cases').get(record.id);
       if (!now) throw new StoreError('not-found', record.id);
       if (now.updatedAt !== expectedUpdatedAt) throw new StoreError('conflict', record.id);
@@ -271,47 +295,194 @@ export class CaseStore {
     await (await this.conn()).delete('cases', id);
   }
 
-  /** Deletes every case; the encryption setting stays. */
+  /** Deletes every case, readable or not, and the copies imports replaced; the encryption setting stays. */
   async deleteAll(): Promise<void> {
-    await (await this.conn()).clear('cases');
-  }
-
-  /** Ids of the given cases that already exist here, with their last-saved time. */
-  async existing(ids: string[]): Promise<Map<string, string>> {
     const db = await this.conn();
-    const tx = db.transaction('cases');
-    const out = new Map<string, string>();
-    for (const id of ids) {
-      const s = await tx.store.get(id);
-      if (s) out.set(id, s.updatedAt);
-    }
-    await tx.done;
-    return out;
+    const tx = db.transaction(['cases', 'replaced'], 'readwrite');
+    await Promise.all([tx.objectStore('cases').clear(), tx.objectStore('replaced').clear(), tx.done]);
   }
 
   /**
-   * Imports cases in one transaction (all or none). A case whose id exists here is skipped, or with 'newer'
-   * replaces the one here only if it was saved later.
+   * Starts an import: cases are staged one at a time as the file is read (sealed with `key` when encryption is on),
+   * then `commit` moves them all in one transaction, or `discard` drops them. Nothing reaches the records before.
    */
-  async import(records: CaseRecord[], duplicates: DuplicateChoice, key: DataKey | null): Promise<ImportOutcome> {
-    const encoded: { stored: StoredCase; setting: EncryptionSetting | undefined }[] = [];
-    for (const r of records) encoded.push(await this.encode(validateCaseRecord(r), key));
-    const outcome: ImportOutcome = { added: [], replaced: [], skipped: [] };
-    if (!encoded.length) return outcome;
+  async beginImport(key: DataKey | null, source: string): Promise<ImportSession> {
+    const setting = await this.encryption();
+    if (!setting) throw new StoreError('encryption-changed');
+    if (setting.mode === 'passphrase' && !key) throw new StoreError('locked');
     const db = await this.conn();
-    const tx = db.transaction(['cases', 'meta'], 'readwrite');
+    // Rows left by an import whose tab was closed mid-file.
+    const tx = db.transaction('staging', 'readwrite');
+    for (let c = await tx.store.openCursor(); c; c = await c.continue()) if (c.value.stagedAt < Date.now() - STALE_STAGING_MS) await c.delete();
+    await tx.done;
+    return new ImportSession(this, db, crypto.randomUUID(), key, setting, source.slice(0, 200));
+  }
+
+  /** @internal for ImportSession */
+  encodeFor(record: CaseRecord, key: DataKey | null) {
+    return this.encode(validateCaseRecord(record), key);
+  }
+
+  /** @internal for ImportSession: the case here with this id, decoded (null when unreadable), or undefined. */
+  async localCopy(id: string, key: DataKey | null): Promise<{ stored: StoredCase; record: CaseRecord | null } | undefined> {
+    const stored = await (await this.conn()).get('cases', id);
+    if (!stored) return undefined;
     try {
-      if (!CaseStore.sameSetting(encoded[0]!.setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
+      return { stored, record: await this.decode(stored, key) };
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'locked') throw e;
+      return { stored, record: null };
+    }
+  }
+
+  /** The given cases, one at a time and in this order (an export never holds them all); unreadable ones are reported. */
+  async *records(ids: readonly string[], key: DataKey | null, onUnreadable: (id: string) => void): AsyncGenerator<CaseRecord> {
+    for (const id of ids) {
+      const stored = await (await this.conn()).get('cases', id);
+      if (!stored) continue;
+      let record: CaseRecord;
+      try {
+        record = await this.decode(stored, key);
+      } catch (e) {
+        if (e instanceof StoreError && e.code === 'locked') throw e;
+        onUnreadable(id);
+        continue;
+      }
+      yield record;
+    }
+  }
+
+  /** Copies of cases that imports or restores replaced, newest first. */
+  async replacedVersions(key: DataKey | null): Promise<ReplacedVersion[]> {
+    const out: ReplacedVersion[] = [];
+    for (const e of await (await this.conn()).getAll('replaced')) {
+      let record: CaseRecord | null = null;
+      try {
+        record = await this.decode(e.stored, key);
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'locked') throw err;
+      }
+      out.push({ key: e.key, id: e.id, replacedAt: e.replacedAt, source: e.source, record });
+    }
+    return out.sort((a, b) => Date.parse(b.replacedAt) - Date.parse(a.replacedAt));
+  }
+
+  /** Puts a replaced copy back; the case it replaces is kept in its turn. One transaction. */
+  async restoreReplaced(entryKey: string, now = new Date()): Promise<void> {
+    const db = await this.conn();
+    const tx = db.transaction(['cases', 'replaced'], 'readwrite');
+    try {
+      const entry = await tx.objectStore('replaced').get(entryKey);
+      if (!entry) throw new StoreError('not-found', entryKey);
+      const current = await tx.objectStore('cases').get(entry.id);
+      if (current) await tx.objectStore('replaced').put({ key: `${entry.id}@${now.toISOString()}`, id: entry.id, replacedAt: now.toISOString(), source: 'restore', stored: current });
+      await tx.objectStore('cases').put(entry.stored);
+      await tx.objectStore('replaced').delete(entryKey);
+      await tx.done;
+    } catch (e) {
+      abort(tx);
+      throw translate(e);
+    }
+  }
+
+  async forgetReplaced(entryKey: string): Promise<void> {
+    await (await this.conn()).delete('replaced', entryKey);
+  }
+
+  async replacedCount(): Promise<number> {
+    return (await this.conn()).count('replaced');
+  }
+
+  /** What the database holds, as stored (tests and the storage report read it). */
+  async raw(): Promise<StoredCase[]> {
+    return (await this.conn()).getAll('cases');
+  }
+}
+
+/** The encryption setting must not have changed (another tab) between encoding a case and writing it. */
+function sameSetting(a: EncryptionSetting | undefined, b: EncryptionSetting | undefined): boolean {
+  return (a?.mode ?? 'none') === (b?.mode ?? 'none') && (a?.mode !== 'passphrase' || (b?.mode === 'passphrase' && a.envelope.keyId === b.envelope.keyId));
+}
+
+function abort(tx: { abort(): void; done: Promise<void> }) {
+  tx.done.catch(() => undefined);
+  try {
+    tx.abort();
+  } catch {
+    /* already finished or aborted */
+  }
+}
+
+/**
+ * One import in progress. `stage` each case as the file is read (it learns which ids are here already and how they
+ * differ), then `commit` once the whole file has been read, or `discard`.
+ */
+export class ImportSession {
+  readonly conflicts: Conflict[] = [];
+  /** Cases here already, identical to the file's copy. */
+  readonly identical: string[] = [];
+  private staged = new Set<string>();
+  private fresh = 0;
+
+  constructor(
+    private readonly store: CaseStore,
+    private readonly db: IDBPDatabase<RecordsSchema>,
+    readonly importId: string,
+    private readonly key: DataKey | null,
+    private readonly setting: EncryptionSetting,
+    private readonly source: string,
+  ) {}
+
+  /** Cases in the file that are not here yet. */
+  get newCount() {
+    return this.fresh;
+  }
+
+  async stage(record: CaseRecord, now = Date.now()): Promise<void> {
+    if (this.staged.has(record.id)) throw new StoreError('exists', record.id);
+    const { stored, setting } = await this.store.encodeFor(record, this.key);
+    if (!sameSetting(setting, this.setting)) throw new StoreError('encryption-changed');
+    const local = await this.store.localCopy(record.id, this.key);
+    if (!local) this.fresh++;
+    else {
+      const conflict = describeConflict(local.record, local.stored.updatedAt, record, now);
+      if (conflict) this.conflicts.push(conflict);
+      else this.identical.push(record.id);
+    }
+    const row: StagedCase = { importId: this.importId, id: record.id, stagedAt: now, stored };
+    await this.db.put('staging', row).catch((e) => Promise.reject(translate(e)));
+    this.staged.add(record.id);
+  }
+
+  /** The ids the clinician's choice replaces, before any per-case decision. */
+  defaultReplacements(choice: DuplicateChoice): Set<string> {
+    return new Set(this.conflicts.filter((c) => replacedByDefault(c, choice)).map((c) => c.id));
+  }
+
+  /**
+   * Moves every staged case in one transaction: new ids are added; a conflicting case is replaced only if its id is
+   * in `replace` and the copy here is still the one that was compared (else it is skipped); each replaced copy is kept.
+   */
+  async commit(replace: ReadonlySet<string>, now = new Date()): Promise<ImportOutcome> {
+    const outcome: ImportOutcome = { added: [], replaced: [], skipped: [] };
+    const compared = new Map(this.conflicts.map((c) => [c.id, c.localUpdatedAt]));
+    const tx = this.db.transaction(['cases', 'staging', 'replaced', 'meta'], 'readwrite');
+    try {
+      if (!sameSetting(this.setting, await tx.objectStore('meta').get('encryption'))) throw new StoreError('encryption-changed');
       const cases = tx.objectStore('cases');
-      for (const { stored } of encoded) {
-        const here = await cases.get(stored.id);
+      const range = IDBKeyRange.bound([this.importId, ''], [this.importId, '\uffff']);
+      for (let c = await tx.objectStore('staging').openCursor(range); c; c = await c.continue()) {
+        const { id, stored } = c.value;
+        const here = await cases.get(id);
         if (!here) {
           await cases.add(stored);
-          outcome.added.push(stored.id);
-        } else if (duplicates === 'newer' && stored.updatedAt > here.updatedAt) {
+          outcome.added.push(id);
+        } else if (replace.has(id) && compared.get(id) === here.updatedAt) {
+          await tx.objectStore('replaced').put({ key: `${id}@${now.toISOString()}`, id, replacedAt: now.toISOString(), source: this.source, stored: here });
           await cases.put(stored);
-          outcome.replaced.push(stored.id);
-        } else outcome.skipped.push(stored.id);
+          outcome.replaced.push(id);
+        } else outcome.skipped.push(id);
+        await c.delete();
       }
       await tx.done;
     } catch (e) {
@@ -321,17 +492,7 @@ export class CaseStore {
     return outcome;
   }
 
-  /** What the database holds, as stored (tests and the storage report read it). */
-  async raw(): Promise<StoredCase[]> {
-    return (await this.conn()).getAll('cases');
-  }
-}
-
-function abort(tx: { abort(): void; done: Promise<void> }) {
-  tx.done.catch(() => undefined);
-  try {
-    tx.abort();
-  } catch {
-    /* already finished or aborted */
+  async discard(): Promise<void> {
+    await this.db.delete('staging', IDBKeyRange.bound([this.importId, ''], [this.importId, '\uffff']));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, RecordError, topClass, validateCaseRecord } from '../../src/records/case-record';
-import { ARCHIVE_FORMAT, ArchiveError, csvCell, exportCsv, exportJson, parseArchive } from '../../src/records/archive';
+import { type CaseRecord, LIMITS, RecordError, topClass, validateCaseRecord } from '../../src/records/case-record';
+import { ARCHIVE_FORMAT, ArchiveError, caseToJson, csvCell, exportCsv, parseArchive } from '../../src/records/archive';
 import { deserializeCase, serializeCase } from '../../src/records/crypto';
 import { pngBytes, sampleCase } from './records-fixtures';
 
@@ -62,7 +62,10 @@ describe('case record codec', () => {
   });
 });
 
-describe('JSON archive', () => {
+/** A version-1 archive as Facies wrote it before streaming backups. */
+const exportJson = (cases: CaseRecord[], app: string) => JSON.stringify({ format: ARCHIVE_FORMAT, exportedAt: '2026-01-01T00:00:00.000Z', app: `Facies ${app}`, cases: cases.map(caseToJson) }, null, 1);
+
+describe('version-1 JSON archive', () => {
   it('round-trips cases losslessly', () => {
     const cases = [sampleCase(), sampleCase({ id: 'case-0002', photo: { type: 'image/jpeg', bytes: pngBytes(9000, 5) }, followUp: { diagnosis: 'ns', detail: 'PTPN11 c.922A>G', updatedAt: '2026-05-01T08:00:00.000Z' } })];
     const parsed = parseArchive(exportJson(cases, '0.1.0'));

@@ -184,20 +184,54 @@ describe('case store', () => {
     expect((await store.raw()).find((c) => c.id === 'bad')!.sealed!.keyId).toBe(bad.sealed!.keyId);
   }, SLOW);
 
-  it('import: all-or-nothing, duplicates skipped or replaced by the newer copy as chosen', async () => {
-    const store = new CaseStore(freshName());
+  it('import: staged then committed in one go; duplicates skipped or replaced as chosen, the replaced copy kept and restorable', async () => {
+    const name = freshName();
+    const store = new CaseStore(name);
     await store.chooseNoEncryption();
     await store.add(sampleCase({ id: 'a', notes: 'here' }), null);
     const newer = sampleCase({ id: 'a', notes: 'imported', updatedAt: '2026-06-01T00:00:00.000Z' });
-    const skip = await store.import([newer, sampleCase({ id: 'b' })], 'skip', null);
-    expect(skip).toEqual({ added: ['b'], replaced: [], skipped: ['a'] });
+    const run = async (records: ReturnType<typeof sampleCase>[], choice: 'skip' | 'newer') => {
+      const session = await store.beginImport(null, 'cases.ndjson');
+      for (const r of records) await session.stage(r);
+      return session.commit(session.defaultReplacements(choice));
+    };
+    const session = await store.beginImport(null, 'cases.ndjson');
+    await session.stage(newer);
+    await session.stage(sampleCase({ id: 'b' }));
+    // Staged, not yet imported: nothing changed in the records.
+    expect(await store.count()).toBe(1);
+    expect(session.conflicts.map((c) => [c.id, c.newer, c.differences?.map((d) => d.field)])).toEqual([['a', 'file', ['notes']]]);
+    expect(await session.commit(session.defaultReplacements('skip'))).toEqual({ added: ['b'], replaced: [], skipped: ['a'] });
     expect((await store.get('a', null)).notes).toBe('here');
-    const merge = await store.import([newer, sampleCase({ id: 'b' })], 'newer', null);
-    expect(merge).toEqual({ added: [], replaced: ['a'], skipped: ['b'] });
+    expect(await run([newer, sampleCase({ id: 'b' })], 'newer')).toEqual({ added: [], replaced: ['a'], skipped: ['b'] });
     expect((await store.get('a', null)).notes).toBe('imported');
-    // One bad case in the batch: nothing from the batch is written.
-    await expect(store.import([sampleCase({ id: 'c' }), { ...sampleCase({ id: 'd' }), sex: 'bad' as never }], 'skip', null)).rejects.toThrow();
-    expect((await store.existing(['c', 'd'])).size).toBe(0);
+    // The copy that was here is kept, and can be put back (the imported one is kept in its turn).
+    const [kept] = await store.replacedVersions(null);
+    expect(kept).toMatchObject({ id: 'a', source: 'cases.ndjson', record: { notes: 'here' } });
+    await store.restoreReplaced(kept!.key);
+    expect((await store.get('a', null)).notes).toBe('here');
+    expect((await store.replacedVersions(null)).map((v) => [v.source, v.record?.notes])).toEqual([['restore', 'imported']]);
+    // Discarded: nothing written, no staged rows left behind.
+    const dropped = await store.beginImport(null, 'x');
+    await dropped.stage(sampleCase({ id: 'c' }));
+    await dropped.discard();
+    expect((await store.all(null)).cases.map((c) => c.id).sort()).toEqual(['a', 'b']);
+    const db = await openRecordsDb({ name });
+    expect(await db.count('staging')).toBe(0);
+    db.close();
+  });
+
+  it('import: a case saved here after it was compared is not overwritten; the same id twice in one file is refused', async () => {
+    const store = new CaseStore(freshName());
+    await store.chooseNoEncryption();
+    await store.add(sampleCase({ id: 'a' }), null);
+    const session = await store.beginImport(null, 'f');
+    await session.stage(sampleCase({ id: 'a', notes: 'file', updatedAt: '2026-06-01T00:00:00.000Z' }));
+    await expect(session.stage(sampleCase({ id: 'a' }))).rejects.toMatchObject({ code: 'exists' });
+    const here = await store.get('a', null);
+    await store.update({ ...here, notes: 'edited meanwhile', updatedAt: '2026-07-01T00:00:00.000Z' }, here.updatedAt, null);
+    expect(await session.commit(new Set(['a']))).toEqual({ added: [], replaced: [], skipped: ['a'] });
+    expect((await store.get('a', null)).notes).toBe('edited meanwhile');
   });
 
   it('a storage-full error is reported as such and leaves nothing half-written', async () => {
@@ -212,9 +246,12 @@ describe('case store', () => {
       if (++calls === 2) throw new DOMException('disk full', 'QuotaExceededError');
       return realAdd.apply(this, args);
     };
-    const err = await store.import([sampleCase({ id: 'q1' }), sampleCase({ id: 'q2' })], 'skip', null).catch((e) => e);
+    const session = await store.beginImport(null, 'f');
+    await session.stage(sampleCase({ id: 'q1' }));
+    await session.stage(sampleCase({ id: 'q2' }));
+    const err = await session.commit(new Set()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect(err.code).toBe('quota');
+    expect((err as StoreError).code).toBe('quota');
     proto.add = realAdd;
     expect(await store.count()).toBe(0);
   });
@@ -232,7 +269,7 @@ describe('schema versions', () => {
       }
       const db = await openRecordsDb({ name });
       expect(db.version).toBe(DB_VERSION);
-      expect([...db.objectStoreNames].sort()).toEqual(['cases', 'meta']);
+      expect([...db.objectStoreNames].sort()).toEqual(['cases', 'meta', 'replaced', 'staging']);
       if (from > 0) expect((await new CaseStore(name).get('kept', null)).id).toBe('kept');
       db.close();
     }

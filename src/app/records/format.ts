@@ -7,13 +7,14 @@ export function className(id: string, names: Record<string, Record<string, strin
   return n?.[lng] ?? n?.en ?? id;
 }
 
-export const downloadFile = (text: string, name: string, type: string) => {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+export const downloadBlob = (blob: Blob, name: string) => {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
   a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  // A large backup takes a while to be copied out of the Blob: the URL is kept a minute.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 };
 
 export const exportName = (ext: string, now = new Date()) => `facies-cases-${now.toISOString().slice(0, 16).replace(/[:T]/g, '-')}.${ext}`;

@@ -2,8 +2,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
-import { exportCsv, exportJson } from '../../records/archive';
-import { appVersion } from '../../sw/register';
 import { type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
 import { DiagnosisOptions } from '../records/DiagnosisOptions';
 import { type CaseFilter, NO_FILTER, filterCases, modelKey } from '../../records/summary';
@@ -12,7 +10,9 @@ import { ImportPanel } from '../records/ImportPanel';
 import { LockButton, RecordsGate } from '../records/RecordsGate';
 import { recordsErrorMessage } from '../records/errors';
 import { ErrorLine } from '../records/ErrorLine';
-import { className, downloadFile, exportName, formatDateTime } from '../records/format';
+import { className, formatDateTime } from '../records/format';
+import { type ExportKind, ExportPanel } from '../records/ExportPanel';
+import { ReplacedCopies, useReplaced } from '../records/ReplacedCopies';
 import { useCases, useModelInfo } from '../records/use-cases';
 import { useVault } from '../records/vault-context';
 import '../records/records.css';
@@ -38,6 +38,9 @@ function History() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [caseId, setCaseId] = useCaseParam();
   const [confirmAll, setConfirmAll] = useState(false);
+  const [exporting, setExporting] = useState<ExportKind | null>(null);
+  const replaced = useReplaced();
+  const replacedCount = replaced.length;
   const [message, setMessage] = useState('');
   const shown = useMemo(() => filterCases(cases, filter), [cases, filter]);
   const models = useMemo(() => [...new Set(cases.map(modelKey))], [cases]);
@@ -169,30 +172,38 @@ function History() {
         </table>
       )}
       <div className="records-actions">
-        <button type="button" disabled={!cases.length} onClick={() => downloadFile(exportJson(toExport(), appVersion()), exportName('json'), 'application/json')} data-testid="export-json">
+        <button type="button" disabled={!cases.length} onClick={() => setExporting('archive')} data-testid="export-json">
           {selected.size ? t('history.exportJsonSelected', { count: selected.size }) : t('history.exportJson')}
         </button>
-        <button type="button" disabled={!cases.length} onClick={() => downloadFile(exportCsv(toExport()), exportName('csv'), 'text/csv;charset=utf-8')} data-testid="export-csv">
+        <button type="button" disabled={!cases.length} onClick={() => setExporting('csv')} data-testid="export-csv">
           {selected.size ? t('history.exportCsvSelected', { count: selected.size }) : t('history.exportCsv')}
         </button>
         <ImportPanel />
         {confirmAll ? (
           <>
-            <button type="button" className="danger" onClick={() => void deleteAll()} data-testid="delete-all-confirm">
-              {t('history.deleteAllConfirm', { count: cases.length })}
+            <button type="button" className="danger" onClick={() => void deleteAll()} data-testid="delete-all-confirm" data-count={cases.length + unreadable.length}>
+              {t('history.deleteAllConfirm', { count: cases.length + unreadable.length })}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirmAll(false)}>
               {t('cancel')}
             </button>
           </>
         ) : (
-          <button type="button" className="danger secondary" disabled={!cases.length} onClick={() => setConfirmAll(true)} data-testid="delete-all">
+          <button type="button" className="danger secondary" disabled={!cases.length && !unreadable.length && !replacedCount} onClick={() => setConfirmAll(true)} data-testid="delete-all">
             {t('history.deleteAll')}
           </button>
         )}
         <LockButton />
       </div>
-      <p className="hint">{t('history.exportWarning')}</p>
+      {confirmAll && (unreadable.length > 0 || replacedCount > 0) && (
+        <p className="error" data-testid="delete-all-scope">
+          {unreadable.length > 0 && t('history.deleteAllUnreadable', { count: unreadable.length, ids: unreadable.join(', ') })}
+          {unreadable.length > 0 && replacedCount > 0 && ' '}
+          {replacedCount > 0 && t('history.deleteAllReplaced', { count: replacedCount })}
+        </p>
+      )}
+      {exporting && <ExportPanel kind={exporting} cases={toExport()} unreadable={selected.size ? [] : unreadable} onClose={() => setExporting(null)} />}
+      <ReplacedCopies list={replaced} />
       {message && (
         <p className="error" role="alert">
           {message}
