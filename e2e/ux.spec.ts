@@ -169,6 +169,8 @@ test('conference demo: sample photo, result, nothing stored, back to the start a
   await page.getByTestId('admin-new').fill('booth-pin-2026');
   await page.getByTestId('admin-confirm').fill('booth-pin-2026');
   await page.getByTestId('admin-save').click();
+  // Setting the PIN derives its verifier (PBKDF2) first; the switch refuses until the PIN is set.
+  await expect(page.getByTestId('admin-status')).toHaveAttribute('data-set', 'true');
   await page.getByTestId('kiosk-toggle').check();
   await expect(page.getByTestId('kiosk-banner')).toContainText('Nothing is saved');
   // The shortest wait a booth can choose is 30 s; the test sets 3 s in the stored settings.

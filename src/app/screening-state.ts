@@ -1,6 +1,7 @@
 import type { DetectedFace, QuarterTurn } from '../pipeline/face-search';
 import type { RgbaImage } from '../pipeline/image';
 import type { QualityReport } from '../pipeline/quality';
+import type { TtaMode } from '../pipeline/tta';
 
 export interface ScreeningTimings {
   decodeMs: number;
@@ -36,9 +37,9 @@ export interface ScreeningQuality {
 }
 
 export interface ScreeningTta {
-  /** 'flip': the crop and its mirror in one batch, probabilities averaged; 'none': the crop alone. */
-  mode: 'flip' | 'none';
-  /** Probabilities of each pass: [crop] or [crop, mirror]. */
+  /** The passes run as one batch, probabilities averaged (src/pipeline/tta.ts). */
+  mode: TtaMode;
+  /** Probabilities of each pass, in batch order: [crop], [crop, mirror] or [crop, mirror, grey, grey mirror]. */
   passes: number[][];
 }
 

@@ -53,10 +53,92 @@ export interface Spread {
 }
 
 export interface ClassMetrics {
-  precision: Spread;
+  /** Absent when the class was never predicted in any fold: precision is undefined there, not 0. */
+  precision?: Spread;
   /** Recall = sensitivity. */
   recall: Spread;
   f1: Spread;
+  /** Folds in which the class was never predicted: precision undefined there and left out of its mean. */
+  precisionUndefinedFolds?: number;
+}
+
+/** Test-time passes: none = [crop]; flip = [crop, mirror]; flip-grey = [crop, mirror, grey(crop), grey(mirror)], grey = ITU-R BT.601 luma replicated to RGB. */
+export type TtaMode = 'none' | 'flip' | 'flip-grey';
+/** How several photos of one child become one result. */
+export type FusionRule = 'mean-probability' | 'mean-log-probability' | 'mean-embedding';
+export const TTA_MODES: readonly TtaMode[] = ['none', 'flip', 'flip-grey'];
+export const FUSION_RULES: readonly FusionRule[] = ['mean-probability', 'mean-log-probability', 'mean-embedding'];
+
+/** How the published figures were obtained, so how the app must run the model. */
+export interface InferenceSpec {
+  tta: TtaMode;
+  fusion: FusionRule;
+  /**
+   * Required iff fusion is 'mean-embedding': the ONNX output holding the L2-normalised embedding [N, dimension], and the
+   * head's L2-normalised class weights, float32 row-major K×dimension, base64 (the app computes
+   * softmax(cosfaceScale·cos / temperature) of the mean embedding, re-normalised).
+   */
+  embedding?: { output: string; dimension: number; classWeightsBase64: string };
+}
+
+/** What a manifest without an inference block means: today's behaviour. */
+export const DEFAULT_INFERENCE: Readonly<InferenceSpec> = Object.freeze({ tta: 'flip', fusion: 'mean-probability' });
+
+/** The app's inconclusive rule applied to the held-out results: how many it names, and how often those are right. */
+export interface InconclusiveFigures {
+  minTopProbability: number;
+  minMargin: number;
+  /** Share of cases the rule names (conclusive), mean ± SD over folds. */
+  coverage: Spread;
+  /** Accuracy on the cases it names. */
+  accuracyConclusive: Spread;
+}
+
+/** One level (patients) under one fusion rule: mean ± SD over folds, confusion matrix pooled over folds. */
+export interface LevelFigures {
+  accuracy: Spread;
+  macroF1: Spread;
+  /** Mean of the per-class recalls. */
+  balancedAccuracy: Spread;
+  perClass: Record<string, ClassMetrics>;
+  /** Rows: true class, columns: predicted class; counts of patients. */
+  confusionMatrix: number[][];
+  inconclusive?: InconclusiveFigures;
+}
+
+/** Pooled estimate and percentile bootstrap interval. */
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+export interface BootstrapIntervals {
+  accuracy: Interval;
+  macroF1: Interval;
+  /** Per class id. */
+  recall: Record<string, Interval>;
+}
+
+/** One subgroup (e.g. attribute "age_band", group "2-6"); tooFew: fewer patients than subgroups.minPatients, so no figures. */
+export interface SubgroupCell {
+  attribute: string;
+  group: string;
+  patients: number;
+  photos: number;
+  tooFew: boolean;
+  accuracy?: number;
+  macroF1?: number;
+  balancedAccuracy?: number;
+}
+
+/** The same cross-validation evaluated another way: another TTA, or the study's photo-level split. */
+export interface ValidationComparison {
+  tta: TtaMode;
+  split: 'patient' | 'photo';
+  accuracy: Spread;
+  macroF1: Spread;
+  balancedAccuracy?: Spread;
 }
 
 /** How the publisher measured the model before release (e.g. patient-level 5-fold cross-validation). */
@@ -76,6 +158,28 @@ export interface ValidationReport {
   macroF1: Spread;
   /** Rows: true class, columns: predicted class, both in class order; summed over the folds' held-out sets. */
   confusionMatrix: number[][];
+  /** Mean of the per-class recalls. */
+  balancedAccuracy?: Spread;
+  /** patient (default): folds grouped by patient; photo: the study's photo-level split (a child's photos in training and test). */
+  split?: 'patient' | 'photo';
+  /**
+   * same-folds: the configuration was chosen on the folds these figures come from (optimistic); nested: chosen in inner
+   * folds, scored on outer folds; held-out: scored on a locked held-out set.
+   */
+  estimate?: 'same-folds' | 'nested' | 'held-out';
+  /** The TTA the figures were computed with; must be the manifest's inference.tta. */
+  tta?: TtaMode;
+  /** The inconclusive rule on the photo-level results. */
+  inconclusive?: InconclusiveFigures;
+  /** Repeated cross-validation: mean ± SD across the repeats' means. */
+  repeats?: { count: number; seeds: number[]; accuracy: Spread; macroF1: Spread };
+  /** Per child, each fusion rule over the same folds; fusion is the rule picked by CV macro-F1 (ties: the simplest). */
+  patientLevel?: { fusion: FusionRule; rules: Partial<Record<FusionRule, LevelFigures>> };
+  /** Percentile intervals from resampling patients (seeded) over the pooled held-out results. */
+  bootstrap?: { resamples: number; seed: number; confidence: number; photo: BootstrapIntervals; patient?: BootstrapIntervals };
+  /** Per patient under the chosen fusion rule, pooled over folds. */
+  subgroups?: { minPatients: number; cells: SubgroupCell[] };
+  comparisons?: ValidationComparison[];
 }
 
 export interface WeightStorage {
@@ -119,6 +223,8 @@ export interface ModelManifest {
   validation?: ValidationReport;
   /** How the weights are stored, when model.onnx was optimised from a float32 export. */
   weights?: WeightStorage;
+  /** How the app must run the model (TTA, fusion of several photos). Absent = DEFAULT_INFERENCE. */
+  inference?: InferenceSpec;
   clinicalValidation: ClinicalValidation;
   selfTest: SelfTest;
 }
@@ -157,6 +263,7 @@ export function validateManifest(raw: unknown): ModelManifest {
   if (m.demonstration && m.validation) p.push('a demonstration model cannot carry a validation report');
   if (!m.demonstration && !m.validation) p.push('validation is missing: a model that is not a demonstration must carry its validation report');
   if (m.validation) p.push(...validationReportProblems(m.validation, ids));
+  p.push(...inferenceProblems(m));
   const kept = m.weights?.keptFloat32?.length ?? 0;
   if (m.weights?.storage === 'float16-mixed' && kept === 0) p.push('weights.keptFloat32 must name the nodes kept in float32 when weights.storage is "float16-mixed"');
   if (m.weights && m.weights.storage !== 'float16-mixed' && kept > 0) p.push(`weights.keptFloat32 is only for weights.storage "float16-mixed" (found "${m.weights.storage}")`);
@@ -180,6 +287,25 @@ function validationReportProblems(v: ValidationReport, ids: string[]): string[] 
     });
   const age = v.dataset.ageRangeYears;
   if (age && age[0] > age[1]) p.push('validation.dataset.ageRangeYears must be [youngest, oldest]');
+  return p;
+}
+
+function inferenceProblems(m: ModelManifest): string[] {
+  const p: string[] = [];
+  const inf = m.inference ?? DEFAULT_INFERENCE;
+  const emb = inf.embedding;
+  if (inf.fusion === 'mean-embedding' && !emb) p.push('inference.embedding must name the embedding output and the class weights when inference.fusion is "mean-embedding"');
+  if (inf.fusion !== 'mean-embedding' && emb) p.push(`inference.embedding is only for inference.fusion "mean-embedding" (found "${inf.fusion}")`);
+  if (emb) {
+    const bytes = m.classes.length * emb.dimension * 4;
+    if (base64ByteLength(emb.classWeightsBase64) !== bytes) p.push(`inference.embedding.classWeightsBase64 must encode ${m.classes.length}×${emb.dimension} float32 values (${bytes} bytes)`);
+    if (emb.output === m.output.name) p.push('inference.embedding.output must be a second output, not the probabilities output');
+  }
+  const v = m.validation;
+  // The figures must describe the inference the app runs; otherwise the result screen would quote the wrong numbers.
+  if (v?.tta && v.tta !== inf.tta) p.push(`validation.tta is "${v.tta}" but the app would run "${inf.tta}" (inference.tta): the figures must come from the same TTA`);
+  if (v?.patientLevel && v.patientLevel.fusion !== inf.fusion) p.push(`validation.patientLevel.fusion is "${v.patientLevel.fusion}" but inference.fusion is "${inf.fusion}"`);
+  if (v?.patientLevel && !v.patientLevel.rules[v.patientLevel.fusion]) p.push(`validation.patientLevel.rules must give the figures of the chosen rule "${v.patientLevel.fusion}"`);
   return p;
 }
 

@@ -5,6 +5,10 @@
  * which side of the face is which.
  */
 
+import type { TtaMode } from '../model/manifest';
+
+export type { TtaMode };
+
 const PLANE = 112 * 112;
 
 /** Mirrors each row of every channel plane of an NCHW float32 batch (left ↔ right). */
@@ -38,4 +42,36 @@ export function meanProbabilities(passes: readonly (readonly number[])[]): numbe
   if (passes.length === 0) throw new RangeError('no passes to average');
   const n = passes[0]!.length;
   return Array.from({ length: n }, (_, c) => passes.reduce((s, p) => s + p[c]!, 0) / passes.length);
+}
+
+/** Test-time augmentation modes (the manifest's inference.tta): how many passes each one runs. */
+export const TTA_PASSES: Record<TtaMode, number> = { none: 1, flip: 2, 'flip-grey': 4 };
+
+/**
+ * The crop in grey (ITU-R BT.601 luma in all three channels), as GestaltMatcher-Arc's grey TTA: the colour of a
+ * clinic photo (white balance, lighting) then cannot decide the result on its own.
+ */
+export function greyscale<T extends { width: number; height: number; data: Uint8ClampedArray }>(image: T): T {
+  const data = new Uint8ClampedArray(image.data.length);
+  const src = image.data;
+  for (let i = 0; i < src.length; i += 4) {
+    const y = Math.round(0.299 * src[i]! + 0.587 * src[i + 1]! + 0.114 * src[i + 2]!);
+    data[i] = data[i + 1] = data[i + 2] = y;
+    data[i + 3] = src[i + 3]!;
+  }
+  return { ...image, data };
+}
+
+/**
+ * The batch for one crop: none → [crop]; flip → [crop, mirror]; flip-grey → [crop, mirror, grey, grey mirror].
+ * `colour` and `grey` are the crop's NCHW planes in colour and in grey.
+ */
+export function ttaBatch(mode: TtaMode, colour: Float32Array, grey?: Float32Array): Float32Array {
+  if (mode === 'none') return colour;
+  if (mode === 'flip') return withMirror(colour);
+  if (!grey) throw new RangeError('flip-grey needs the grey crop');
+  const out = new Float32Array(4 * colour.length);
+  out.set(withMirror(colour), 0);
+  out.set(withMirror(grey), 2 * colour.length);
+  return out;
 }

@@ -1,15 +1,22 @@
 // Moving cases between devices: the JSON form of a case (shared by both archive versions; archive-stream.ts writes
 // and reads backups), the version-1 reader, and a CSV (one row per case) for spreadsheets and audits.
 import { fromBase64, toBase64 } from '../encoding/base64';
-import { type CaseRecord, RecordError, topClass, validateCaseRecord } from './case-record';
+import { type CasePhoto, type CaseRecord, RecordError, topClass, validateCaseRecord } from './case-record';
 
 /** The single-document archive of Facies before streaming backups (archive-stream.ts): still read, no longer written. */
 export const ARCHIVE_FORMAT = 'facies-cases/1';
 /** A version-1 archive larger than this is refused before reading: it is parsed as one string (V8 caps strings near 512 Mi). */
 export const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
+const photoToJson = (ph: CasePhoto | null) => (ph ? { type: ph.type, base64: toBase64(ph.bytes) } : null);
+
 export function caseToJson(r: CaseRecord): Record<string, unknown> {
-  return { ...r, crop: r.crop ? toBase64(r.crop) : null, photo: r.photo ? { type: r.photo.type, base64: toBase64(r.photo.bytes) } : null };
+  return {
+    ...r,
+    crop: r.crop ? toBase64(r.crop) : null,
+    photo: photoToJson(r.photo),
+    ...(r.extraPhotos && { extraPhotos: r.extraPhotos.map((e) => ({ crop: e.crop ? toBase64(e.crop) : null, photo: photoToJson(e.photo) })) }),
+  };
 }
 
 export type ArchiveProblem =
@@ -45,8 +52,11 @@ function decodeBytes(v: unknown): unknown {
 /** One archived case as written by caseToJson, checked in full: throws RecordError with every problem found. */
 export function caseFromJson(entry: unknown): CaseRecord {
   const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-  const photo = e.photo && typeof e.photo === 'object' ? { type: (e.photo as Record<string, unknown>).type, bytes: decodeBytes((e.photo as Record<string, unknown>).base64) } : e.photo;
-  return validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo });
+  const photoFromJson = (v: unknown) => (v && typeof v === 'object' ? { type: (v as Record<string, unknown>).type, bytes: decodeBytes((v as Record<string, unknown>).base64) } : v);
+  const extras = Array.isArray(e.extraPhotos)
+    ? e.extraPhotos.map((x: unknown) => (x && typeof x === 'object' ? { crop: decodeBytes((x as Record<string, unknown>).crop), photo: photoFromJson((x as Record<string, unknown>).photo) } : x))
+    : e.extraPhotos;
+  return validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo: photoFromJson(e.photo), ...(extras !== undefined && { extraPhotos: extras }) });
 }
 
 /** The id an entry claims (for messages about an entry that was refused). */
@@ -109,6 +119,8 @@ export function exportCsv(cases: CaseRecord[]): string {
     'top_class', ...classIds.map((c) => `p_${c}`), 'quality_warnings', 'quality_overridden', 'tta',
     'model_id', 'model_version', 'model_sha256', 'model_demonstration', 'backend', 'backend_threads', 'inference_ms', 'total_ms',
     'clinician', 'notes', 'confirmed_diagnosis', 'diagnosis_detail', 'diagnosis_updated_at',
+    // Several-photo screenings: the p_ columns are the fused result; each photo's own probabilities, in class order.
+    'tta_mode', 'photos', 'photos_included', 'fusion_rule', 'photo_probabilities',
   ];
   const rows = cases.map((c) => {
     const r = c.result;
@@ -118,6 +130,8 @@ export function exportCsv(cases: CaseRecord[]): string {
       r.qualityWarnings.join(';'), r.qualityOverridden, r.tta,
       r.model.id, r.model.version, r.model.sha256, r.model.demonstration, r.backend.ep, r.backend.threads, Math.round(r.timings.inferenceMs), Math.round(r.timings.totalMs),
       c.clinician, c.notes, c.followUp.diagnosis, c.followUp.detail, c.followUp.updatedAt,
+      r.ttaMode ?? (r.tta ? 'flip' : 'none'), r.fusion?.photos.length ?? 1, r.fusion?.photos.filter((ph) => ph.included).length ?? 1, r.fusion?.rule ?? null,
+      r.fusion ? r.fusion.photos.map((ph) => `${ph.included ? '' : '(left out) '}${ph.probabilities.map((v) => v.toFixed(4)).join('|')}`).join('; ') : null,
     ];
   });
   // BOM: spreadsheet programs then read Chinese text as UTF-8.

@@ -1,6 +1,7 @@
 // The case record: one screening as the clinician files it. Plain data, framework-free.
 // The same validator reads records coming back from IndexedDB and from imported archives, so
 // a damaged or hostile file can never put a malformed case on the device.
+import { FUSION_RULES, TTA_MODES, type FusionRule, type TtaMode } from '../model/manifest';
 import { parseProvenance, type Provenance } from '../model/provenance';
 
 export const SEXES = ['female', 'male', 'unknown'] as const;
@@ -21,7 +22,11 @@ export const LIMITS = {
   classes: 32,
   modelText: 200,
   cropBytes: 512 * 1024,
+  /** All the original photos of one case together. */
   photoBytes: 60 * 1024 * 1024,
+  /** Photos of one child in one screening (src/screening/fusion.ts MAX_PHOTOS_PER_CHILD). */
+  photos: 5,
+  photoName: 200,
 } as const;
 
 export interface ModelRef {
@@ -44,9 +49,36 @@ export interface CaseResult {
   qualityOverridden: boolean;
   /** Test-time augmentation used (e.g. horizontal flip averaged). */
   tta: boolean;
+  /** Which test-time augmentation; absent on cases saved before it was recorded (then tta true = flip). */
+  ttaMode?: TtaMode;
+  /**
+   * A screening from several photos of the child: probabilities above are the fusion of the included photos by
+   * `rule`; photos[0] is the case's crop/photo, photos[i ≥ 1] the record's extraPhotos[i − 1]. Absent: one photo.
+   */
+  fusion?: CaseFusion;
   model: ModelRef;
   backend: { ep: 'webgpu' | 'wasm'; threads: number };
   timings: { decodeMs: number; detectMs: number; alignMs: number; inferenceMs: number; totalMs: number };
+}
+
+export interface FusionPhotoResult {
+  name: string;
+  probabilities: number[];
+  qualityWarnings: string[];
+  qualityOverridden: boolean;
+  /** False when the photo failed the quality gate and was not overridden: shown, but left out of the fusion. */
+  included: boolean;
+}
+
+export interface CaseFusion {
+  rule: FusionRule;
+  photos: FusionPhotoResult[];
+}
+
+/** Another photo of the same child: its crop (with photo consent) and original (when kept). */
+export interface CaseExtraPhoto {
+  crop: Uint8Array | null;
+  photo: CasePhoto | null;
 }
 
 export interface FollowUp {
@@ -75,6 +107,8 @@ export interface CaseRecord {
   crop: Uint8Array | null;
   /** The original photo, only when the clinician chose to keep it. */
   photo: CasePhoto | null;
+  /** The other photos of a several-photo screening, in result.fusion.photos order from the second; absent: one photo. */
+  extraPhotos?: CaseExtraPhoto[];
   result: CaseResult;
   clinician: string;
   notes: string;
@@ -160,15 +194,33 @@ export function validateCaseRecord(raw: Json): CaseRecord {
   const photoConsent = typeof raw.photoConsent === 'boolean' ? raw.photoConsent : (p.push('photoConsent must be true or false'), false);
   const crop = raw.crop === null ? null : bytes(raw.crop, 'crop', LIMITS.cropBytes);
   if (crop && !isPng(crop)) p.push('crop must be a PNG image');
-  let photo: CasePhoto | null = null;
-  if (raw.photo !== null) {
-    if (!isObject(raw.photo)) p.push('photo must be {type, bytes} or null');
-    else photo = { type: str(raw.photo.type, 'photo.type', 100), bytes: bytes(raw.photo.bytes, 'photo.bytes', LIMITS.photoBytes) };
-    if (photo && !/^image\/[a-z0-9.+-]+$/.test(photo.type)) p.push('photo.type must be an image type');
-  }
+  const photoOf = (v: Json, name: string): CasePhoto | null => {
+    if (v === null) return null;
+    if (!isObject(v)) return p.push(`${name} must be {type, bytes} or null`), null;
+    const ph = { type: str(v.type, `${name}.type`, 100), bytes: bytes(v.bytes, `${name}.bytes`, LIMITS.photoBytes) };
+    if (!/^image\/[a-z0-9.+-]+$/.test(ph.type)) p.push(`${name}.type must be an image type`);
+    return ph;
+  };
+  const photo = photoOf(raw.photo, 'photo');
   if (!photoConsent && (crop || photo)) p.push('a face image is stored without photo consent');
 
   const result = validateResult(raw.result, p, str, num);
+  let extraPhotos: CaseExtraPhoto[] | undefined;
+  if (raw.extraPhotos !== undefined) {
+    if (!Array.isArray(raw.extraPhotos) || raw.extraPhotos.length > LIMITS.photos - 1) p.push(`extraPhotos must list at most ${LIMITS.photos - 1} photos`);
+    else
+      extraPhotos = raw.extraPhotos.map((e: Json, i) => {
+        if (!isObject(e)) return p.push(`extraPhotos[${i}] must be {crop, photo}`), { crop: null, photo: null };
+        const c = e.crop === null ? null : bytes(e.crop, `extraPhotos[${i}].crop`, LIMITS.cropBytes);
+        if (c && !isPng(c)) p.push(`extraPhotos[${i}].crop must be a PNG image`);
+        return { crop: c, photo: photoOf(e.photo, `extraPhotos[${i}].photo`) };
+      });
+    if (extraPhotos && !photoConsent && extraPhotos.some((e) => e.crop || e.photo)) p.push('a face image is stored without photo consent');
+  }
+  const photoTotal = (photo?.bytes.length ?? 0) + (extraPhotos ?? []).reduce((n, e) => n + (e.photo?.bytes.length ?? 0), 0);
+  if (photoTotal > LIMITS.photoBytes) p.push(`the original photos together are larger than ${LIMITS.photoBytes} bytes`);
+  const photoCount = result?.fusion?.photos.length ?? 1;
+  if ((extraPhotos?.length ?? 0) !== photoCount - 1) p.push(`extraPhotos must hold the ${photoCount - 1} photos after the first of result.fusion.photos`);
   const clinician = str(raw.clinician, 'clinician', LIMITS.clinician);
   const notes = str(raw.notes, 'notes', LIMITS.notes);
   let followUp: FollowUp = { diagnosis: 'pending', detail: '', updatedAt: '' };
@@ -182,7 +234,7 @@ export function validateCaseRecord(raw: Json): CaseRecord {
     };
   }
   if (p.length) throw new RecordError(p);
-  return { id, createdAt, updatedAt, patientRef, age, sex, photoConsent, crop, photo, result, clinician, notes, followUp };
+  return { id, createdAt, updatedAt, patientRef, age, sex, photoConsent, crop, photo, ...(extraPhotos && { extraPhotos }), result, clinician, notes, followUp };
 }
 
 function validateResult(
@@ -216,15 +268,44 @@ function validateResult(
   const backend = { ep, threads: num(b.threads, 'result.backend.threads', 0, 1024) };
   const t = isObject(raw.timings) ? raw.timings : (p.push('result.timings is missing'), {} as Record<string, Json>);
   const ms = (k: string) => num(t[k], `result.timings.${k}`, 0, 3_600_000);
+  const tta = bool(raw.tta, 'result.tta');
+  const ttaMode = raw.ttaMode === undefined ? undefined : TTA_MODES.includes(raw.ttaMode as TtaMode) ? (raw.ttaMode as TtaMode) : (p.push(`result.ttaMode must be one of ${TTA_MODES.join(', ')}`), undefined);
+  if (ttaMode && tta !== (ttaMode !== 'none')) p.push('result.tta and result.ttaMode disagree');
+  const fusion = raw.fusion === undefined ? undefined : validateFusion(raw.fusion, classes.length, p, str, num);
   return {
     classes,
     probabilities: probs,
     qualityWarnings: warnings,
     qualityOverridden: bool(raw.qualityOverridden, 'result.qualityOverridden'),
-    tta: bool(raw.tta, 'result.tta'),
+    tta,
+    ...(ttaMode && { ttaMode }),
+    ...(fusion && { fusion }),
     model,
     backend,
     timings: { decodeMs: ms('decodeMs'), detectMs: ms('detectMs'), alignMs: ms('alignMs'), inferenceMs: ms('inferenceMs'), totalMs: ms('totalMs') },
   };
 }
 
+
+function validateFusion(
+  raw: Json,
+  classCount: number,
+  p: string[],
+  str: (v: Json, name: string, max: number, required?: boolean) => string,
+  num: (v: Json, name: string, min?: number, max?: number) => number,
+): CaseFusion | undefined {
+  if (!isObject(raw)) return p.push('result.fusion must be {rule, photos}'), undefined;
+  const rule = FUSION_RULES.includes(raw.rule as FusionRule) ? (raw.rule as FusionRule) : (p.push(`result.fusion.rule must be one of ${FUSION_RULES.join(', ')}`), 'mean-probability');
+  if (!Array.isArray(raw.photos) || raw.photos.length < 2 || raw.photos.length > LIMITS.photos) return p.push(`result.fusion.photos must list 2–${LIMITS.photos} photos`), undefined;
+  const photos = raw.photos.map((ph: Json, i): FusionPhotoResult => {
+    const name = `result.fusion.photos[${i}]`;
+    if (!isObject(ph)) return p.push(`${name} must be an object`), { name: '', probabilities: [], qualityWarnings: [], qualityOverridden: false, included: false };
+    const probabilities = Array.isArray(ph.probabilities) && ph.probabilities.length === classCount ? ph.probabilities.map((v, j) => num(v, `${name}.probabilities[${j}]`, 0, 1)) : (p.push(`${name}.probabilities must have one value per class`), []);
+    const qualityWarnings = Array.isArray(ph.qualityWarnings) && ph.qualityWarnings.length <= LIMITS.warnings ? ph.qualityWarnings.map((w, j) => str(w, `${name}.qualityWarnings[${j}]`, LIMITS.warning)) : (p.push(`${name}.qualityWarnings must be a list`), []);
+    const flag = (v: Json, n: string) => (typeof v === 'boolean' ? v : (p.push(`${name}.${n} must be true or false`), false));
+    return { name: str(ph.name, `${name}.name`, LIMITS.photoName), probabilities, qualityWarnings, qualityOverridden: flag(ph.qualityOverridden, 'qualityOverridden'), included: flag(ph.included, 'included') };
+  });
+  // The first photo is the one the screening started from: it always had a result.
+  if (!photos[0]!.included) p.push('result.fusion.photos[0] must be included');
+  return { rule, photos };
+}

@@ -50,6 +50,9 @@ export function caseDifferences(local: CaseRecord, incoming: CaseRecord): CaseDi
   text('photoConsent', String(local.photoConsent), String(incoming.photoConsent));
   if (!sameBytes(local.crop, incoming.crop)) out.push({ field: 'crop', local: local.crop ? 'stored' : '', incoming: incoming.crop ? 'stored' : '' });
   if (!sameBytes(local.photo?.bytes, incoming.photo?.bytes)) out.push({ field: 'photo', local: local.photo ? 'stored' : '', incoming: incoming.photo ? 'stored' : '' });
+  const extras = (r: CaseRecord) => r.extraPhotos ?? [];
+  const sameExtras = extras(local).length === extras(incoming).length && extras(local).every((e, i) => sameBytes(e.crop, extras(incoming)[i]!.crop) && sameBytes(e.photo?.bytes, extras(incoming)[i]!.photo?.bytes));
+  if (!sameExtras) out.push({ field: 'photo', local: `${extras(local).length + 1}`, incoming: `${extras(incoming).length + 1}` });
   text('result', resultText(local.result), resultText(incoming.result));
   return out;
 }

@@ -6,7 +6,7 @@
 // Changing the passphrase makes a new data key and re-seals every case with it. The old data key stays stored,
 // wrapped under the new passphrase, until the last case is re-sealed: an interruption at any point leaves every case
 // readable with the new passphrase, and the next unlock finishes the job.
-import { type CaseRecord, validateCaseRecord } from './case-record';
+import { type CasePhoto, type CaseRecord, validateCaseRecord } from './case-record';
 
 export const KDF = { name: 'PBKDF2', hash: 'SHA-256', iterations: 600_000, saltBytes: 16 } as const;
 export const CIPHER = { name: 'AES-GCM', keyBits: 256, ivBytes: 12 } as const;
@@ -130,20 +130,29 @@ export async function rewrap(envelope: KeyEnvelope, previous: KeyEnvelope, curre
 }
 
 /**
- * A case as bytes: [u32 header length][header JSON][crop][photo]. The header is the record with the
- * image bytes replaced by their lengths, so the images are not inflated by base64.
+ * A case as bytes: [u32 header length][header JSON][crop][photo][extra crop][extra photo]…. The header is the record
+ * with the image bytes replaced by their lengths, so the images are not inflated by base64. A case with one photo has
+ * no extras: the layout of cases saved before several-photo screenings.
  */
 export function serializeCase(record: CaseRecord): Uint8Array {
+  const photoHeader = (ph: CasePhoto | null) => (ph ? { type: ph.type, bytes: ph.bytes.length } : null);
   const header = enc.encode(
-    JSON.stringify({ ...record, crop: record.crop?.length ?? null, photo: record.photo ? { type: record.photo.type, bytes: record.photo.bytes.length } : null }),
+    JSON.stringify({
+      ...record,
+      crop: record.crop?.length ?? null,
+      photo: photoHeader(record.photo),
+      ...(record.extraPhotos && { extraPhotos: record.extraPhotos.map((e) => ({ crop: e.crop?.length ?? null, photo: photoHeader(e.photo) })) }),
+    }),
   );
-  const crop = record.crop ?? new Uint8Array();
-  const photo = record.photo?.bytes ?? new Uint8Array();
-  const out = new Uint8Array(4 + header.length + crop.length + photo.length);
+  const parts = [record.crop, record.photo?.bytes, ...(record.extraPhotos ?? []).flatMap((e) => [e.crop, e.photo?.bytes])].filter((b): b is Uint8Array => !!b);
+  const out = new Uint8Array(4 + header.length + parts.reduce((n, b) => n + b.length, 0));
   new DataView(out.buffer).setUint32(0, header.length);
   out.set(header, 4);
-  out.set(crop, 4 + header.length);
-  out.set(photo, 4 + header.length + crop.length);
+  let at = 4 + header.length;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.length;
+  }
   return out;
 }
 
@@ -156,10 +165,15 @@ export function deserializeCase(bytes: Uint8Array): CaseRecord {
     at += n as number;
     return part;
   };
+  type PhotoHeader = { type: string; bytes: number } | null;
   const crop = header.crop === null ? null : take(header.crop);
-  const ph = header.photo as { type: string; bytes: number } | null;
+  const ph = header.photo as PhotoHeader;
   const photo = ph === null ? null : { type: ph.type, bytes: take(ph.bytes) };
-  return validateCaseRecord({ ...header, crop, photo });
+  const extras = header.extraPhotos as { crop: number | null; photo: PhotoHeader }[] | undefined;
+  const extraPhotos = Array.isArray(extras)
+    ? extras.map((e) => ({ crop: e.crop === null ? null : take(e.crop), photo: e.photo === null ? null : { type: e.photo.type, bytes: take(e.photo.bytes) } }))
+    : undefined;
+  return validateCaseRecord({ ...header, crop, photo, ...(extraPhotos && { extraPhotos }) });
 }
 
 export interface SealedCase {

@@ -2,12 +2,13 @@
 // face → align → quality → batch (TTA) → classify, on plain inputs and outputs (the crop is an RgbaImage). The
 // screening screen, the reader study, the benchmark and the training kit's batch aligner all call it; the
 // classifier is passed in (the inference worker in the app).
+import type { ModelManifest } from '../model/manifest';
 import { planAlignment, alignWithPlan, AlignmentError, type AlignedFace } from '../pipeline/align';
 import { turnFace, turnPhoto, type DetectedFace, type QuarterTurn } from '../pipeline/face-search';
 import type { RgbaImage } from '../pipeline/image';
 import { toNchwFloat32, type Normalization } from '../pipeline/preprocess';
 import { assessQuality, type QualityReport } from '../pipeline/quality';
-import { meanProbabilities, splitBatch, withMirror } from '../pipeline/tta';
+import { TTA_PASSES, type TtaMode, greyscale, meanProbabilities, splitBatch, ttaBatch } from '../pipeline/tta';
 import { ScreeningError } from './errors';
 import type { FaceFinder } from './face-finder';
 import { searchFaces, type FaceSearch, type FaceSearchOptions } from './find-faces';
@@ -133,21 +134,30 @@ export type Classifier = (input: Float32Array, batch: number) => Promise<{ proba
 
 export interface ClassifyOptions {
   normalization: Normalization;
-  /** Flip test-time augmentation: the crop and its mirror as one batch of two, probabilities averaged. */
-  flipTta: boolean;
+  /** Test-time augmentation: the passes run as one batch, probabilities averaged (src/pipeline/tta.ts). */
+  tta: TtaMode;
+}
+
+/**
+ * The TTA to run: the one the model's figures were obtained with when its manifest says (the published figures are
+ * those of that TTA), else the clinician's flip setting.
+ */
+export function ttaFor(manifest: Pick<ModelManifest, 'inference'>, flipSetting: boolean): TtaMode {
+  return manifest.inference?.tta ?? (flipSetting ? 'flip' : 'none');
 }
 
 export interface Classification {
   /** The reported probabilities: the mean of the TTA passes (or the single pass). */
   probabilities: number[];
-  tta: { mode: 'flip' | 'none'; passes: number[][] };
+  tta: { mode: TtaMode; passes: number[][] };
   inferenceMs: number;
 }
 
-/** The model input for one crop: a batch of the crop and its mirror with flip TTA, else the crop. */
-export function modelInput(crop: RgbaImage, { normalization, flipTta }: ClassifyOptions): { input: Float32Array; batch: number } {
-  const single = toNchwFloat32(crop, normalization);
-  return flipTta ? { input: withMirror(single), batch: 2 } : { input: single, batch: 1 };
+/** The model input for one crop: the batch of its TTA passes. */
+export function modelInput(crop: RgbaImage, { normalization, tta }: ClassifyOptions): { input: Float32Array; batch: number } {
+  const colour = toNchwFloat32(crop, normalization);
+  const grey = tta === 'flip-grey' ? toNchwFloat32(greyscale(crop), normalization) : undefined;
+  return { input: ttaBatch(tta, colour, grey), batch: TTA_PASSES[tta] };
 }
 
 export async function classifyCrop(crop: RgbaImage, classifier: Classifier, options: ClassifyOptions): Promise<Classification> {
@@ -159,7 +169,7 @@ export async function classifyCrop(crop: RgbaImage, classifier: Classifier, opti
     throw new ScreeningError('inference-failed', (e as Error).message);
   }
   const passes = splitBatch(out.probabilities, batch);
-  return { probabilities: meanProbabilities(passes), tta: { mode: batch === 2 ? 'flip' : 'none', passes }, inferenceMs: out.inferenceMs };
+  return { probabilities: meanProbabilities(passes), tta: { mode: options.tta, passes }, inferenceMs: out.inferenceMs };
 }
 
 /** Photo file → probabilities on the first-ranked face, with no quality gate (the reader study's model answer). */

@@ -124,6 +124,45 @@ describe('validateManifest', () => {
     expect(problemsOf(m)).toHaveLength(4);
   });
 
+  it('declares how the app must run the model: TTA, fusion, and the head for embedding fusion', async () => {
+    const m = await validManifest();
+    m.inference = { tta: 'flip-grey', fusion: 'mean-log-probability' };
+    expect(problemsOf(m)).toEqual([]);
+    m.inference = { tta: 'flip', fusion: 'mean-embedding' };
+    expect(problemsOf(m)).toEqual(['inference.embedding must name the embedding output and the class weights when inference.fusion is "mean-embedding"']);
+    const weights = Buffer.from(new Float32Array(4 * 8).buffer).toString('base64');
+    m.inference.embedding = { output: 'embedding', dimension: 8, classWeightsBase64: weights };
+    expect(problemsOf(m)).toEqual([]);
+    m.inference.embedding = { output: m.output.name, dimension: 16, classWeightsBase64: weights };
+    expect(problemsOf(m)).toEqual([
+      'inference.embedding.classWeightsBase64 must encode 4×16 float32 values (256 bytes)',
+      'inference.embedding.output must be a second output, not the probabilities output',
+    ]);
+    m.inference = { tta: 'none', fusion: 'mean-probability', embedding: { output: 'embedding', dimension: 8, classWeightsBase64: weights } };
+    expect(problemsOf(m)).toEqual(['inference.embedding is only for inference.fusion "mean-embedding" (found "mean-probability")']);
+    m.inference = { tta: 'sideways' as 'flip', fusion: 'mean-probability' };
+    expect(problemsOf(m)).toHaveLength(1);
+  });
+
+  it('refuses figures obtained with another TTA or fusion than the app would run', async () => {
+    const m = await validManifest();
+    m.demonstration = false;
+    m.validation = exampleValidationReport([[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]]);
+    m.validation.tta = 'flip-grey';
+    // No inference block means flip TTA and mean-probability fusion.
+    expect(problemsOf(m)).toEqual(['validation.tta is "flip-grey" but the app would run "flip" (inference.tta): the figures must come from the same TTA']);
+    m.inference = { tta: 'flip-grey', fusion: 'mean-probability' };
+    expect(problemsOf(m)).toEqual([]);
+    const level = { accuracy: m.validation.accuracy, macroF1: m.validation.macroF1, balancedAccuracy: m.validation.macroF1, perClass: m.validation.perClass, confusionMatrix: m.validation.confusionMatrix };
+    m.validation.patientLevel = { fusion: 'mean-log-probability', rules: { 'mean-probability': level } };
+    expect(problemsOf(m)).toEqual([
+      'validation.patientLevel.fusion is "mean-log-probability" but inference.fusion is "mean-probability"',
+      'validation.patientLevel.rules must give the figures of the chosen rule "mean-log-probability"',
+    ]);
+    m.validation.patientLevel.fusion = 'mean-probability';
+    expect(problemsOf(m)).toEqual([]);
+  });
+
   it('keeps the bundled and test manifests valid', async () => {
     const { readFile } = await import('node:fs/promises');
     for (const id of ['demo', 'test-tiny']) {

@@ -37,3 +37,22 @@ export function sampleCase(over: Partial<CaseRecord> = {}): CaseRecord {
     ...over,
   };
 }
+
+/** A child screened from three photos, the third left out by the quality gate; mean of probabilities. */
+export function threePhotoCase(over: Partial<CaseRecord> = {}): CaseRecord {
+  const base = sampleCase({ id: 'case-three', photo: { type: 'image/jpeg', bytes: pngBytes(3000, 11) } });
+  const photos = [
+    { name: 'front.jpg', probabilities: [0.6, 0.2, 0.1, 0.1], qualityWarnings: [], qualityOverridden: false, included: true },
+    { name: 'side.jpg', probabilities: [0.4, 0.4, 0.1, 0.1], qualityWarnings: ['lighting:warn'], qualityOverridden: false, included: true },
+    { name: 'blurred.jpg', probabilities: [0.1, 0.1, 0.1, 0.7], qualityWarnings: ['sharpness:fail'], qualityOverridden: false, included: false },
+  ];
+  return {
+    ...base,
+    extraPhotos: [
+      { crop: pngBytes(1500, 12), photo: { type: 'image/png', bytes: pngBytes(4000, 13) } },
+      { crop: pngBytes(1500, 14), photo: null },
+    ],
+    result: { ...base.result, probabilities: [0.5, 0.3, 0.1, 0.1], tta: true, ttaMode: 'flip', fusion: { rule: 'mean-probability', photos } },
+    ...over,
+  };
+}

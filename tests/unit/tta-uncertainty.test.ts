@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meanProbabilities, mirrorNchw, splitBatch, withMirror } from '../../src/pipeline/tta';
+import { TTA_PASSES, greyscale, meanProbabilities, mirrorNchw, splitBatch, ttaBatch, withMirror } from '../../src/pipeline/tta';
 import { assessConfidence, DEFAULT_CONFIDENCE_LIMITS } from '../../src/pipeline/uncertainty';
 
 const crop = () => Float32Array.from({ length: 3 * 112 * 112 }, (_, i) => Math.sin(i * 0.37));
@@ -60,5 +60,28 @@ describe('limits from settings', () => {
     expect(confidenceLimits(0.6, 0.2)).toEqual({ minTopProbability: 0.6, minMargin: 0.2 });
     expect(confidenceLimits(3, -1)).toEqual({ minTopProbability: 0.99, minMargin: 0 });
     expect(confidenceLimits(NaN, 0.1).minTopProbability).toBe(DEFAULT_CONFIDENCE_LIMITS.minTopProbability);
+  });
+});
+
+describe('grey TTA', () => {
+  it('greyscale is BT.601 luma in all three channels, alpha kept', () => {
+    const image = { width: 2, height: 1, data: new Uint8ClampedArray([255, 0, 0, 255, 10, 200, 30, 128]) };
+    const g = greyscale(image);
+    expect(Array.from(g.data)).toEqual([76, 76, 76, 255, 124, 124, 124, 128]);
+    expect(Array.from(image.data)).toEqual([255, 0, 0, 255, 10, 200, 30, 128]);
+  });
+
+  it('the batch of each mode: [crop], [crop, mirror], [crop, mirror, grey, grey mirror]', () => {
+    const plane = 112 * 112;
+    const colour = Float32Array.from({ length: 3 * plane }, (_, i) => i % 113);
+    const grey = Float32Array.from({ length: 3 * plane }, (_, i) => -(i % 7));
+    expect(ttaBatch('none', colour)).toBe(colour);
+    expect(ttaBatch('flip', colour)).toEqual(withMirror(colour));
+    const four = ttaBatch('flip-grey', colour, grey);
+    expect(four.length).toBe(4 * 3 * plane);
+    expect(four.subarray(0, 6 * plane)).toEqual(withMirror(colour));
+    expect(four.subarray(6 * plane)).toEqual(withMirror(grey));
+    expect(() => ttaBatch('flip-grey', colour)).toThrow(RangeError);
+    expect(TTA_PASSES).toEqual({ none: 1, flip: 2, 'flip-grey': 4 });
   });
 });

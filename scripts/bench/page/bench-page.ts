@@ -78,7 +78,7 @@ async function photoToResult(blob: Blob, search: { refine?: boolean; extraPasses
   const decoded = await decode(blob);
   const a = await analysePhoto(decoded.photo, detector, search);
   releasePhoto(a.photo);
-  const result = await classifyCrop(a.aligned.crop, (input, batch) => client!.classify(input, batch), { normalization, flipTta: false });
+  const result = await classifyCrop(a.aligned.crop, (input, batch) => client!.classify(input, batch), { normalization, tta: 'none' });
   return { ms: performance.now() - t0, result };
 }
 
@@ -115,8 +115,8 @@ async function stages(options: { photoBase64: string; photoType: string }): Prom
   const detectMs = analysis.timings.detectMs;
   const detectorCalls = Object.values(analysis.search).reduce((a, n) => a + n, 0);
   t = performance.now();
-  const single = modelInput(analysis.aligned.crop, { normalization, flipTta: false }).input;
-  const pair = modelInput(analysis.aligned.crop, { normalization, flipTta: true }).input;
+  const single = modelInput(analysis.aligned.crop, { normalization, tta: 'none' }).input;
+  const pair = modelInput(analysis.aligned.crop, { normalization, tta: 'flip' }).input;
   const alignPreprocessMs = analysis.timings.alignMs + (performance.now() - t) / 2;
   const jsHeapBytes = heap();
 
@@ -204,7 +204,7 @@ async function fixtureInputs(options: { photoBase64: string; photoType: string; 
     try {
       const analysis = await analysePhoto(photo, detector);
       releasePhoto(analysis.photo);
-      const { input } = modelInput(analysis.aligned.crop, { normalization: options.normalization, flipTta: false });
+      const { input } = modelInput(analysis.aligned.crop, { normalization: options.normalization, tta: 'none' });
       out.push({ name: v.name, score: analysis.faces[analysis.chosenFace]!.score, inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) });
     } catch {
       skipped.push(v.name); // no face found in this variant

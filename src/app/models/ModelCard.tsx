@@ -98,7 +98,7 @@ export function ValidationReportView({ manifest }: { manifest: ModelManifest }) 
                   return (
                     <tr key={c.id} data-testid={`metrics-${c.id}`}>
                       <th scope="row">{localized(c.displayName, i18n.language)}</th>
-                      <td>{spread(m.precision)}</td>
+                      <td>{m.precision ? spread(m.precision) : '—' /* never predicted in any fold: undefined, not 0 */}</td>
                       <td>{spread(m.recall)}</td>
                       <td>{spread(m.f1)}</td>
                     </tr>

@@ -49,10 +49,10 @@ export function ResultModelInfo({ manifest, provenance }: { manifest: ModelManif
           </thead>
           <tbody>
             {manifest.classes.map((c) => (
-              <tr key={c.id} data-testid={`result-metric-${c.id}`} data-recall={v.perClass[c.id]!.recall.mean} data-precision={v.perClass[c.id]!.precision.mean}>
+              <tr key={c.id} data-testid={`result-metric-${c.id}`} data-recall={v.perClass[c.id]!.recall.mean} data-precision={v.perClass[c.id]!.precision?.mean}>
                 <th scope="row">{localized(c.displayName, i18n.language)}</th>
                 <td>{formatPercent(v.perClass[c.id]!.recall.mean)}</td>
-                <td>{formatPercent(v.perClass[c.id]!.precision.mean)}</td>
+                <td>{v.perClass[c.id]!.precision ? formatPercent(v.perClass[c.id]!.precision!.mean) : '—'}</td>
               </tr>
             ))}
           </tbody>

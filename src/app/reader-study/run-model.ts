@@ -1,7 +1,7 @@
-// The model's answer for one study photo: the screening pipeline on the first-ranked face, with the same flip TTA
-// as a screening when it is on, so the answer is what a screening of the photo shows; null when the photo could
-// not be screened (no face, unreadable: counted as wrong).
-import { screenFile } from '../../screening/pipeline';
+// The model's answer for one study photo: the screening pipeline on the first-ranked face, with the same TTA as a
+// screening (the manifest's, else the flip setting), so the answer is what a screening of the photo shows; null
+// when the photo could not be screened (no face, unreadable: counted as wrong).
+import { screenFile, ttaFor } from '../../screening/pipeline';
 import { getSettings } from '../../settings/settings';
 import type { Engine } from '../engine';
 
@@ -16,7 +16,7 @@ export async function modelAnswer(engine: Engine, file: File): Promise<ModelAnsw
   try {
     const { classification } = await screenFile(file, await engine.detector, (input, batch) => engine.client.classify(input, batch), {
       normalization: manifest.normalization,
-      flipTta: getSettings().flipTta,
+      tta: ttaFor(manifest, getSettings().flipTta),
     });
     const p = classification.probabilities;
     return { classId: manifest.classes[p.indexOf(Math.max(...p))]!.id, probabilities: p };

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ScreeningError } from '../../screening/errors';
-import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, type PhotoAnalysis } from '../../screening/pipeline';
+import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, ttaFor, type PhotoAnalysis } from '../../screening/pipeline';
 import { getSettings, useSettings } from '../../settings/settings';
 import { useEngine } from '../engine';
 import { drawPreview, type Preview } from '../preview';
@@ -91,7 +91,7 @@ export function ScreeningScreen() {
       setWork({ kind: 'working', step: t('working.screening') });
       const outcome = await classifyCrop(analysis.aligned.crop, (input, batch) => engine.client.classify(input, batch), {
         normalization: model.ready.manifest.normalization,
-        flipTta: getSettings().flipTta,
+        tta: ttaFor(model.ready.manifest, getSettings().flipTta),
       });
       if (mine !== generation.current) return;
       const { decodeMs, detectMs, alignMs } = analysis.timings;
