@@ -3,7 +3,7 @@
 // face, blurred faces, and a photo picked before the model was ready. Photos are made in the page from the fixtures.
 import { test, expect, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
-import { fixture, openApp, screen } from './app';
+import { CLASS_IDS, fixture, openApp, probabilities, screen } from './app';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -147,6 +147,68 @@ test('blurred faces: ≈ 1 crop px of blur warns with a result, ≈ 3 px fails t
   expect(blur.status).toBe('fail');
   expect(blur.value).toBeGreaterThan(2.1);
   await expect(page.getByTestId('quality-sharpness').locator('.check-fix')).not.toBeEmpty();
+});
+
+test('one child from three photos (one failing the gate): the fused result, saved, exported and imported again', async () => {
+  await screen(page, fixture('astronaut.png'));
+  await expect(page.getByTestId('result')).toHaveAttribute('data-photo', 'astronaut.png', { timeout: 60_000 });
+  await expect(page.getByTestId('result-fusion')).toHaveCount(0);
+  await page.getByTestId('photo-add-input').setInputFiles([await photo(page, 'rolled'), await photo(page, 'blurred')]);
+  const entries = page.getByTestId('photo-entry');
+  await expect(entries).toHaveCount(3);
+  await expect(entries.nth(1)).toHaveAttribute('data-state', 'screened', { timeout: 60_000 });
+  await expect(entries.nth(2)).toHaveAttribute('data-state', 'gated', { timeout: 60_000 });
+  // The blurred photo is shown, left out of the child's result, and says why.
+  await expect(entries.nth(2)).toHaveAttribute('data-included', 'false');
+  await expect(entries.nth(2).getByTestId('photo-left-out')).toContainText('Sharpness');
+  const fusion = page.getByTestId('result-fusion');
+  await expect(fusion).toHaveAttribute('data-included', '2');
+  await expect(fusion).toHaveAttribute('data-photos', '3');
+  await expect(fusion).toHaveAttribute('data-rule', 'mean-probability');
+  await expect(fusion).toContainText('from 2 of 3 photos (mean of the photos’ probabilities)');
+  // The child's result is the mean of the two included photos' own results (the manifest declares no other rule).
+  const own = async (i: number) => Promise.all(CLASS_IDS.map(async (c) => Number(await entries.nth(i).getByTestId(`photo-prob-${c}`).getAttribute('data-value'))));
+  const [first, second] = [await own(0), await own(1)];
+  await expect(entries.nth(2).getByTestId('photo-prob-wbs')).toHaveCount(0);
+  const fused = await probabilities(page);
+  CLASS_IDS.forEach((c, k) => expect(Math.abs(fused[c]! - (first[k]! + second[k]!) / 2)).toBeLessThan(1e-6));
+  expect(first).not.toEqual(second);
+
+  // Saved with every photo; exported; erased; imported: the case comes back with its three photos and the rule.
+  const form = page.getByTestId('save-case');
+  await expect(page.getByTestId('encryption-setup')).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('encryption-skip').click();
+  await form.getByTestId('case-patient-ref').fill('MRN-3PHOTO');
+  await form.getByTestId('case-consent-yes').check();
+  await form.getByTestId('case-save').click();
+  await expect(form.getByTestId('case-saved')).toBeVisible();
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('export-json').click();
+  const panel = page.getByTestId('export-panel');
+  await panel.getByTestId('export-plain-ack').check();
+  const [dl] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-plain').click()]);
+  await expect(panel.getByTestId('export-done')).toBeVisible();
+  const text = await readFile((await dl.path())!, 'utf8');
+  await panel.getByTestId('export-close').click();
+  const archived = JSON.parse(text.trimEnd().split('\n')[1]!).case as { extraPhotos: { crop: string | null }[]; result: { probabilities: number[]; fusion: { rule: string; photos: { included: boolean }[] } } };
+  expect(archived.result.fusion.rule).toBe('mean-probability');
+  expect(archived.result.fusion.photos.map((ph) => ph.included)).toEqual([true, true, false]);
+  expect(archived.extraPhotos.every((e) => (e.crop ?? '').length > 100)).toBe(true);
+  CLASS_IDS.forEach((c, k) => expect(archived.result.probabilities[k]).toBeCloseTo(fused[c]!, 9));
+  await page.getByTestId('delete-all').click();
+  await page.getByTestId('delete-all-confirm').click();
+  await expect(page.getByTestId('history-count')).toHaveAttribute('data-count', '0');
+  await page.getByTestId('import-file').setInputFiles({ name: 'child.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(text) });
+  await page.getByTestId('import-confirm').click();
+  await expect(page.getByTestId('import-done')).toContainText('1 added');
+  await page.getByTestId('history-row').getByTestId('history-open').click();
+  const report = page.getByTestId('report-photos');
+  await expect(report).toHaveAttribute('data-count', '3');
+  await expect(report.getByTestId('report-photo')).toHaveCount(3);
+  await expect(report.locator('[data-testid="report-photo"][data-included="false"]')).toContainText('left out');
+  await expect(page.getByTestId('report-prob-wbs')).toHaveAttribute('data-value', String(fused.wbs));
+  await page.getByTestId('case-back').click();
+  await page.getByTestId('nav-screening').click();
 });
 
 test('a photo picked while the model loads is analysed at once and screened as soon as the model is ready', async ({ browser }) => {

@@ -1,3 +1,4 @@
+import type { FusionRule } from '../model/manifest';
 import type { DetectedFace, QuarterTurn } from '../pipeline/face-search';
 import type { RgbaImage } from '../pipeline/image';
 import type { QualityReport } from '../pipeline/quality';
@@ -47,4 +48,27 @@ export interface ScreeningTta {
 export function faceChoice(count: number, chosen: number, pickedByUser: boolean): { key: string; values: Record<string, number> } {
   if (count === 1) return { key: 'faces.one', values: {} };
   return { key: pickedByUser ? 'faces.picked' : 'faces.first', values: { count, n: chosen + 1 } };
+}
+
+/** Another photo of the same child, added to a screening: screened on its own, then fused with the others. */
+export interface ChildPhoto {
+  key: number;
+  file: File;
+  name: string;
+  /** working: being read and screened; error: no usable face (message); gated: failed the quality gate; screened. */
+  state: 'working' | 'error' | 'gated' | 'screened';
+  message?: string;
+  crop?: RgbaImage;
+  quality?: QualityReport;
+  /** The clinician chose to include a photo the gate stopped. */
+  overridden: boolean;
+  probabilities?: number[];
+  tta?: ScreeningTta;
+}
+
+/** How the child's result was made from several photos (absent with one photo). */
+export interface ChildFusion {
+  rule: FusionRule;
+  photos: number;
+  included: number;
 }

@@ -131,7 +131,7 @@ export function exportCsv(cases: CaseRecord[]): string {
       r.model.id, r.model.version, r.model.sha256, r.model.demonstration, r.backend.ep, r.backend.threads, Math.round(r.timings.inferenceMs), Math.round(r.timings.totalMs),
       c.clinician, c.notes, c.followUp.diagnosis, c.followUp.detail, c.followUp.updatedAt,
       r.ttaMode ?? (r.tta ? 'flip' : 'none'), r.fusion?.photos.length ?? 1, r.fusion?.photos.filter((ph) => ph.included).length ?? 1, r.fusion?.rule ?? null,
-      r.fusion ? r.fusion.photos.map((ph) => `${ph.included ? '' : '(left out) '}${ph.probabilities.map((v) => v.toFixed(4)).join('|')}`).join('; ') : null,
+      r.fusion ? r.fusion.photos.map((ph) => (ph.included ? '' : '(left out)') + (ph.included || !ph.probabilities.length ? '' : ' ') + ph.probabilities.map((v) => v.toFixed(4)).join('|')).join('; ') : null,
     ];
   });
   // BOM: spreadsheet programs then read Chinese text as UTF-8.

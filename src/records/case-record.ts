@@ -300,7 +300,9 @@ function validateFusion(
   const photos = raw.photos.map((ph: Json, i): FusionPhotoResult => {
     const name = `result.fusion.photos[${i}]`;
     if (!isObject(ph)) return p.push(`${name} must be an object`), { name: '', probabilities: [], qualityWarnings: [], qualityOverridden: false, included: false };
-    const probabilities = Array.isArray(ph.probabilities) && ph.probabilities.length === classCount ? ph.probabilities.map((v, j) => num(v, `${name}.probabilities[${j}]`, 0, 1)) : (p.push(`${name}.probabilities must have one value per class`), []);
+    // A photo left out by the quality gate was never run through the model: it may have no probabilities.
+    const unscored = ph.included === false && Array.isArray(ph.probabilities) && ph.probabilities.length === 0;
+    const probabilities = unscored ? [] : Array.isArray(ph.probabilities) && ph.probabilities.length === classCount ? ph.probabilities.map((v, j) => num(v, `${name}.probabilities[${j}]`, 0, 1)) : (p.push(`${name}.probabilities must have one value per class`), []);
     const qualityWarnings = Array.isArray(ph.qualityWarnings) && ph.qualityWarnings.length <= LIMITS.warnings ? ph.qualityWarnings.map((w, j) => str(w, `${name}.qualityWarnings[${j}]`, LIMITS.warning)) : (p.push(`${name}.qualityWarnings must be a list`), []);
     const flag = (v: Json, n: string) => (typeof v === 'boolean' ? v : (p.push(`${name}.${n} must be true or false`), false));
     return { name: str(ph.name, `${name}.name`, LIMITS.photoName), probabilities, qualityWarnings, qualityOverridden: flag(ph.qualityOverridden, 'qualityOverridden'), included: flag(ph.included, 'included') };

@@ -67,6 +67,10 @@ describe('a case from several photos', () => {
     expect(problems({ ...c, photoConsent: false, crop: null, photo: null })).toEqual(['a face image is stored without photo consent']);
     expect(problems({ ...c, extraPhotos: [{ crop: new Uint8Array([1, 2, 3]), photo: null }, c.extraPhotos![1]] })).toEqual(['extraPhotos[0].crop must be a PNG image']);
     expect(problems({ ...c, result: { ...c.result, ttaMode: 'none' } })).toEqual(['result.tta and result.ttaMode disagree']);
+    // A photo the gate left out may have no probabilities (it was never screened); an included one must have them.
+    const unscored = (included: boolean) => ({ ...c.result.fusion!.photos[2]!, probabilities: [], included });
+    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(false)] } } })).toEqual([]);
+    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(true)] } } })).toEqual(['result.fusion.photos[2].probabilities must have one value per class']);
   });
 
   it('limits the original photos of one case together, not one by one', () => {

@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { formatMs, formatPercent } from '../../i18n';
 import type { ModelReady } from '../../inference/protocol';
-import { faceChoice, type ScreeningResult } from '../screening-state';
+import { faceChoice, type ChildFusion, type ScreeningResult } from '../screening-state';
 import { backendLabel } from './BackendName';
 import { RgbaCanvas } from './RgbaCanvas';
 import { ResultModelInfo } from '../models/ResultModelInfo';
@@ -11,7 +11,8 @@ import { InconclusiveAdvice } from './InconclusiveAdvice';
 import { QualityPanel } from './QualityPanel';
 import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
 
-export function ResultView({ result, model, provenance }: { result: ScreeningResult; model: ModelReady; provenance: Provenance }) {
+/** `fusion`: the result is the child's, fused from several photos (the crop and heatmap are the first photo's). */
+export function ResultView({ result, model, provenance, fusion }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; fusion?: ChildFusion }) {
   const { t, i18n } = useTranslation('screening');
   const { manifest, backend } = model;
   const top = result.probabilities.indexOf(Math.max(...result.probabilities));
@@ -20,6 +21,11 @@ export function ResultView({ result, model, provenance }: { result: ScreeningRes
   return (
     <section className="result" data-testid="result" data-photo={result.photoName} aria-labelledby="result-title">
       <h2 id="result-title">{t('result.title')}</h2>
+      {fusion && (
+        <p className="result-fusion" data-testid="result-fusion" data-photos={fusion.photos} data-included={fusion.included} data-rule={fusion.rule}>
+          {t('childPhotos.fused', { included: fusion.included, count: fusion.photos, rule: t(`childPhotos.rules.${fusion.rule}`) })}
+        </p>
+      )}
       {manifest.demonstration && (
         <p className="result-demo" data-testid="result-demo-notice">
           {t('result.demo')}

@@ -52,6 +52,27 @@ export function CaseReport({ record, names, validation }: { record: CaseRecord; 
           </tbody>
         </table>
       </div>
+      {r.fusion && (
+        <section className="report-photos" data-testid="report-photos" data-count={r.fusion.photos.length} data-rule={r.fusion.rule}>
+          <h3>{t('report.photos', { included: r.fusion.photos.filter((ph) => ph.included).length, count: r.fusion.photos.length, rule: t(`childPhotos.rules.${r.fusion.rule}`, { ns: 'screening' }) })}</h3>
+          <ol>
+            {r.fusion.photos.map((ph, i) => {
+              const crop = i === 0 ? record.crop : (record.extraPhotos?.[i - 1]?.crop ?? null);
+              const best = ph.probabilities.length ? topClassIndex(ph.probabilities) : -1;
+              return (
+                <li key={i} data-testid="report-photo" data-included={ph.included}>
+                  {crop && <CropImage png={crop} alt={t('report.cropAlt')} className="report-crop small" />}
+                  <span>
+                    {ph.name}: {best >= 0 ? `${className(r.classes[best]!, names, lng)} ${formatPercent(ph.probabilities[best]!, lng)}` : ''}
+                    {!ph.included && ` — ${t('report.leftOut')}`}
+                    {ph.qualityOverridden && ` — ${t('report.overridden')}`}
+                  </span>
+                </li>
+              );
+            })}
+          </ol>
+        </section>
+      )}
       {r.qualityWarnings.length > 0 && (
         <p className="report-quality">
           {t('report.quality', { list: r.qualityWarnings.join(', ') })}
@@ -80,7 +101,7 @@ export function CaseReport({ record, names, validation }: { record: CaseRecord; 
         <dd className="mono">{r.model.sha256.slice(0, 16)}…</dd>
         <dt>{t('report.backend')}</dt>
         <dd>
-          {r.backend.ep.toUpperCase()} · {r.tta ? t('report.ttaFlip') : t('report.ttaNone')}
+          {r.backend.ep.toUpperCase()} · {r.ttaMode === 'flip-grey' ? t('report.ttaFlipGrey') : r.tta ? t('report.ttaFlip') : t('report.ttaNone')}
         </dd>
       </dl>
       <h3>{t('report.clinical')}</h3>

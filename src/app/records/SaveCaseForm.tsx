@@ -4,9 +4,10 @@ import { useTranslation } from 'react-i18next';
 import type { ModelReady } from '../../inference/protocol';
 import type { RgbaImage } from '../../pipeline/image';
 import type { Provenance } from '../../model/provenance';
+import type { TtaMode } from '../../model/manifest';
 import { type CaseRecord, LIMITS, SEXES, type Sex, newCaseId } from '../../records/case-record';
 import { useSettings } from '../../settings/settings';
-import type { ScreeningResult } from '../screening-state';
+import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening-state';
 import { RecordsGate } from './RecordsGate';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
@@ -20,17 +21,49 @@ async function cropPng(crop: RgbaImage): Promise<Uint8Array> {
 /** Quality-gate and TTA outcomes, read structurally: results from before the quality gate lack them. */
 type ResultExtras = { quality?: { report: { checks: { id: string; status: string }[] }; overridden: boolean }; tta?: { mode: string } };
 
-/** The case to store for a result and the clinician's entries. */
+/** A several-photo screening: the child's fused probabilities and the other photos (screened, or left out by the gate). */
+export interface ChildResult {
+  fusion: ChildFusion;
+  probabilities: number[];
+  extras: ChildPhoto[];
+}
+
+const warningsOf = (quality: ResultExtras['quality']) => (quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : []);
+
+/** The case to store for a result and the clinician's entries; `keepOriginals`: the original photos too (with consent). */
 export async function caseFromResult(
   result: ScreeningResult,
   model: ModelReady,
   provenance: Provenance,
   entries: Pick<CaseRecord, 'patientRef' | 'age' | 'sex' | 'photoConsent' | 'clinician' | 'notes'>,
   original: Blob | null,
+  child?: ChildResult,
 ): Promise<CaseRecord> {
   const now = new Date().toISOString();
   const { manifest, backend } = model;
   const { quality, tta } = result as ScreeningResult & ResultExtras;
+  const consent = entries.photoConsent;
+  const several = child && {
+    extraPhotos: await Promise.all(
+      child.extras.map(async (x) => ({
+        crop: consent && x.crop ? await cropPng(x.crop) : null,
+        photo: consent && original ? { type: x.file.type || 'image/jpeg', bytes: new Uint8Array(await x.file.arrayBuffer()) } : null,
+      })),
+    ),
+    fusion: {
+      rule: child.fusion.rule,
+      photos: [
+        { name: result.photoName, probabilities: result.probabilities, qualityWarnings: warningsOf(quality), qualityOverridden: quality?.overridden ?? false, included: true },
+        ...child.extras.map((x) => ({
+          name: x.name,
+          probabilities: x.probabilities ?? [],
+          qualityWarnings: warningsOf(x.quality && { report: x.quality, overridden: x.overridden }),
+          qualityOverridden: x.overridden,
+          included: x.state === 'screened',
+        })),
+      ],
+    },
+  };
   return {
     id: newCaseId(),
     createdAt: now,
@@ -38,12 +71,15 @@ export async function caseFromResult(
     ...entries,
     crop: entries.photoConsent ? await cropPng(result.crop) : null,
     photo: entries.photoConsent && original ? { type: original.type || 'image/jpeg', bytes: new Uint8Array(await original.arrayBuffer()) } : null,
+    ...(several && { extraPhotos: several.extraPhotos }),
     result: {
       classes: manifest.classes.map((c) => c.id),
-      probabilities: result.probabilities,
-      qualityWarnings: quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : [],
+      probabilities: child ? child.probabilities : result.probabilities,
+      qualityWarnings: warningsOf(quality),
       qualityOverridden: quality?.overridden ?? false,
-      tta: tta?.mode === 'flip',
+      tta: tta !== undefined && tta.mode !== 'none',
+      ...(tta && { ttaMode: tta.mode as TtaMode }),
+      ...(several && { fusion: several.fusion }),
       model: { id: manifest.id, version: manifest.version, sha256: manifest.file.sha256, name: manifest.name, demonstration: manifest.demonstration, provenance },
       backend: { ep: backend.ep, threads: backend.threads },
       timings: { ...result.timings },
@@ -56,12 +92,14 @@ export async function caseFromResult(
 const resultIds = new WeakMap<ScreeningResult, number>();
 let nextResultId = 0;
 
-export function SaveCaseForm(props: { result: ScreeningResult; model: ModelReady; provenance: Provenance; original: Blob | null }) {
+type SaveProps = { result: ScreeningResult; model: ModelReady; provenance: Provenance; original: Blob | null; child?: ChildResult; pending?: boolean };
+
+export function SaveCaseForm(props: SaveProps) {
   if (!resultIds.has(props.result)) resultIds.set(props.result, ++nextResultId);
   return <SaveCase key={resultIds.get(props.result)} {...props} />;
 }
 
-function SaveCase({ result, model, provenance, original }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; original: Blob | null }) {
+function SaveCase({ result, model, provenance, original, child, pending = false }: SaveProps) {
   const { t } = useTranslation('records');
   const { kiosk } = useSettings();
   const { vault } = useVault();
@@ -95,6 +133,7 @@ function SaveCase({ result, model, provenance, original }: { result: ScreeningRe
         provenance,
         { patientRef: patientRef.trim(), age: y === null ? null : { years: y, months: m }, sex, photoConsent: consent === 'yes', clinician: clinician.trim(), notes },
         keepPhoto ? original : null,
+        child,
       );
       await vault.store.add(record, vault.key());
       vault.changed();
@@ -178,7 +217,12 @@ function SaveCase({ result, model, provenance, original }: { result: ScreeningRe
                 {error}
               </p>
             )}
-            <button type="submit" disabled={busy} data-testid="case-save">
+            {pending && (
+              <p className="notice" role="status" data-testid="save-pending">
+                {t('childPhotos.waitSave', { ns: 'screening' })}
+              </p>
+            )}
+            <button type="submit" disabled={busy || pending} data-testid="case-save">
               {busy ? t('save.saving') : t('save.save')}
             </button>
           </form>

@@ -5,7 +5,9 @@ import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, ttaFor, t
 import { getSettings, useSettings } from '../../settings/settings';
 import { useEngine } from '../engine';
 import { drawPreview, type Preview } from '../preview';
-import type { ScreeningResult } from '../screening-state';
+import { fuse } from '../../screening/fusion';
+import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening-state';
+import { ChildPhotos, type PhotoCard } from '../components/ChildPhotos';
 import { QualityPanel } from '../components/QualityPanel';
 import { CameraGuide } from '../components/CameraGuide';
 import { PhotoPicker } from '../components/PhotoPicker';
@@ -13,6 +15,9 @@ import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
 import { onRecordsLocked } from '../records/vault-context';
+import { DEFAULT_INFERENCE } from '../../model/manifest';
+import type { Provenance } from '../../model/provenance';
+import type { ModelReady } from '../../inference/protocol';
 
 /** What the screen shows of an analysed photo before (or without) a result. */
 type Shown = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop' | 'turn'> & { analysis: PhotoAnalysis; override: boolean };
@@ -52,6 +57,9 @@ export function ScreeningScreen() {
   const generation = useRef(0);
   const [work, setWork] = useState<Work>({ kind: 'idle' });
   const [camera, setCamera] = useState(false);
+  /** The other photos of the same child added to this screening (none: a one-photo screening, as before). */
+  const [extras, setExtras] = useState<ChildPhoto[]>([]);
+  const nextExtraKey = useRef(0);
   const { kiosk } = useSettings();
   /** Closes the decoded photo's bitmap and forgets the photo and its file. */
   const release = useCallback(() => {
@@ -67,6 +75,7 @@ export function ScreeningScreen() {
         generation.current++;
         release();
         setCamera(false);
+        setExtras([]);
         setWork({ kind: 'idle' });
       }),
     [release],
@@ -128,6 +137,7 @@ export function ScreeningScreen() {
 
   const onPhoto = async (file: File) => {
     release();
+    setExtras([]);
     const mine = ++generation.current;
     try {
       setWork({ kind: 'working', step: t('working.reading') });
@@ -149,6 +159,55 @@ export function ScreeningScreen() {
       if (getSettings().kiosk) release();
       fail(e);
     }
+  };
+
+  const updateExtra = (key: number, change: Partial<ChildPhoto>) => setExtras((list) => list.map((x) => (x.key === key ? { ...x, ...change } : x)));
+
+  const classifyExtra = async (key: number, crop: ChildPhoto['crop'] & object) => {
+    if (model.status !== 'ready') throw new ScreeningError('model-not-ready');
+    const outcome = await classifyCrop(crop, (input, batch) => engine.client.classify(input, batch), {
+      normalization: model.ready.manifest.normalization,
+      tta: ttaFor(model.ready.manifest, getSettings().flipTta),
+    });
+    updateExtra(key, { probabilities: outcome.probabilities, tta: outcome.tta, state: 'screened' });
+  };
+
+  /** Another photo of the same child: the same pipeline (face, quality gate, TTA); the decoded photo is let go at once. */
+  const screenExtra = async (entry: ChildPhoto, mine: number) => {
+    try {
+      const decoded = await decode(entry.file);
+      const finder = await engine.detector.catch((e: unknown) => {
+        releasePhoto(decoded.photo);
+        throw new ScreeningError('detector-unavailable', (e as Error).message);
+      });
+      const analysis = await analysePhoto(decoded.photo, finder, { decodeMs: decoded.decodeMs });
+      releasePhoto(analysis.photo);
+      if (analysis.photo !== decoded.photo) releasePhoto(decoded.photo);
+      if (mine !== generation.current) return;
+      const crop = analysis.aligned.crop;
+      updateExtra(entry.key, { crop, quality: analysis.quality });
+      if (analysis.quality.overall === 'fail') return updateExtra(entry.key, { state: 'gated' });
+      await classifyExtra(entry.key, crop);
+    } catch (e) {
+      if (mine !== generation.current) return;
+      const message = e instanceof ScreeningError ? t(`errors.${e.code}`) : t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) });
+      updateExtra(entry.key, { state: 'error', message });
+    }
+  };
+
+  const addPhotos = async (files: File[]) => {
+    const mine = generation.current;
+    const added = files.map((file): ChildPhoto => ({ key: ++nextExtraKey.current, file, name: file.name, state: 'working', overridden: false }));
+    setExtras((list) => [...list, ...added]);
+    // One at a time: the worker runs one batch at a time anyway, and only one decoded photo is in memory.
+    for (const entry of added) await screenExtra(entry, mine);
+  };
+
+  const includeAnyway = (key: number) => {
+    const entry = extras.find((x) => x.key === key);
+    if (!entry?.crop) return;
+    updateExtra(key, { overridden: true, state: 'working' });
+    classifyExtra(key, entry.crop).catch((e: unknown) => updateExtra(key, { state: 'error', message: t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) }) }));
   };
 
   const busy = work.kind === 'working';
@@ -180,20 +239,19 @@ export function ScreeningScreen() {
         </div>
       )}
       {work.kind === 'result' && model.status === 'ready' && (
-        // data-photo-held: whether the decoded photo is still in memory (never after a result in kiosk mode).
-        <div className="screening-outcome" data-testid="screening-outcome" data-photo-held={photo.current !== null}>
-          <FaceOverlay
-            preview={work.result.preview}
-            previewScale={work.result.previewScale}
-            faces={work.result.faces}
-            chosen={work.result.chosenFace}
-            turn={work.result.turn}
-            // Another face needs the full photo, which kiosk mode has already let go.
-            onChoose={photo.current ? (i) => i !== work.result.chosenFace && pickFace(i) : undefined}
-          />
-          <ResultView result={work.result} model={model.ready} provenance={model.provenance} />
-          {!kiosk && <SaveCaseForm result={work.result} model={model.ready} provenance={model.provenance} original={photo.current?.file ?? null} />}
-        </div>
+        <Outcome
+          result={work.result}
+          extras={extras}
+          model={model.ready}
+          provenance={model.provenance}
+          photoHeld={photo.current !== null}
+          original={photo.current?.file ?? null}
+          kiosk={kiosk}
+          onChoose={photo.current ? (i) => i !== work.result.chosenFace && pickFace(i) : undefined}
+          onAdd={(files) => void addPhotos(files)}
+          onInclude={includeAnyway}
+          onRemove={(key) => setExtras((list) => list.filter((x) => x.key !== key))}
+        />
       )}
       {shown && (
         <>
@@ -213,5 +271,64 @@ export function ScreeningScreen() {
         </>
       )}
     </>
+  );
+}
+
+/** The result on screen: the child's (fused when there are several photos), the photos, and the save form. */
+function Outcome(props: {
+  result: ScreeningResult;
+  extras: ChildPhoto[];
+  model: ModelReady;
+  provenance: Provenance;
+  photoHeld: boolean;
+  original: File | null;
+  kiosk: boolean;
+  onChoose?: (index: number) => void;
+  onAdd: (files: File[]) => void;
+  onInclude: (key: number) => void;
+  onRemove: (key: number) => void;
+}) {
+  const { t } = useTranslation('screening');
+  const { result, extras, model, provenance } = props;
+  const rule = model.manifest.inference?.fusion ?? DEFAULT_INFERENCE.fusion;
+  const cards: PhotoCard[] = [
+    { key: 0, name: result.photoName, state: 'screened', crop: result.crop, quality: result.quality.report, overridden: result.quality.overridden, probabilities: result.probabilities, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: true },
+    ...extras.map((x) => ({ ...x, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: x.state === 'screened' })),
+  ];
+  const included = cards.filter((c) => c.included && c.probabilities);
+  let shown = result;
+  let fusion: ChildFusion | undefined;
+  let unsupported = false;
+  if (extras.length > 0) {
+    // mean-embedding needs each photo's embedding, which the inference worker does not return: say so, fuse nothing.
+    if (rule === 'mean-embedding') unsupported = true;
+    else {
+      shown = { ...result, probabilities: fuse(included.map((c) => ({ probabilities: c.probabilities! })), rule) };
+      fusion = { rule, photos: cards.length, included: included.length };
+    }
+  }
+  const pending = extras.some((x) => x.state === 'working');
+  return (
+    // data-photo-held: whether the decoded photo is still in memory (never after a result in kiosk mode).
+    <div className="screening-outcome" data-testid="screening-outcome" data-photo-held={props.photoHeld}>
+      <FaceOverlay preview={result.preview} previewScale={result.previewScale} faces={result.faces} chosen={result.chosenFace} turn={result.turn} onChoose={props.onChoose} />
+      {unsupported && (
+        <p className="error" role="alert" data-testid="fusion-unsupported">
+          {t('childPhotos.embeddingUnsupported')}
+        </p>
+      )}
+      <ResultView result={shown} model={model} provenance={provenance} fusion={fusion} />
+      {!props.kiosk && <ChildPhotos cards={cards} model={model} onAdd={props.onAdd} onInclude={props.onInclude} onRemove={props.onRemove} />}
+      {!props.kiosk && (
+        <SaveCaseForm
+          result={result}
+          model={model}
+          provenance={provenance}
+          original={props.original}
+          child={fusion && !pending ? { fusion, probabilities: shown.probabilities, extras: extras.filter((x) => x.state === 'screened' || x.state === 'gated') } : undefined}
+          pending={pending || unsupported}
+        />
+      )}
+    </div>
   );
 }
