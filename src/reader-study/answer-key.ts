@@ -1,12 +1,15 @@
 // A reader-study set is a folder (or a multi-file selection) of consented photos plus an answer key: a CSV file
-// named labels.csv with one "photo path, class" row per photo, the path relative to the key's folder (a bare file
-// name does for a flat folder, or where it names one photo only). Framework-free for unit tests.
+// named labels.csv with one "photo path, class[, patient_id]" row per photo, the path relative to the key's folder (a
+// bare file name does for a flat folder, or where it names one photo only). With a patient_id (a third column, or a
+// column of that name in a header row), photos of one child are grouped and scored per child too. Framework-free.
 
 export interface StudyPhoto<F> {
   file: F;
   name: string;
   /** Class id of the confirmed diagnosis. */
   truth: string;
+  /** The child the photo shows, when the key gives one. */
+  patient?: string;
 }
 
 export type AnswerKeyProblem =
@@ -17,6 +20,8 @@ export type AnswerKeyProblem =
   | { code: 'duplicate'; line: number; name: string }
   /** A bare file name that several photos in different folders have: the row must give the folder. */
   | { code: 'ambiguous'; line: number; name: string; count: number }
+  /** Photos of one child labelled with different classes: the child has one diagnosis. */
+  | { code: 'patient-mixed-labels'; patient: string }
   | { code: 'photo-without-label'; name: string }
   | { code: 'label-without-photo'; name: string };
 
@@ -93,6 +98,8 @@ export function buildStudySet<F>(
   for (const e of entries) byBase.set(baseName(e.relative), [...(byBase.get(baseName(e.relative)) ?? []), e]);
 
   const labels = new Map<(typeof entries)[number], string>();
+  const patients = new Map<(typeof entries)[number], string>();
+  let patientColumn = 2;
   const unmatched: string[] = [];
   keyText!
     .replace(/^\uFEFF/, '')
@@ -105,8 +112,12 @@ export function buildStudySet<F>(
       const [name, label] = [normalPath(cells[0]), cells[1]!];
       const id = classForLabel(label, classes);
       if (!id) {
-        // A header row ("file,label") is allowed on the first line.
-        if (line === 1 && !PHOTO.test(name)) return;
+        // A header row ("file,label[,patient_id]") is allowed on the first line; it may put patient_id elsewhere.
+        if (line === 1 && !PHOTO.test(name)) {
+          const named = cells.findIndex((c) => /^patient[\s_-]?id$/i.test(c));
+          if (named >= 0) patientColumn = named;
+          return;
+        }
         return void problems.push({ code: 'unknown-class', line, label });
       }
       let entry = byRelative.get(name) ?? byFull.get(name);
@@ -118,12 +129,23 @@ export function buildStudySet<F>(
       if (!entry) return void unmatched.push(name);
       if (labels.has(entry)) return void problems.push({ code: 'duplicate', line, name });
       labels.set(entry, id);
+      const patient = cells[patientColumn]?.trim();
+      if (patient) patients.set(entry, patient);
     });
 
   for (const e of entries) if (!labels.has(e)) problems.push({ code: 'photo-without-label', name: e.relative });
+  const patientTruth = new Map<string, string>();
+  for (const [e, patient] of patients) {
+    const known = patientTruth.get(patient);
+    if (known === undefined) patientTruth.set(patient, labels.get(e)!);
+    else if (known !== labels.get(e) && known !== '') {
+      problems.push({ code: 'patient-mixed-labels', patient });
+      patientTruth.set(patient, '');
+    }
+  }
   for (const n of unmatched) problems.push({ code: 'label-without-photo', name: n });
   if (problems.length) throw new AnswerKeyError(problems);
-  return entries.map((e) => ({ file: e.photo.file, name: e.relative, truth: labels.get(e)! }));
+  return entries.map((e) => ({ file: e.photo.file, name: e.relative, truth: labels.get(e)!, ...(patients.has(e) && { patient: patients.get(e)! }) }));
 }
 
 /** Fisher–Yates with an injected random source, so a test can fix the order. */

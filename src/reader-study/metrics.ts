@@ -45,3 +45,43 @@ export function studyMetrics(classIds: readonly string[], truth: readonly string
     macroF1: f1s.length ? f1s.reduce((s, x) => s + x, 0) / f1s.length : null,
   };
 }
+
+/** One child's answers, from the answers to each of their photos. */
+export interface ChildAnswers {
+  patient: string;
+  truth: string;
+  photos: number;
+  /** The reader's most frequent answer over the child's photos; null on a tie (no single answer). */
+  reader: string | null;
+  /** The model's answer from the fusion of its probabilities over the photos it could screen; null when none. */
+  model: string | null;
+}
+
+/**
+ * Groups photo answers by child (photos without a patient id are each their own child). The model's per-child
+ * answer fuses the photos' probabilities with `fuseProbabilities` (the rule the model was validated with).
+ */
+export function childAnswers(
+  classIds: readonly string[],
+  answers: readonly { patient?: string; photo: string; truth: string; reader: string; probabilities: readonly number[] }[],
+  fuseProbabilities: (photos: number[][]) => number[],
+): ChildAnswers[] {
+  const groups = new Map<string, (typeof answers)[number][]>();
+  for (const a of answers) {
+    const key = a.patient ? `patient:${a.patient}` : `photo:${a.photo}`;
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  return [...groups.values()].map((photos) => {
+    const votes = new Map<string, number>();
+    for (const p of photos) votes.set(p.reader, (votes.get(p.reader) ?? 0) + 1);
+    const best = Math.max(...votes.values());
+    const leaders = [...votes].filter(([, n]) => n === best);
+    const scored = photos.filter((p) => p.probabilities.length === classIds.length).map((p) => [...p.probabilities]);
+    let model: string | null = null;
+    if (scored.length) {
+      const fused = fuseProbabilities(scored);
+      model = classIds[fused.indexOf(Math.max(...fused))]!;
+    }
+    return { patient: photos[0]!.patient ?? photos[0]!.photo, truth: photos[0]!.truth, photos: photos.length, reader: leaders.length === 1 ? leaders[0]![0] : null, model };
+  });
+}

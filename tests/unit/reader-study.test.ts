@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnswerKeyError, buildStudySet, classForLabel, shuffled, splitCsvLine } from '../../src/reader-study/answer-key';
-import { studyMetrics } from '../../src/reader-study/metrics';
+import { childAnswers, studyMetrics } from '../../src/reader-study/metrics';
 import { csvCell, studyCsv } from '../../src/reader-study/csv';
 
 const CLASSES = [
@@ -103,8 +103,8 @@ describe('reader study CSV', () => {
     });
     const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(lines[0]).toBe('reader,李医生');
-    expect(lines).toContain('a.jpg,wbs,wbs,1,ns,0,0.1,0.6,0.2,0.1,4.2');
-    expect(lines).toContain('b.jpg,ns,algs,0,no_face,0,,,,,1');
+    expect(lines).toContain('a.jpg,wbs,wbs,1,ns,0,0.1,0.6,0.2,0.1,4.2,'); // no patient_id
+    expect(lines).toContain('b.jpg,ns,algs,0,no_face,0,,,,,1,');
     expect(lines).toContain('accuracy,0.5,0');
   });
 });
@@ -138,5 +138,47 @@ describe('reader study answer key: paths', () => {
         { code: 'label-without-photo', name: 'non/003.jpg' },
       ]);
     }
+  });
+});
+
+describe('reader study per child', () => {
+  it('reads an optional patient_id (third column, or named in the header) and refuses a child with two diagnoses', () => {
+    const plain = buildStudySet(files('a.jpg', 'b.jpg', 'c.jpg'), 'a.jpg,WBS,P1\nb.jpg,WBS,P1\nc.jpg,NS\n', CLASSES);
+    expect(plain.map((p) => [p.name, p.patient])).toEqual([['a.jpg', 'P1'], ['b.jpg', 'P1'], ['c.jpg', undefined]]);
+    const header = buildStudySet(files('a.jpg', 'b.jpg'), 'file,label,site,patient id\na.jpg,ns,Shanghai,K-7\nb.jpg,ns,Shanghai,K-8\n', CLASSES);
+    expect(header.map((p) => p.patient)).toEqual(['K-7', 'K-8']);
+    try {
+      buildStudySet(files('a.jpg', 'b.jpg'), 'a.jpg,WBS,P1\nb.jpg,NS,P1\n', CLASSES);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as AnswerKeyError).problems).toEqual([{ code: 'patient-mixed-labels', patient: 'P1' }]);
+    }
+  });
+
+  it('scores each child once: the reader by majority over the photos (a tie is no answer), the model by fusion', () => {
+    const mean = (ps: number[][]) => ps[0]!.map((_, c) => ps.reduce((s, p) => s + p[c]!, 0) / ps.length);
+    const answers = [
+      { patient: 'P1', photo: 'a', truth: 'wbs', reader: 'wbs', probabilities: [0.9, 0.05, 0.03, 0.02] },
+      { patient: 'P1', photo: 'b', truth: 'wbs', reader: 'ns', probabilities: [0.2, 0.7, 0.05, 0.05] },
+      { patient: 'P1', photo: 'c', truth: 'wbs', reader: 'wbs', probabilities: [] },
+      { patient: 'P2', photo: 'd', truth: 'ns', reader: 'ns', probabilities: [0.1, 0.3, 0.1, 0.5] },
+      { patient: 'P2', photo: 'e', truth: 'ns', reader: 'algs', probabilities: [0.1, 0.6, 0.1, 0.2] },
+      { photo: 'f', truth: 'algs', reader: 'algs', probabilities: [] },
+    ];
+    const children = childAnswers(IDS, answers, mean);
+    expect(children).toEqual([
+      // Model: mean of [0.9,…] and [0.2, 0.7,…] → wbs 0.55; the photo with no face is left out.
+      { patient: 'P1', truth: 'wbs', photos: 3, reader: 'wbs', model: 'wbs' },
+      // Reader: one ns, one algs — a tie, no answer; model: mean ns 0.45 > non_gs 0.35.
+      { patient: 'P2', truth: 'ns', photos: 2, reader: null, model: 'ns' },
+      { patient: 'f', truth: 'algs', photos: 1, reader: 'algs', model: null },
+    ]);
+    const reader = studyMetrics(IDS, children.map((c) => c.truth), children.map((c) => c.reader));
+    expect(reader.accuracy).toBeCloseTo(2 / 3, 12);
+    const model = studyMetrics(IDS, children.map((c) => c.truth), children.map((c) => c.model));
+    const csv = studyCsv({ reader: 'Dr. Lin', date: '2026-12-02', modelName: 'Demo', classIds: IDS, answers: answers.map((a) => ({ ...a, model: null, readerMs: 1000 })), readerMetrics: reader, modelMetrics: model, perChild: { children: 3, reader, model } });
+    expect(csv).toContain('\r\nchildren,3,3\r\n');
+    expect(csv).toContain('\r\nchild_accuracy,0.6667,0.6667\r\n');
+    expect(csv.split('\r\n')[4]!.split(',').at(-1)).toBe('patient_id');
   });
 });

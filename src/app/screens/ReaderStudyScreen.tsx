@@ -6,7 +6,9 @@ import { formatPercent } from '../../i18n';
 import type { ModelManifest } from '../../model/manifest';
 import { ANSWER_KEY_NAME, AnswerKeyError, buildStudySet, shuffled, type AnswerKeyProblem, type StudyPhoto } from '../../reader-study/answer-key';
 import { studyCsv, type StudyAnswer } from '../../reader-study/csv';
-import { studyMetrics, type StudyMetrics } from '../../reader-study/metrics';
+import { childAnswers, studyMetrics, type StudyMetrics } from '../../reader-study/metrics';
+import { DEFAULT_INFERENCE } from '../../model/manifest';
+import { fuse } from '../../screening/fusion';
 import { useEngine } from '../engine';
 import { modelAnswer, type ModelAnswer } from '../reader-study/run-model';
 
@@ -239,7 +241,7 @@ function StudyQuestion({
                 type="button"
                 data-testid="study-next"
                 onClick={() =>
-                  onNext({ photo: photo.name, truth: photo.truth, reader: stage.readerAnswer!, model: model.classId, probabilities: model.probabilities, readerMs })
+                  onNext({ photo: photo.name, truth: photo.truth, reader: stage.readerAnswer!, model: model.classId, probabilities: model.probabilities, readerMs, ...(photo.patient && { patient: photo.patient }) })
                 }
               >
                 {stage.index + 1 === stage.photos.length ? t('finish') : t('next')}
@@ -258,13 +260,24 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
   const truth = answers.map((a) => a.truth);
   const readerM = studyMetrics(ids, truth, answers.map((a) => a.reader));
   const modelM = studyMetrics(ids, truth, answers.map((a) => a.model));
+  // With patient ids, each child is scored once: the reader's majority answer, the model's fused probabilities
+  // (by the manifest's rule; embeddings are not available here, so mean-embedding models fall back to mean probability).
+  const rule = manifest.inference?.fusion ?? DEFAULT_INFERENCE.fusion;
+  const children = answers.some((a) => a.patient)
+    ? childAnswers(ids, answers, (ps) => fuse(ps.map((probabilities) => ({ probabilities })), rule === 'mean-embedding' ? 'mean-probability' : rule))
+    : null;
+  const perChild = children && {
+    children: children.length,
+    reader: studyMetrics(ids, children.map((c) => c.truth), children.map((c) => c.reader)),
+    model: studyMetrics(ids, children.map((c) => c.truth), children.map((c) => c.model)),
+  };
   const pct = (x: number | null) => (x === null ? '—' : formatPercent(x));
   const f1 = (x: number | null) => (x === null ? '—' : new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(x));
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const exportCsv = () => {
     const date = new Date().toISOString().slice(0, 10);
-    const csv = studyCsv({ reader, date, modelName: `${manifest.name} ${manifest.version}`, classIds: ids, answers, readerMetrics: readerM, modelMetrics: modelM });
+    const csv = studyCsv({ reader, date, modelName: `${manifest.name} ${manifest.version}`, classIds: ids, answers, readerMetrics: readerM, modelMetrics: modelM, ...(perChild && { perChild }) });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
     a.download = `reader-study-${reader.trim().replace(/[^\p{L}\p{N}_-]+/gu, '_')}-${date}.csv`;
@@ -311,6 +324,28 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
           </tbody>
         </table>
       </div>
+      {perChild && (
+        <div className="table-scroll" data-testid="study-per-child" data-children={perChild.children}>
+          <table>
+            <caption>{t('results.perChild', { count: perChild.children })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('results.metric')}</th>
+                <th scope="col">{t('results.reader', { reader })}</th>
+                <th scope="col">{t('results.model')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {row(t('results.accuracy'), 'study-child-accuracy', perChild.reader.accuracy, perChild.model.accuracy, pct)}
+              {row(t('results.macroF1'), 'study-child-macro-f1', perChild.reader.macroF1, perChild.model.macroF1, f1)}
+              {ids.map((id, i) => (
+                <Fragment key={id}>{row(t('results.recall', { name: className(i) }), `study-child-recall-${id}`, perChild.reader.perClass[i]!.recall, perChild.model.perClass[i]!.recall, pct)}</Fragment>
+              ))}
+            </tbody>
+          </table>
+          <p className="hint">{t('results.perChildHow', { rule: t(`childPhotos.rules.${rule}`, { ns: 'screening' }) })}</p>
+        </div>
+      )}
       <Unanswered metrics={modelM} />
       <div className="actions">
         <button type="button" onClick={exportCsv} data-testid="study-export">
