@@ -173,6 +173,7 @@ test('one child from three photos (one failing the gate): the fused result, save
   const fused = await probabilities(page);
   CLASS_IDS.forEach((c, k) => expect(Math.abs(fused[c]! - (first[k]! + second[k]!) / 2)).toBeLessThan(1e-6));
   expect(first).not.toEqual(second);
+  await page.screenshot({ path: 'test-results/screenshots/en-child-three-photos.png', fullPage: true });
 
   // Saved with every photo; exported; erased; imported: the case comes back with its three photos and the rule.
   const form = page.getByTestId('save-case');

@@ -58,7 +58,7 @@ export function ChildPhotos({
   };
   const classes = model.manifest.classes;
   return (
-    <section className="child-photos" data-testid="child-photos" data-count={cards.length} aria-labelledby="child-photos-title">
+    <section className="child-photos records-card" data-testid="child-photos" data-count={cards.length} aria-labelledby="child-photos-title">
       <h3 id="child-photos-title">{t('childPhotos.title')}</h3>
       <p className="hint">{t('childPhotos.description', { max: MAX_PHOTOS_PER_CHILD })}</p>
       {cards.length > 1 && (

@@ -2,7 +2,7 @@
 import { Fragment, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
-import { localized, type ModelManifest, type Spread, type ValidationReport } from '../../model/manifest';
+import { DEFAULT_INFERENCE, localized, type Interval, type ModelManifest, type Spread, type ValidationReport } from '../../model/manifest';
 import { parseMarkdown, type Block, type Inline } from '../../model/package/markdown';
 
 function InlineText({ content }: { content: Inline[] }) {
@@ -119,6 +119,7 @@ export function ValidationReportView({ manifest }: { manifest: ModelManifest }) 
           </div>
           <p className="hint">{t('card.spreadNote')}</p>
           <ConfusionMatrix report={v} manifest={manifest} />
+          <ValidationDetails report={v} manifest={manifest} />
         </>
       )}
     </section>
@@ -184,5 +185,144 @@ function ConfusionMatrix({ report, manifest }: { report: ValidationReport; manif
         ))}
       </svg>
     </figure>
+  );
+}
+
+/**
+ * How the figures were obtained (TTA, fusion, split, how the configuration was chosen) and what the kit adds beyond
+ * the photo-level table: per child under each fusion rule, bootstrap intervals, subgroups, comparisons, repeats.
+ */
+function ValidationDetails({ report: v, manifest }: { report: ValidationReport; manifest: ModelManifest }) {
+  const { t, i18n } = useTranslation('models');
+  const inference = manifest.inference ?? DEFAULT_INFERENCE;
+  const pct = (x: number) => formatPercent(x);
+  const spread = (s: Spread) => t('card.spread', { mean: pct(s.mean), sd: pct(s.sd) });
+  const interval = (x: Interval) => t('card.interval', { estimate: pct(x.estimate), low: pct(x.low), high: pct(x.high) });
+  const n = new Intl.NumberFormat(i18n.language);
+  const rule = (r: string) => t(`childPhotos.rules.${r}`, { ns: 'screening' });
+  return (
+    <>
+      <p data-testid="validation-inference" data-tta={inference.tta} data-fusion={inference.fusion} data-split={v.split ?? 'patient'} data-estimate={v.estimate ?? ''}>
+        <strong>{t('card.inference')}:</strong> {t(`tta.${inference.tta}`, { ns: 'quality' })}; {t('card.fusion', { rule: rule(inference.fusion) })}.{' '}
+        {t(`card.split.${v.split ?? 'patient'}`)}
+        {v.estimate && <> {t(`card.estimate.${v.estimate}`)}</>}
+      </p>
+      {(v.balancedAccuracy || v.inconclusive || v.repeats) && (
+        <ul className="validation-extra">
+          {v.balancedAccuracy && <li data-testid="validation-balanced">{t('card.balanced', { value: spread(v.balancedAccuracy) })}</li>}
+          {v.inconclusive && (
+            <li data-testid="validation-inconclusive">
+              {t('card.inconclusive', { coverage: spread(v.inconclusive.coverage), accuracy: spread(v.inconclusive.accuracyConclusive), top: pct(v.inconclusive.minTopProbability), margin: pct(v.inconclusive.minMargin) })}
+            </li>
+          )}
+          {v.repeats && <li data-testid="validation-repeats">{t('card.repeats', { count: v.repeats.count, accuracy: spread(v.repeats.accuracy), macroF1: spread(v.repeats.macroF1) })}</li>}
+        </ul>
+      )}
+      {v.patientLevel && (
+        <div className="table-scroll">
+          <table data-testid="validation-patient-level" data-chosen={v.patientLevel.fusion}>
+            <caption>{t('card.patientLevel')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('card.rule')}</th>
+                <th scope="col">{t('card.accuracy')}</th>
+                <th scope="col">{t('card.macroF1')}</th>
+                <th scope="col">{t('card.balancedShort')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {Object.entries(v.patientLevel.rules).map(([r, f]) => (
+                <tr key={r} data-testid={`patient-level-${r}`} className={r === v.patientLevel!.fusion ? 'top' : undefined}>
+                  <th scope="row">
+                    {rule(r)}
+                    {r === v.patientLevel!.fusion && ` — ${t('card.chosen')}`}
+                  </th>
+                  <td>{spread(f!.accuracy)}</td>
+                  <td>{spread(f!.macroF1)}</td>
+                  <td>{spread(f!.balancedAccuracy)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {v.bootstrap && (
+        <div className="table-scroll">
+          <table data-testid="validation-bootstrap">
+            <caption>{t('card.bootstrap', { confidence: pct(v.bootstrap.confidence), resamples: n.format(v.bootstrap.resamples) })}</caption>
+            <thead>
+              <tr>
+                <th scope="col" />
+                <th scope="col">{t('card.perPhoto')}</th>
+                {v.bootstrap.patient && <th scope="col">{t('card.perChild')}</th>}
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <th scope="row">{t('card.accuracy')}</th>
+                <td>{interval(v.bootstrap.photo.accuracy)}</td>
+                {v.bootstrap.patient && <td>{interval(v.bootstrap.patient.accuracy)}</td>}
+              </tr>
+              <tr>
+                <th scope="row">{t('card.macroF1')}</th>
+                <td>{interval(v.bootstrap.photo.macroF1)}</td>
+                {v.bootstrap.patient && <td>{interval(v.bootstrap.patient.macroF1)}</td>}
+              </tr>
+              {manifest.classes.map((c) => (
+                <tr key={c.id}>
+                  <th scope="row">{t('card.recallOf', { name: localized(c.displayName, i18n.language) })}</th>
+                  <td>{v.bootstrap!.photo.recall[c.id] ? interval(v.bootstrap!.photo.recall[c.id]!) : '—'}</td>
+                  {v.bootstrap!.patient && <td>{v.bootstrap!.patient.recall[c.id] ? interval(v.bootstrap!.patient.recall[c.id]!) : '—'}</td>}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {v.subgroups && (
+        <div className="table-scroll">
+          <table data-testid="validation-subgroups">
+            <caption>{t('card.subgroups', { min: v.subgroups.minPatients })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('card.subgroup')}</th>
+                <th scope="col">{t('card.patientsShort')}</th>
+                <th scope="col">{t('card.photosShort')}</th>
+                <th scope="col">{t('card.accuracy')}</th>
+                <th scope="col">{t('card.macroF1')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {v.subgroups.cells.map((c) => (
+                <tr key={`${c.attribute}:${c.group}`} data-testid="subgroup-cell" data-attribute={c.attribute} data-group={c.group} data-too-few={c.tooFew}>
+                  <th scope="row">
+                    {t(`card.attribute.${c.attribute}`, { defaultValue: c.attribute })}: {c.group}
+                  </th>
+                  <td>{n.format(c.patients)}</td>
+                  <td>{n.format(c.photos)}</td>
+                  {c.tooFew || c.accuracy === undefined ? (
+                    <td colSpan={2}>{t('card.tooFew')}</td>
+                  ) : (
+                    <>
+                      <td>{pct(c.accuracy)}</td>
+                      <td>{c.macroF1 === undefined ? '—' : pct(c.macroF1)}</td>
+                    </>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {v.comparisons?.length ? (
+        <ul className="validation-extra" data-testid="validation-comparisons">
+          {v.comparisons.map((c, i) => (
+            <li key={i} data-tta={c.tta} data-split={c.split}>
+              {t('card.comparison', { tta: t(`tta.${c.tta}`, { ns: 'quality' }), split: t(`card.split.${c.split}`), accuracy: spread(c.accuracy), macroF1: spread(c.macroF1) })}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </>
   );
 }
