@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { CLASS_IDS, FIXTURES, fixture, openApp, probabilities, screen } from './app';
 import { alignBatch, type BatchRow } from '../models/training/aligner/align-batch';
-import { flipHorizontal, toNchwFloat32 } from '../src/pipeline/preprocess';
+import { toNchwFloat32 } from '../src/pipeline/preprocess';
+import { mirrorNchw } from '../src/pipeline/tta';
 import { PYTHON } from '../scripts/system-tools';
 
 test.describe.configure({ mode: 'serial' });
@@ -136,8 +137,9 @@ test('PyTorch, onnxruntime-node and the browser (WASM) agree within 1e-4 on the 
   const crop = { width: 112, height: 112, data: Uint8ClampedArray.from(appCrop.data) };
   const session = await ort.InferenceSession.create(join(MODEL_DIR, 'model.onnx'));
   const node: number[][] = [];
-  for (const img of [crop, flipHorizontal(crop)]) {
-    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', toNchwFloat32(img, manifest.normalization), [1, 3, 112, 112]) });
+  const input = toNchwFloat32(crop, manifest.normalization);
+  for (const x of [input, mirrorNchw(input)]) {
+    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', x, [1, 3, 112, 112]) });
     node.push(Array.from(out[manifest.output.name]!.data as Float32Array));
   }
   await session.release();

@@ -1,7 +1,8 @@
 /**
  * Alignment stage: detected face keypoints → ArcFace-aligned 112×112 crop.
  *
- * Conventions (the training kit's batch aligner runs this same code in Chromium, so its crops are the app's):
+ * Conventions (the training kit's batch aligner, models/training/aligner/, runs this same code through
+ * src/screening/pipeline.ts in headless Chromium, so its crops are the app's; there is no Python re-implementation):
  *
  * - **Coordinates** use the pixel-centre convention of OpenCV / InsightFace: the
  *   centre of pixel (column i, row j) is the point (i, j). Keypoints passed in
@@ -13,11 +14,13 @@
  *   scale, translation, never a reflection) of Umeyama (1991), the same optimum
  *   as scikit-image `SimilarityTransform.estimate` and InsightFace
  *   `face_align.estimate_norm`. In 2-D it has a closed form, used here.
- * - **Warping** is {@link warpSimilarity}: inverse mapping, bilinear, border 0.
+ * - **Warping** is inverse mapping, bilinear, border 0 ({@link warpSimilarity}); the app warps through a
+ *   {@link WarpPlan} ({@link planAlignment}, {@link warpWithPlan}), which samples the same way and also reads
+ *   only the part of the photo it needs. The face search's views use the same plans.
  * - **Antialiasing**: when the photo → crop transform shrinks by more than 2×
- *   (scale < 0.5), {@link alignFace} first box-filters the photo by an integer
+ *   (scale < 0.5), the warp first box-filters the photo by an integer
  *   factor k = floor(1/scale + 1e-9) and then warps the reduced image with bilinear
- *   sampling (see {@link alignFace} for the exact rule).
+ *   sampling (the exact rule: {@link prefilterFactor}, {@link warpWithPlan}).
  */
 
 import type { Point, RgbaImage, Size } from './image';
@@ -42,7 +45,10 @@ export const ARCFACE_TEMPLATE_112: readonly Point[] = Object.freeze([
 /**
  * The four-point template used with BlazeFace, which has no mouth corners:
  * image-left eye, image-right eye, nose tip, and the mouth centre, which is the
- * mean of the two template mouth corners, (56.1396, 92.2848).
+ * mean of the two template mouth corners, (56.1396, 92.2848). This is the order of
+ * BlazeFace's first four keypoints (MediaPipe order: subject's right eye, left eye,
+ * nose tip, mouth centre, then the two ear tragions, which alignment ignores), so
+ * keypoint i pairs with template point i by anatomical index, not image position.
  */
 export const ARCFACE_TEMPLATE_112_BLAZEFACE: readonly Point[] = Object.freeze([
   { x: 38.2946, y: 51.6963 },
@@ -86,49 +92,6 @@ export class AlignmentError extends Error {
     this.name = 'AlignmentError';
     this.code = code;
   }
-}
-
-/** BlazeFace keypoint indices (MediaPipe face detector order). */
-export const BLAZEFACE_KEYPOINT = Object.freeze({
-  /** The subject's right eye, on the image left. */
-  rightEye: 0,
-  /** The subject's left eye, on the image right. */
-  leftEye: 1,
-  noseTip: 2,
-  mouthCentre: 3,
-  rightEarTragion: 4,
-  leftEarTragion: 5,
-});
-
-/**
- * Picks the BlazeFace keypoints that match {@link ARCFACE_TEMPLATE_112_BLAZEFACE},
- * in template order: subject's right eye (image left), subject's left eye, nose
- * tip, mouth centre. The ears (indices 4 and 5) are not used.
- *
- * Matching is by anatomical index, not by image position, so a face rotated by
- * more than 90° still pairs each eye with the right template point.
- *
- * @param keypoints BlazeFace keypoints in pixel-centre coordinates of the image
- *   to align (src/screening/face-finder.ts converts MediaPipe's
- *   normalised output).
- */
-export function blazeFaceAlignmentPoints(keypoints: readonly Point[]): Point[] {
-  if (keypoints.length < 4) {
-    throw new AlignmentError(
-      'too-few-keypoints',
-      `BlazeFace alignment needs 4 keypoints (eyes, nose tip, mouth centre), got ${keypoints.length}`,
-    );
-  }
-  const order = [
-    BLAZEFACE_KEYPOINT.rightEye,
-    BLAZEFACE_KEYPOINT.leftEye,
-    BLAZEFACE_KEYPOINT.noseTip,
-    BLAZEFACE_KEYPOINT.mouthCentre,
-  ];
-  return order.map((i) => {
-    const p = keypoints[i] as Point;
-    return { x: p.x, y: p.y };
-  });
 }
 
 /**

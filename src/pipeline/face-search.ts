@@ -12,9 +12,13 @@
  *    4–15 %: a 4 % face is 13 % of its tile, and every face up to 15 % lies whole inside one tile);
  * 3. only when still nothing is found: steps 1–2 with the photo turned 90°, 270° and 180° (pixels stored sideways
  *    without an EXIF orientation);
- * 4. each candidate again, in a view centred on it, de-rotated by its roll and scaled so the face fills half of it
- *    (BlazeFace's keypoints are most accurate upright and at that size; it under-reads large rolls of small
- *    faces). A candidate that is not found again in its own view is dropped: it was not a face.
+ * 4. each candidate again, in views centred on it, de-rotated by its roll, its box filling 1/1.5 and 1/2 of the
+ *    view, each view also mirrored (BlazeFace's keypoints are most accurate upright and at that size; it
+ *    under-reads large rolls of small faces); the mean of those readings places the keypoints. A candidate not
+ *    found again (SEARCH.refineMinReadings) is dropped, as not a face, except a confident one from the first look
+ *    at the whole photo (a blurred face can be lost in the closer views).
+ *
+ * The views are drawn and the detector run by src/screening/find-faces.ts; this module is only their geometry.
  *
  * Coordinates: views map photo **edge** coordinates (pixel (i, j) covers [i, i+1) × [j, j+1)) to view edge
  * coordinates, as canvas drawing does; keypoints are in **pixel-centre** coordinates (pixel (i, j) centred at

@@ -32,12 +32,6 @@ export interface Size {
   readonly height: number;
 }
 
-/** Allocates a fully transparent black image. */
-export function createRgbaImage(width: number, height: number): RgbaImage {
-  assertImageSize(width, height);
-  return { width, height, data: new Uint8ClampedArray(width * height * 4) };
-}
-
 /** Throws a RangeError unless `image.data` has exactly `width * height * 4` bytes. */
 export function assertRgbaImage(image: RgbaImage): void {
   assertImageSize(image.width, image.height);

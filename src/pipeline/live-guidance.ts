@@ -1,7 +1,8 @@
 /**
  * Live camera guidance: from one video frame's detections, whether the face is ready for a screening photo.
  * Uses the photo quality gate's own functions and "warn" limits, so a photo taken when all live checks pass
- * also passes the gate.
+ * also passes the gate's face-size, yaw, roll and sharpness checks (exposure, cut-off and detector confidence
+ * are judged on the photo itself).
  */
 import type { Point, Size } from './image';
 import { interOcularDistance, QUALITY_LIMITS, rollDegrees, yawDegrees } from './quality';

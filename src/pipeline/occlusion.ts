@@ -3,6 +3,7 @@
  * occluded crop goes through the model, and the drop in the explained class's probability at each position
  * says how much the model relied on what the patch hid.
  */
+import { ALIGNED_CROP_SIZE } from './align';
 import type { Normalization } from './preprocess';
 
 export interface OcclusionGrid {
@@ -17,9 +18,9 @@ export interface OcclusionGrid {
 
 /**
  * The default: 28-px patches (about an eye, or the nose tip, at ArcFace scale) every 14 px, 7 × 7 = 49 positions
- * covering all 112 px — a few seconds on a GPU, tens of seconds for a ResNet-100 on WASM.
+ * covering the whole 112-px crop — a few seconds on a GPU, tens of seconds for a ResNet-100 on WASM.
  */
-export function occlusionGrid(patch = 28, stride = 14, size = 112): OcclusionGrid {
+export function occlusionGrid(patch = 28, stride = 14, size = ALIGNED_CROP_SIZE): OcclusionGrid {
   if (!(patch > 0 && stride > 0 && patch <= size)) throw new RangeError(`invalid occlusion patch ${patch}, stride ${stride} for size ${size}`);
   return { patch, stride, size, cells: Math.floor((size - patch) / stride) + 1 };
 }

@@ -1,6 +1,7 @@
 /**
- * Preprocessing for the network, on plain arrays: aligned crop → normalised NCHW
- * float32 tensor data, and the mirror image of a crop.
+ * Preprocessing for the network, on plain arrays: aligned RGBA crop → normalised
+ * NCHW float32 tensor data. Test-time augmentation (the mirror, the grey copy and
+ * the batch they make) is in tta.ts.
  */
 
 import type { RgbaImage } from './image';
@@ -22,8 +23,7 @@ export const ARCFACE_NORMALIZATION: Normalization = Object.freeze({
  * Writes an RGBA crop as normalised RGB planes in NCHW order (alpha is ignored):
  * `out[offset + c·H·W + y·W + x] = (crop[y][x][c] − mean[c]) / std[c]`.
  *
- * To fill one image of a batch (e.g. original and flipped crop for flip TTA),
- * pass the batch buffer and `offset = b · 3 · H · W`.
+ * To fill one image of a batch, pass the batch buffer and `offset = b · 3 · H · W`.
  *
  * @param out Destination; a new `Float32Array(3·H·W)` when omitted.
  * @param offset Element (not byte) offset into `out`.
@@ -62,24 +62,4 @@ export function toNchwFloat32(
     }
   }
   return target;
-}
-
-/** Mirror image (left ↔ right). Applying it twice gives the original pixels. */
-export function flipHorizontal(img: RgbaImage): RgbaImage {
-  assertRgbaImage(img);
-  const { width, height } = img;
-  const src = img.data;
-  const data = new Uint8ClampedArray(src.length);
-  for (let y = 0; y < height; y++) {
-    const row = y * width * 4;
-    for (let x = 0; x < width; x++) {
-      const s = row + x * 4;
-      const d = row + (width - 1 - x) * 4;
-      data[d] = src[s] as number;
-      data[d + 1] = src[s + 1] as number;
-      data[d + 2] = src[s + 2] as number;
-      data[d + 3] = src[s + 3] as number;
-    }
-  }
-  return { width, height, data };
 }

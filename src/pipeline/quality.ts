@@ -3,7 +3,7 @@
  * 112×112 crop) with a documented threshold, and reports pass / warn / fail. A failed check blocks the
  * result until the clinician overrides it; a warning is shown with the result.
  *
- * Keypoints are BlazeFace's six, in pixel-centre coordinates of the original photo:
+ * Keypoints are BlazeFace's six, in pixel-centre coordinates of the photo the crop was aligned from (upright):
  * 0 subject's right eye (image left), 1 left eye, 2 nose tip, 3 mouth centre, 4 right ear tragion, 5 left ear tragion.
  */
 import { applySimilarity, invertSimilarity, type Matrix2x3 } from './align';

@@ -1,18 +1,20 @@
 /**
- * Flip test-time augmentation: the model sees the aligned crop and its horizontal mirror in one batch of two,
- * and the reported probabilities are their mean. InsightFace trains with random horizontal flips only, so the
- * mirror is an input the model was trained on; averaging removes the part of the output that depends on
+ * Test-time augmentation (TTA) on the normalised NCHW crop: the passes of the mode (the manifest's inference.tta,
+ * else the flip setting: none = [crop], flip = [crop, mirror], flip-grey = [crop, mirror, grey, grey mirror]) run
+ * as one batch, and the reported probabilities are their mean. InsightFace trains with random horizontal flips,
+ * so the mirror is an input the model was trained on; averaging removes the part of the output that depends on
  * which side of the face is which.
  */
 
 import type { TtaMode } from '../model/manifest';
+import { ALIGNED_CROP_SIZE } from './align';
 
 export type { TtaMode };
 
-const PLANE = 112 * 112;
+const PLANE = ALIGNED_CROP_SIZE * ALIGNED_CROP_SIZE;
 
 /** Mirrors each row of every channel plane of an NCHW float32 batch (left ↔ right). */
-export function mirrorNchw(input: Float32Array, width = 112, height = 112): Float32Array {
+export function mirrorNchw(input: Float32Array, width = ALIGNED_CROP_SIZE, height = ALIGNED_CROP_SIZE): Float32Array {
   if (input.length % (width * height) !== 0) throw new RangeError(`input length ${input.length} is not a whole number of ${width}×${height} planes`);
   const out = new Float32Array(input.length);
   for (let row = 0; row < input.length; row += width) {
@@ -23,7 +25,7 @@ export function mirrorNchw(input: Float32Array, width = 112, height = 112): Floa
 
 /** A batch of two: the crop (index 0) and its mirror (index 1). */
 export function withMirror(crop: Float32Array): Float32Array {
-  if (crop.length !== 3 * PLANE) throw new RangeError(`expected one 3×112×112 crop, got ${crop.length} values`);
+  if (crop.length !== 3 * PLANE) throw new RangeError(`expected one 3×${ALIGNED_CROP_SIZE}×${ALIGNED_CROP_SIZE} crop, got ${crop.length} values`);
   const out = new Float32Array(2 * crop.length);
   out.set(crop, 0);
   out.set(mirrorNchw(crop), crop.length);

@@ -1,7 +1,8 @@
 /**
- * When not to name a syndrome. The manifest's probabilities are calibrated (temperature-scaled softmax), so a
- * top probability of p means the model is right about p of the time on its validation data. A result is
- * "inconclusive" when the top class is not likely enough, or when the runner-up is too close to tell apart.
+ * When not to name a syndrome. The model's probabilities are softmax(s · cos θ / T), computed in its graph, with T
+ * the manifest's calibration temperature (1 = uncalibrated, as in the demonstration model); for a calibrated model a
+ * top probability of p means it is right about p of the time on its validation data. A result is "inconclusive"
+ * when the top class is not likely enough, or when the runner-up is too close to tell apart.
  */
 
 export interface ConfidenceLimits {

@@ -8,7 +8,6 @@ import {
   alignWithPlan,
   planAlignment,
   applySimilarity,
-  blazeFaceAlignmentPoints,
   boxDownsample,
   estimateSimilarity,
   invertSimilarity,
@@ -255,24 +254,6 @@ describe('invertSimilarity and applySimilarity', () => {
   it('rejects singular and non-finite matrices', () => {
     expectAlignmentError(() => invertSimilarity([0, 0, 1, 0, 0, 1]), 'degenerate-transform');
     expectAlignmentError(() => invertSimilarity([1, 0, NaN, 0, 1, 0]), 'degenerate-transform');
-  });
-});
-
-describe('blazeFaceAlignmentPoints', () => {
-  it('takes eyes, nose tip and mouth centre in template order and drops the ears', () => {
-    const kp: Point[] = [
-      { x: 100, y: 120 }, // 0 subject's right eye (image left)
-      { x: 160, y: 118 }, // 1 subject's left eye
-      { x: 131, y: 150 }, // 2 nose tip
-      { x: 130, y: 180 }, // 3 mouth centre
-      { x: 70, y: 140 }, // 4 right ear
-      { x: 190, y: 140 }, // 5 left ear
-    ];
-    expect(blazeFaceAlignmentPoints(kp)).toEqual(kp.slice(0, 4));
-  });
-
-  it('needs four keypoints', () => {
-    expectAlignmentError(() => blazeFaceAlignmentPoints([{ x: 1, y: 1 }]), 'too-few-keypoints');
   });
 });
 

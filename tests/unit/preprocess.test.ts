@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../src/pipeline/image';
 import {
   ARCFACE_NORMALIZATION,
-  flipHorizontal,
   toNchwFloat32,
 } from '../../src/pipeline/preprocess';
 
@@ -56,14 +55,22 @@ describe('toNchwFloat32', () => {
   it('writes into a preallocated batch at an offset without touching the rest', () => {
     const per = 3 * 3 * 2;
     const batch = new Float32Array(2 * per).fill(42);
-    const flipped = flipHorizontal(img3x2);
+    // img3x2 mirrored left ↔ right.
+    const flipped = image(3, 2, [
+      [127, 128, 0, 0],
+      [255, 0, 51, 10],
+      [0, 255, 128, 255],
+      [70, 80, 90, 255],
+      [40, 50, 60, 255],
+      [10, 20, 30, 255],
+    ]);
     const r0 = toNchwFloat32(img3x2, ARCFACE_NORMALIZATION, batch, 0);
     const r1 = toNchwFloat32(flipped, ARCFACE_NORMALIZATION, batch, per);
     expect(r0).toBe(batch);
     expect(r1).toBe(batch);
     expect(Array.from(batch.subarray(0, per))).toEqual(Array.from(toNchwFloat32(img3x2, ARCFACE_NORMALIZATION)));
     expect(Array.from(batch.subarray(per))).toEqual(Array.from(toNchwFloat32(flipped, ARCFACE_NORMALIZATION)));
-    // Batch item 1, R plane, (0,0) is the flipped image's (0,0) = original (2,0) R = 127.
+    // Batch item 1, R plane, (0,0) is the mirrored image's (0,0) = original (2,0) R = 127.
     expect(batch[per]).toBe(Math.fround((127 - 127.5) / 127.5));
 
     const partial = new Float32Array(per + 2).fill(42);
@@ -80,32 +87,5 @@ describe('toNchwFloat32', () => {
     expect(() => toNchwFloat32({ width: 2, height: 2, data: new Uint8ClampedArray(3) }, ARCFACE_NORMALIZATION)).toThrow(
       RangeError,
     );
-  });
-});
-
-describe('flipHorizontal', () => {
-  it('mirrors each row', () => {
-    const f = flipHorizontal(img3x2);
-    expect(f.width).toBe(3);
-    expect(f.height).toBe(2);
-    expect(Array.from(f.data)).toEqual([
-      ...[127, 128, 0, 0],
-      ...[255, 0, 51, 10],
-      ...[0, 255, 128, 255],
-      ...[70, 80, 90, 255],
-      ...[40, 50, 60, 255],
-      ...[10, 20, 30, 255],
-    ]);
-  });
-
-  it('is an involution and does not modify its input', () => {
-    const w = 7;
-    const h = 5;
-    const data = Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i * 37) % 256);
-    const img: RgbaImage = { width: w, height: h, data };
-    const before = Array.from(data);
-    expect(Array.from(flipHorizontal(flipHorizontal(img)).data)).toEqual(before);
-    expect(Array.from(data)).toEqual(before);
-    expect(Array.from(flipHorizontal(img).data)).not.toEqual(before);
   });
 });

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { ALIGNED_CROP_SIZE } from '../../pipeline/align';
 
 /** A stored PNG crop, shown through a blob: URL that is revoked when the image goes away. */
 export function CropImage({ png, alt, className }: { png: Uint8Array; alt: string; className?: string }) {
@@ -8,5 +9,5 @@ export function CropImage({ png, alt, className }: { png: Uint8Array; alt: strin
     setUrl(u);
     return () => URL.revokeObjectURL(u);
   }, [png]);
-  return url ? <img src={url} alt={alt} className={className} width={112} height={112} data-testid="case-crop" /> : null;
+  return url ? <img src={url} alt={alt} className={className} width={ALIGNED_CROP_SIZE} height={ALIGNED_CROP_SIZE} data-testid="case-crop" /> : null;
 }
