@@ -1,4 +1,5 @@
-// Typed messages between the UI thread and the inference worker (the worker owns the ONNX session).
+// Typed messages between the UI thread and the inference worker (the worker owns the ONNX session): the one
+// definition of the worker's request/reply surface, used by client.ts and inference.worker.ts.
 import type { InferenceSession } from 'onnxruntime-web';
 import type { ModelManifest } from '../model/manifest';
 
@@ -41,7 +42,7 @@ export type ToWorker =
   /** checkOnly: run the checks and the self-test, then release the session and keep the current model (import). */
   | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; stored?: { id: string; version: string }; checkOnly?: boolean }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
-  /** Occlusion sensitivity of one crop (NCHW, 3×112×112) for one class; see src/pipeline/occlusion.ts. */
+  /** Occlusion sensitivity of one crop (NCHW, the manifest's input shape) for one class; see src/pipeline/occlusion.ts. */
   | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }
   /** Stops a running explanation between batches; it then answers with error code 'cancelled'. */
   | { type: 'cancel'; requestId: number };
@@ -49,10 +50,23 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'progress'; requestId: number; stage: 'download' | 'verify' | 'session' | 'self-test'; loaded?: number; total?: number }
   | { type: 'ready'; requestId: number; ready: ModelReady }
-  | { type: 'result'; requestId: number; probabilities: Float32Array; batch: number; inferenceMs: number }
+  /** `embeddings`: batch × dimension, when the manifest names an embedding output (inference.embedding). */
+  | { type: 'result'; requestId: number; probabilities: Float32Array; embeddings?: Float32Array; batch: number; inferenceMs: number }
   | { type: 'explain-progress'; requestId: number; done: number; total: number }
   /** `drops`: cells × cells, row-major: the class's probability without occlusion minus with the patch there. */
   | { type: 'explanation'; requestId: number; drops: Float32Array; cells: number; baseProbability: number; elapsedMs: number }
   | { type: 'error'; requestId: number; code: InferenceErrorCode; message: string };
 
 export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-corrupt' | 'model-storage' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';
+
+/** The reply that settles each request (besides 'error'); 'cancel' gets none of its own. */
+export interface ReplyTypes {
+  load: 'ready';
+  classify: 'result';
+  explain: 'explanation';
+}
+export type Request = Exclude<ToWorker, { type: 'cancel' }>;
+export type ReplyTo<R extends Request> = Extract<FromWorker, { type: ReplyTypes[R['type']] }>;
+export const REPLY_TYPES: Readonly<ReplyTypes> = Object.freeze({ load: 'ready', classify: 'result', explain: 'explanation' });
+/** Messages a request may receive before its reply. */
+export type ProgressMessage = Extract<FromWorker, { type: 'progress' | 'explain-progress' }>;

@@ -81,7 +81,7 @@ afterEach(async () => {
   });
 });
 
-describe('model store', () => {
+describe('model store', { timeout: 30_000 }, () => {
   it('stores a verified model in chunks, lists it, and reads back the same bytes', async () => {
     const file = modelFile(CHUNK_BYTES * 2 + 12345);
     const manifest = await manifestFor(file);
@@ -166,7 +166,7 @@ describe('model store', () => {
   });
 });
 
-describe('model download', () => {
+describe('model download', { timeout: 30_000 }, () => {
   it('downloads with progress, verifies, stores, and then serves later starts from the store', async () => {
     const file = modelFile(CHUNK_BYTES + 777);
     const manifest = await manifestFor(file, '0.1.0', 'facies-demo');

@@ -1,0 +1,151 @@
+// The inference worker's session core, run for real with onnxruntime-node on the generated test-tiny model
+// (models/test-tiny: the same operators as the ResNet-100, 1 MB; made by `npm run prepare:assets`).
+import { existsSync, readFileSync } from 'node:fs';
+import * as ortNode from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import type { ModelManifest } from '../../src/model/manifest';
+import { occlusionGrid } from '../../src/pipeline/occlusion';
+import { InferenceFailure, inputLayout, openModelSession, startModel, type OrtModule } from '../../src/inference/session-core';
+
+const dir = new URL('../../models/test-tiny/', import.meta.url);
+const present = existsSync(new URL('model.onnx', dir)) && existsSync(new URL('manifest.json', dir));
+const ort = ortNode as unknown as OrtModule;
+const bytes = () => new Uint8Array(readFileSync(new URL('model.onnx', dir)));
+const manifest = (): ModelManifest => JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'));
+
+/** Deterministic crops in roughly the normalised range. */
+function crops(n: number, itemLength: number, seed = 3): Float32Array {
+  const out = new Float32Array(n * itemLength);
+  let x = seed;
+  for (let i = 0; i < out.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = (x >>> 8) / 2 ** 23 - 1;
+  }
+  return out;
+}
+
+const rowSums = (p: Float32Array, classes: number) => Array.from({ length: p.length / classes }, (_, b) => p.subarray(b * classes, (b + 1) * classes).reduce((a, v) => a + v, 0));
+
+describe('inputLayout', () => {
+  it('reads [N, C, H, W] from the manifest', () => {
+    expect(inputLayout({ input: { name: 'x', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' } })).toEqual({ channels: 3, height: 112, width: 112, itemLength: 3 * 112 * 112, fixedBatch: null });
+    expect(inputLayout({ input: { name: 'x', shape: [2, 3, 96, 96], layout: 'NCHW', colorSpace: 'RGB' } }).fixedBatch).toBe(2);
+  });
+  it('refuses shapes it cannot feed', () => {
+    for (const shape of [[-1, 3, -1, 112], [-1, 3, 112], [0, 3, 112, 112]]) {
+      expect(() => inputLayout({ input: { name: 'x', shape, layout: 'NCHW', colorSpace: 'RGB' } })).toThrow(InferenceFailure);
+    }
+  });
+});
+
+describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { timeout: 30_000 }, () => {
+  it('creates the session, passes the self-test, and classifies a batch into probabilities that sum to 1', async () => {
+    const m = manifest();
+    const file = { bytes: bytes() as Uint8Array | null };
+    const started = await startModel({ ort, ep: 'cpu', file, manifest: m });
+    try {
+      expect(file.bytes).toBeNull(); // the core lets go of the model file once ORT has it
+      expect(started.ep).toBe('cpu');
+      expect(started.selfTestDeviation).toBeLessThanOrEqual(m.selfTest.tolerance);
+      const { itemLength } = started.model.layout;
+      const { probabilities } = await started.model.classify(crops(3, itemLength), 3);
+      expect(probabilities.length).toBe(3 * m.classes.length);
+      for (const s of rowSums(probabilities, m.classes.length)) expect(s).toBeCloseTo(1, 5);
+      expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
+      // The same item gives the same answer alone and in a batch.
+      const alone = await started.model.classify(crops(3, itemLength).slice(itemLength, 2 * itemLength), 1);
+      for (let k = 0; k < m.classes.length; k++) expect(alone.probabilities[k]).toBeCloseTo(probabilities[m.classes.length + k]!, 5);
+      await expect(started.model.classify(new Float32Array(10), 1)).rejects.toMatchObject({ code: 'inference' });
+    } finally {
+      await started.model.release();
+    }
+    await expect(started.model.classify(crops(1, started.model.layout.itemLength), 1)).rejects.toMatchObject({ code: 'not-ready' });
+  });
+
+  it('refuses a manifest whose input or output the graph does not have', async () => {
+    const m = manifest();
+    await expect(openModelSession(ort, bytes(), { ...m, input: { ...m.input, name: 'pixels' } })).rejects.toMatchObject({ code: 'model-invalid', message: expect.stringContaining('no input named "pixels"') });
+    await expect(openModelSession(ort, bytes(), { ...m, output: { ...m.output, shape: [-1, 5] } })).rejects.toMatchObject({ code: 'model-invalid' });
+    await expect(openModelSession(ort, bytes(), { ...m, inference: { tta: 'flip', fusion: 'mean-embedding', embedding: { output: 'embedding', dimension: 512, classWeightsBase64: '' } } })).rejects.toMatchObject({
+      code: 'model-invalid',
+      message: expect.stringContaining('no embedding output'),
+    });
+  });
+
+  it('refuses a model whose self-test does not match, and one that is not a model', async () => {
+    const m = manifest();
+    const wrong = { ...m, selfTest: { ...m.selfTest, expected: [0.97, 0.01, 0.01, 0.01] } };
+    await expect(startModel({ ort, ep: 'cpu', file: { bytes: bytes() }, manifest: wrong })).rejects.toMatchObject({ code: 'model-self-test', message: expect.stringContaining('(cpu)') });
+    await expect(startModel({ ort, ep: 'cpu', file: { bytes: new Uint8Array([1, 2, 3]) }, manifest: m })).rejects.toMatchObject({ code: 'session' });
+  });
+
+  it('falls back to another provider when the first cannot create the session', async () => {
+    const m = manifest();
+    const started = await startModel({ ort, ep: 'no-such-ep', file: { bytes: bytes() }, manifest: m, fallback: async () => ({ ort, ep: 'cpu' }) });
+    expect(started.ep).toBe('cpu');
+    expect(started.fallbackReason).toBeTruthy();
+    await started.model.release();
+  });
+
+  it('explains a crop by occlusion in batches: cells × cells drops, the same for every batch size, cancellable', async () => {
+    const m = manifest();
+    const { model } = await startModel({ ort, ep: 'cpu', file: { bytes: bytes() }, manifest: m });
+    try {
+      const crop = crops(1, model.layout.itemLength, 11);
+      const grid = occlusionGrid(28, 14, model.layout.height);
+      const progress: number[] = [];
+      const a = await model.explain(crop, 2, { patch: 28, stride: 14, batchSize: 8 }, { onProgress: (done) => progress.push(done) });
+      expect(a.cells).toBe(grid.cells);
+      expect(a.drops.length).toBe(grid.cells * grid.cells);
+      expect(progress.at(-1)).toBe(grid.cells * grid.cells);
+      const whole = await model.classify(crop, 1);
+      expect(a.baseProbability).toBeCloseTo(whole.probabilities[2]!, 5);
+      const b = await model.explain(crop, 2, { patch: 28, stride: 14, batchSize: 5 });
+      for (let i = 0; i < a.drops.length; i++) expect(b.drops[i]).toBeCloseTo(a.drops[i]!, 5);
+
+      const controller = new AbortController();
+      const cancelled = model.explain(crop, 2, { patch: 28, stride: 14, batchSize: 4 }, { signal: controller.signal, onProgress: () => controller.abort() });
+      await expect(cancelled).rejects.toMatchObject({ code: 'cancelled' });
+      await expect(model.explain(crop, 9, { patch: 28, stride: 14, batchSize: 4 })).rejects.toMatchObject({ code: 'inference' });
+    } finally {
+      await model.release();
+    }
+  });
+
+  it('runs a model with a fixed batch dimension in runs of that size, padding the last', async () => {
+    // The graph's batch is symbolic: freeDimensionOverrides pins it to 2, and its metadata says so, as a fixed-batch
+    // export's would. Every run is recorded to check its batch.
+    const runs: number[] = [];
+    const fixedOrt = {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: async (b: Uint8Array, o: object) => {
+          const s = await ort.InferenceSession.create(b, o);
+          return new Proxy(s, {
+            get(target, key) {
+              if (key === 'inputMetadata') return target.inputMetadata.map((md) => ({ ...md, shape: [2, 3, 112, 112] }));
+              if (key === 'run') return (feeds: Record<string, { dims: readonly number[] }>, fetches: string[]) => (runs.push(feeds.input!.dims[0]!), target.run(feeds as never, fetches));
+              const v = Reflect.get(target, key) as unknown;
+              return typeof v === 'function' ? v.bind(target) : v;
+            },
+          });
+        },
+      },
+    } as unknown as OrtModule;
+    const m = { ...manifest(), input: { ...manifest().input, shape: [2, 3, 112, 112] } };
+    const { model } = await startModel({ ort: fixedOrt, ep: 'cpu', file: { bytes: bytes() }, manifest: m, sessionOptions: { freeDimensionOverrides: { batch: 2 } } });
+    try {
+      expect(model.layout.fixedBatch).toBe(2);
+      const input = crops(3, model.layout.itemLength);
+      const { probabilities } = await model.classify(input, 3);
+      expect(probabilities.length).toBe(3 * m.classes.length);
+      for (const s of rowSums(probabilities, m.classes.length)) expect(s).toBeCloseTo(1, 5);
+      const drops = await model.explain(input.subarray(0, model.layout.itemLength), 0, { patch: 56, stride: 28, batchSize: 7 });
+      expect(drops.drops.length).toBe(9);
+      expect(runs.length).toBeGreaterThan(5);
+      expect(runs.every((n) => n === 2)).toBe(true);
+    } finally {
+      await model.release();
+    }
+  });
+});
