@@ -26,6 +26,8 @@ export interface ScreeningResult {
   crop: RgbaImage;
   /** The reported probabilities: the mean of the TTA passes (or the single pass). */
   probabilities: number[];
+  /** The photo's embedding, when the model outputs one (for mean-embedding fusion of several photos). */
+  embedding?: number[];
   timings: ScreeningTimings;
   quality: ScreeningQuality;
   tta: ScreeningTta;
@@ -63,6 +65,7 @@ export interface ChildPhoto {
   /** The clinician chose to include a photo the gate stopped. */
   overridden: boolean;
   probabilities?: number[];
+  embedding?: number[];
   tta?: ScreeningTta;
 }
 

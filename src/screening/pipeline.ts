@@ -130,7 +130,8 @@ export function alignFromPhoto(photo: DecodedPhoto, face: DetectedFace): Aligned
 // ——— The model ———
 
 /** Runs a batch of preprocessed crops (NCHW float32, `batch` × the manifest's input) and returns the probabilities. */
-export type Classifier = (input: Float32Array, batch: number) => Promise<{ probabilities: Float32Array; inferenceMs: number }>;
+/** `embeddings` (batch × dimension) when the model has an embedding output (the manifest's inference.embedding). */
+export type Classifier = (input: Float32Array, batch: number) => Promise<{ probabilities: Float32Array; embeddings?: Float32Array; inferenceMs: number }>;
 
 export interface ClassifyOptions {
   normalization: Normalization;
@@ -150,6 +151,8 @@ export interface Classification {
   /** The reported probabilities: the mean of the TTA passes (or the single pass). */
   probabilities: number[];
   tta: { mode: TtaMode; passes: number[][] };
+  /** The photo's embedding for mean-embedding fusion: the mean of its passes' embeddings, L2-normalised. */
+  embedding?: number[];
   inferenceMs: number;
 }
 
@@ -169,7 +172,21 @@ export async function classifyCrop(crop: RgbaImage, classifier: Classifier, opti
     throw new ScreeningError('inference-failed', (e as Error).message);
   }
   const passes = splitBatch(out.probabilities, batch);
-  return { probabilities: meanProbabilities(passes), tta: { mode: options.tta, passes }, inferenceMs: out.inferenceMs };
+  const embedding = out.embeddings && meanEmbedding(out.embeddings, batch);
+  return { probabilities: meanProbabilities(passes), tta: { mode: options.tta, passes }, ...(embedding && { embedding }), inferenceMs: out.inferenceMs };
+}
+
+/** The mean of a batch's L2-normalised embeddings, normalised again (one embedding per photo, as the kit fuses them). */
+export function meanEmbedding(embeddings: Float32Array, batch: number): number[] {
+  const d = embeddings.length / batch;
+  const mean = new Array<number>(d).fill(0);
+  for (let b = 0; b < batch; b++) {
+    const row = embeddings.subarray(b * d, (b + 1) * d);
+    const norm = Math.hypot(...row) || 1;
+    for (let i = 0; i < d; i++) mean[i]! += row[i]! / norm;
+  }
+  const norm = Math.hypot(...mean) || 1;
+  return mean.map((v) => v / norm);
 }
 
 /** Photo file → probabilities on the first-ranked face, with no quality gate (the reader study's model answer). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FusionError, fuse } from '../../src/screening/fusion';
+import { classifyCrop, meanEmbedding } from '../../src/screening/pipeline';
 
 const close = (a: number[], b: number[], eps = 1e-9) => a.every((v, i) => Math.abs(v - b[i]!) < eps);
 
@@ -39,5 +40,30 @@ describe('fusing several photos of one child', () => {
   it('refuses photos with different class counts, or none', () => {
     expect(() => fuse([], 'mean-probability')).toThrow(FusionError);
     expect(() => fuse([{ probabilities: a }, { probabilities: [0.5, 0.5] }], 'mean-probability')).toThrow(FusionError);
+  });
+});
+
+describe('a photo’s embedding from its TTA passes', () => {
+  it('is the renormalised mean of the L2-normalised pass embeddings', () => {
+    // Two passes of dimension 2, at 0° (length 3) and 90° (length 0.5): the mean direction is 45°.
+    const e = meanEmbedding(new Float32Array([3, 0, 0, 0.5]), 2);
+    expect(e[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(e[1]).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+
+  it('classifyCrop passes the model’s embeddings on as one embedding per photo', async () => {
+    const crop = { width: 112, height: 112, data: new Uint8ClampedArray(112 * 112 * 4).fill(128) };
+    const classifier = async (_input: Float32Array, batch: number) => ({
+      probabilities: new Float32Array(Array.from({ length: batch }, () => [0.25, 0.25, 0.25, 0.25]).flat()),
+      embeddings: new Float32Array(Array.from({ length: batch }, (_, b) => [1, b]).flat()),
+      inferenceMs: 1,
+    });
+    const out = await classifyCrop(crop, classifier, { normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, tta: 'flip' });
+    const expected = [1 + Math.SQRT1_2, Math.SQRT1_2];
+    const n = Math.hypot(...expected);
+    expect(out.embedding![0]).toBeCloseTo(expected[0]! / n, 6);
+    expect(out.embedding![1]).toBeCloseTo(expected[1]! / n, 6);
+    const none = await classifyCrop(crop, async (i, b) => ({ probabilities: (await classifier(i, b)).probabilities, inferenceMs: 1 }), { normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, tta: 'none' });
+    expect(none.embedding).toBeUndefined();
   });
 });

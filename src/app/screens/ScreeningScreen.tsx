@@ -5,7 +5,8 @@ import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, ttaFor, t
 import { getSettings, useSettings } from '../../settings/settings';
 import { useEngine } from '../engine';
 import { drawPreview, type Preview } from '../preview';
-import { fuse } from '../../screening/fusion';
+import { fuse, type EmbeddingHead } from '../../screening/fusion';
+import { fromBase64 } from '../../encoding/base64';
 import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening-state';
 import { ChildPhotos, type PhotoCard } from '../components/ChildPhotos';
 import { QualityPanel } from '../components/QualityPanel';
@@ -15,7 +16,7 @@ import { FaceOverlay } from '../components/FaceOverlay';
 import { ResultView } from '../components/ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
 import { onRecordsLocked } from '../records/vault-context';
-import { DEFAULT_INFERENCE } from '../../model/manifest';
+import { DEFAULT_INFERENCE, type ModelManifest } from '../../model/manifest';
 import type { Provenance } from '../../model/provenance';
 import type { ModelReady } from '../../inference/protocol';
 
@@ -107,6 +108,7 @@ export function ScreeningScreen() {
       const result: ScreeningResult = {
         ...shown,
         probabilities: outcome.probabilities,
+        ...(outcome.embedding && { embedding: outcome.embedding }),
         timings: { decodeMs, detectMs, alignMs, inferenceMs: outcome.inferenceMs, totalMs: decodeMs + detectMs + alignMs + outcome.inferenceMs },
         quality: { report: analysis.quality, overridden: override && analysis.quality.overall === 'fail' },
         tta: outcome.tta,
@@ -169,7 +171,7 @@ export function ScreeningScreen() {
       normalization: model.ready.manifest.normalization,
       tta: ttaFor(model.ready.manifest, getSettings().flipTta),
     });
-    updateExtra(key, { probabilities: outcome.probabilities, tta: outcome.tta, state: 'screened' });
+    updateExtra(key, { probabilities: outcome.probabilities, embedding: outcome.embedding, tta: outcome.tta, state: 'screened' });
   };
 
   /** Another photo of the same child: the same pipeline (face, quality gate, TTA); the decoded photo is let go at once. */
@@ -295,15 +297,19 @@ function Outcome(props: {
     { key: 0, name: result.photoName, state: 'screened', crop: result.crop, quality: result.quality.report, overridden: result.quality.overridden, probabilities: result.probabilities, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: true },
     ...extras.map((x) => ({ ...x, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: x.state === 'screened' })),
   ];
-  const included = cards.filter((c) => c.included && c.probabilities);
+  const included = [
+    { probabilities: result.probabilities, embedding: result.embedding },
+    ...extras.filter((x) => x.state === 'screened').map((x) => ({ probabilities: x.probabilities!, embedding: x.embedding })),
+  ];
   let shown = result;
   let fusion: ChildFusion | undefined;
   let unsupported = false;
   if (extras.length > 0) {
-    // mean-embedding needs each photo's embedding, which the inference worker does not return: say so, fuse nothing.
-    if (rule === 'mean-embedding') unsupported = true;
+    // mean-embedding needs every photo's embedding and the head: a model without them cannot be fused that way.
+    const head = rule === 'mean-embedding' ? embeddingHead(model.manifest) : undefined;
+    if (rule === 'mean-embedding' && (!head || included.some((c) => !c.embedding))) unsupported = true;
     else {
-      shown = { ...result, probabilities: fuse(included.map((c) => ({ probabilities: c.probabilities! })), rule) };
+      shown = { ...result, probabilities: fuse(included, rule, head) };
       fusion = { rule, photos: cards.length, included: included.length };
     }
   }
@@ -331,4 +337,19 @@ function Outcome(props: {
       )}
     </div>
   );
+}
+
+const heads = new WeakMap<ModelManifest, EmbeddingHead>();
+
+/** The CosFace head the manifest gives for mean-embedding fusion (class weights decoded once per manifest). */
+function embeddingHead(manifest: ModelManifest): EmbeddingHead | undefined {
+  const spec = manifest.inference?.embedding;
+  if (!spec) return undefined;
+  let head = heads.get(manifest);
+  if (!head) {
+    const bytes = fromBase64(spec.classWeightsBase64);
+    head = { classWeights: new Float32Array(bytes.slice().buffer), dimension: spec.dimension, scale: manifest.cosfaceScale, temperature: manifest.temperature };
+    heads.set(manifest, head);
+  }
+  return head;
 }
