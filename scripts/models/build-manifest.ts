@@ -83,6 +83,7 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
     ...(card ? { modelCard: { name: 'MODEL_CARD.md' as const, sha256: await sha256Hex(card), bytes: card.byteLength } } : {}),
     ...(config.validation ? { validation: config.validation } : {}),
     ...(config.weights ? { weights: config.weights } : {}),
+    ...(config.inference ? { inference: config.inference } : {}),
     clinicalValidation: config.clinicalValidation,
     selfTest: { inputRgbBase64: selfTestInputBase64(config.seed), expected: [], tolerance: config.selfTestTolerance ?? SELF_TEST_TOLERANCE },
   };

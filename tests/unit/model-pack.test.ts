@@ -28,6 +28,16 @@ describe.skipIf(!existsSync(join(tiny, 'model.onnx')))('model:pack on a real ONN
     expect(m.selfTest.expected.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
 
+  it('carries how the app must run the model (inference: TTA and fusion) from config.json into the manifest', async () => {
+    const m = await draftManifest(
+      await folder((c) => {
+        c.inference = { tta: 'flip-grey', fusion: 'mean-log-probability' };
+        if (c.validation) c.validation.tta = 'flip-grey';
+      }),
+    );
+    expect(m.inference).toEqual({ tta: 'flip-grey', fusion: 'mean-log-probability' });
+  });
+
   it('refuses a config whose class count differs from the ONNX output', async () => {
     const dir = await folder((c) => {
       c.classes.pop();
