@@ -1,8 +1,10 @@
 """Temperature scaling (Guo et al. 2017) fitted on held-out patients.
 
-The app computes ``softmax(s · cos θ / T)``: T is fitted here on logits
-``s · cos θ`` (no margin) of a calibration set disjoint from training, then
-folded into the exported graph and written to the manifest.
+The app computes ``softmax(s · cos θ / T)`` for every TTA pass and averages
+the passes: T is fitted here on logits ``s · cos θ`` (no margin) of every pass
+of a calibration set disjoint from training, so that the averaged output the
+app shows is the calibrated one, then folded into the exported graph and
+written to the manifest.
 """
 
 import math
@@ -17,18 +19,27 @@ T_MIN, T_MAX = 0.05, 100.0
 
 
 def nll_at(logits: torch.Tensor, labels: torch.Tensor, t: float) -> float:
-    return F.cross_entropy(logits.double() / t, labels).item()
+    """Mean NLL of softmax(logits / T): logits [N, C], or [V, N, C] for V TTA passes whose
+    probabilities are averaged (log-sum-exp of the log-softmaxes: no probability is clamped)."""
+    logits = torch.as_tensor(logits, dtype=torch.float64)
+    labels = torch.as_tensor(labels, dtype=torch.long)
+    if logits.dim() == 2:
+        return F.cross_entropy(logits / t, labels).item()
+    logp = torch.logsumexp(F.log_softmax(logits / t, dim=-1), dim=0) - math.log(logits.shape[0])
+    return F.nll_loss(logp, labels).item()
 
 
 def fit_temperature(logits, labels, iters: int = 80) -> float:
-    """T in [T_MIN, T_MAX] minimising the mean negative log-likelihood.
+    """T in [T_MIN, T_MAX] minimising the mean negative log-likelihood; ``logits`` [N, C],
+    or [V, N, C] to calibrate the mean over V TTA passes.
 
-    The NLL is convex in 1/T, so a golden-section search on log T finds the
-    minimum without a learning rate to tune.
+    The NLL of one pass is convex in 1/T (that of a mean of passes is not
+    always, but is unimodal in practice), so a golden-section search on log T
+    finds the minimum without a learning rate to tune.
     """
     logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    if logits.shape[0] == 0:
+    if logits.shape[-2] == 0:
         raise ValueError("temperature scaling needs at least one calibration photo")
     lo, hi = math.log(T_MIN), math.log(T_MAX)
     g = (math.sqrt(5) - 1) / 2

@@ -5,7 +5,8 @@
         --name "Hospital PS screening model" --status internal --out ../../models/hospital-ps-r100
 
 Writes ``config.json`` (from the model config the classes came from, with this
-model's id, head, CosFace scale and fitted temperature), ``model.onnx``
+model's id, head, CosFace scale, fitted temperature and ``inference``: the TTA
+and the fusion rule the validation figures were obtained with), ``model.onnx``
 (ScreeningModel: softmax(s·cos/T), opset 17), ``validation.{json,md}`` (the
 cross-validation report) and then ``manifest.json`` with SHA-256 and the
 self-test vector, by the app's own packer (scripts/models/build-manifest.ts,
@@ -32,18 +33,79 @@ def build_screening_model(checkpoint: str):
     return model, ck
 
 
+def _spread(ms: dict) -> dict:
+    return {"mean": ms["mean"], "sd": ms["sd"]}
+
+
+def _class_metrics(pc: dict) -> dict:
+    """ClassMetrics: precision left out where no fold defines it, undefined folds counted."""
+    out = {"recall": _spread(pc["recall"]), "f1": _spread(pc["f1"])}
+    if pc.get("precision") is not None:
+        out["precision"] = _spread(pc["precision"])
+    if pc.get("precision_undefined_folds"):
+        out["precisionUndefinedFolds"] = int(pc["precision_undefined_folds"])
+    return out
+
+
+def _inconclusive(inc: dict) -> dict:
+    return {"minTopProbability": inc["min_top_probability"], "minMargin": inc["min_margin"],
+            "coverage": _spread(inc["coverage"]), "accuracyConclusive": _spread(inc["accuracy_conclusive"])}
+
+
+def _level(s: dict, classes) -> dict:
+    """LevelFigures of one summarize_folds result."""
+    out = {"accuracy": _spread(s["accuracy"]), "macroF1": _spread(s["macro_f1"]),
+           "balancedAccuracy": _spread(s["balanced_accuracy"]),
+           "perClass": {c: _class_metrics(s["per_class"][c]) for c in classes},
+           "confusionMatrix": s["confusion_matrix"]}
+    if s.get("inconclusive"):
+        out["inconclusive"] = _inconclusive(s["inconclusive"])
+    return out
+
+
+def _intervals(b: dict) -> dict:
+    return {"accuracy": b["accuracy"], "macroF1": b["macro_f1"], "recall": b["recall"]}
+
+
+def _headline(r: dict) -> dict:
+    return {"accuracy": _spread(r["accuracy"]), "macroF1": _spread(r["macro_f1"]),
+            "balancedAccuracy": _spread(r["balanced_accuracy"])}
+
+
 def validation_report(report: dict, description: str) -> dict:
     """The manifest's ``validation`` block (src/model/manifest.ts ValidationReport) from cv_report.json."""
     s, classes = report["summary"], report["classes"]
-    spread = lambda ms: {"mean": ms["mean"], "sd": ms["sd"]}  # noqa: E731
+    ev = report.get("evaluation")
     cm = s["confusion_matrix"]
-    v = {"protocol": f"{s['folds']}-fold cross-validation, folds grouped by patient and stratified by class; "
-                     "temperature fitted on held-out training patients",
+    grouping = "by photo (the study's split: a child's photos can sit in training and test)" \
+        if ev and ev["split"] == "photo" else "grouped by patient"
+    v = {"protocol": f"{s['folds']}-fold cross-validation, folds {grouping} and stratified by class; "
+                     "temperature fitted on held-out training patients"
+                     + (f"; {ev['tta']} test-time augmentation, as the app runs it" if ev else ""),
          "folds": s["folds"],
          "dataset": {"perClass": {c: int(sum(row)) for c, row in zip(classes, cm)},
                      "patients": report["patients"], "description": description},
-         "perClass": {c: {k: spread(s["per_class"][c][k]) for k in ("precision", "recall", "f1")} for c in classes},
-         "accuracy": spread(s["accuracy"]), "macroF1": spread(s["macro_f1"]), "confusionMatrix": cm}
+         "perClass": {c: _class_metrics(s["per_class"][c]) for c in classes},
+         "accuracy": _spread(s["accuracy"]), "macroF1": _spread(s["macro_f1"]), "confusionMatrix": cm}
+    if ev:
+        b, sg = ev["bootstrap"], ev["subgroups"]
+        v.update(
+            balancedAccuracy=_spread(s["balanced_accuracy"]), split=ev["split"], tta=ev["tta"],
+            # The fusion rule (and the arm, in the study) are picked on these same folds.
+            estimate="same-folds",
+            patientLevel={"fusion": ev["fusion"]["chosen"],
+                          "rules": {r: _level(f, classes) for r, f in ev["patient"].items()}},
+            bootstrap={"resamples": b["resamples"], "seed": b["seed"], "confidence": b["confidence"],
+                       "photo": _intervals(b["photo"]), "patient": _intervals(b["patient"])},
+            subgroups={"minPatients": sg["min_patients"],
+                       "cells": [{"attribute": c["attribute"], "group": c["group"], "patients": c["patients"],
+                                  "photos": c["photos"], "tooFew": c["too_few"],
+                                  **({} if c["too_few"] else {"accuracy": c["accuracy"], "macroF1": c["macro_f1"],
+                                                              "balancedAccuracy": c["balanced_accuracy"]})}
+                                 for c in sg["cells"]]},
+            comparisons=[{"tta": c["tta"], "split": c["split"], **_headline(c)} for c in ev["comparisons"]])
+        if ev["photo"].get("inconclusive"):
+            v["inconclusive"] = _inconclusive(ev["photo"]["inconclusive"])
     if report.get("sites"):
         v["dataset"]["sites"] = report["sites"]
     if report.get("age_range"):
@@ -54,7 +116,7 @@ def validation_report(report: dict, description: str) -> dict:
 def model_card(config: dict, report: dict, pretrained) -> str:
     v = config["validation"]
     pc = v["perClass"]
-    pct = lambda ms: f"{100 * ms['mean']:.1f} ± {100 * ms['sd']:.1f}"  # noqa: E731
+    pct = lambda ms: "undefined" if ms is None else f"{100 * ms['mean']:.1f} ± {100 * ms['sd']:.1f}"  # noqa: E731
     lines = [f"# {config['name']} ({config['id']} {config['version']})", "",
              "## Intended use",
              "Screening aid for children with pulmonary stenosis: how much a face resembles "
@@ -68,9 +130,14 @@ def model_card(config: dict, report: dict, pretrained) -> str:
              f"{sum(v['dataset']['perClass'].values())} photos of {v['dataset'].get('patients', '?')} patients: "
              + ", ".join(f"{c} {n}" for c, n in v["dataset"]["perClass"].items()) + ".", "",
              "## Validation", v["protocol"] + ".",
-             f"Accuracy {pct(v['accuracy'])} %, macro-F1 {pct(v['macroF1'])} % (mean ± SD over folds).", "",
-             "| Class | Precision | Recall | F1 |", "|---|---|---|---|"]
-    lines += [f"| {c} | {pct(m['precision'])} | {pct(m['recall'])} | {pct(m['f1'])} |" for c, m in pc.items()]
+             f"Accuracy {pct(v['accuracy'])} %, macro-F1 {pct(v['macroF1'])} % (mean ± SD over folds, per photo)."]
+    if "patientLevel" in v:
+        p = v["patientLevel"]["rules"][v["patientLevel"]["fusion"]]
+        lines += [f"Per child (photos fused by {v['patientLevel']['fusion']}, TTA {v['tta']}): accuracy "
+                  f"{pct(p['accuracy'])} %, macro-F1 {pct(p['macroF1'])} %, balanced accuracy "
+                  f"{pct(p['balancedAccuracy'])} %."]
+    lines += ["", "| Class | Precision | Recall | F1 |", "|---|---|---|---|"]
+    lines += [f"| {c} | {pct(m.get('precision'))} | {pct(m['recall'])} | {pct(m['f1'])} |" for c, m in pc.items()]
     lines += ["", "## Clinical validation", f"{config['clinicalValidation']['status']}: "
               f"{config['clinicalValidation']['summary']}", ""]
     return "\n".join(lines)
@@ -92,6 +159,10 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
     if report["classes"] != base_classes:
         raise SystemExit(f"{report_path} reports classes {report['classes']}, not {base_classes}")
     cfg = ck["config"]
+    ev = report.get("evaluation")
+    if ev and cfg.get("tta", "flip") != ev["tta"]:
+        raise SystemExit(f"the checkpoint's temperature was fitted for TTA {cfg.get('tta', 'flip')!r} but "
+                         f"{report_path} reports TTA {ev['tta']!r}: train and cross-validate with the same TTA")
     config = {
         "id": model_id, "version": version, "name": name,
         "displayName": display_name or {"en": name},
@@ -105,6 +176,8 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
         "cosfaceScale": float(cfg["scale"]), "cosfaceMargin": float(cfg["margin"]),
         "temperature": float(ck["temperature"]),
         "validation": validation_report(report, data_description),
+        # How the app must run the model for the validation figures to hold.
+        **({"inference": {"tta": ev["tta"], "fusion": ev["fusion"]["chosen"]}} if ev else {}),
         "clinicalValidation": clinical,
         "bundled": False,
     }

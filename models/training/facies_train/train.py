@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import runpy
 import sys
 import time
@@ -25,12 +26,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import distributed
 from .backbones import get_model
 from .calibrate import fit_temperature
 from .dataset import (CropTensors, class_counts, class_ids, load_crops, load_model_config,
                       normalize, read_manifest)
-from .evaluate import (classification_metrics, expected_calibration_error, markdown_report,
-                       summarize_folds, write_reports)
+from .evaluate import (cv_evaluation, evaluate_fold, evaluation_markdown, markdown_report,
+                       photo_fold_indices, summarize_folds, view_outputs, write_reports)
 from .folds import assign_patient_folds, calibration_split, fold_indices, write_folds_csv
 from .losses import MarginHead, get_head
 
@@ -70,13 +72,19 @@ def load_pretrained(backbone: torch.nn.Module, path: str) -> None:
     Accepts a bare ``state_dict`` (InsightFace's format) or a Facies checkpoint
     (its ``backbone`` entry); ``module.`` prefixes from DataParallel are removed.
     Any missing, unexpected or differently shaped tensor is an error naming them:
-    a half-loaded foundation model would silently train from scratch.
+    a half-loaded foundation model would silently train from scratch. Only tensors
+    and plain containers are unpickled: a downloaded file cannot run code. (torch
+    1.13's weights-only loader cannot read floats, hence not a whole Facies
+    checkpoint there: give the ``backbone.pth`` written beside it.)
     """
     if not os.path.isfile(path):
         raise PretrainedMismatch(f"pretrained checkpoint not found: {path}")
     try:
-        state = torch.load(path, map_location="cpu")
-    except Exception as e:  # pickle, zip or truncation errors
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:  # objects other than tensors and containers
+        raise PretrainedMismatch(f"{path} is not a PyTorch checkpoint of tensors only (a Facies checkpoint.pt: "
+                                 f"give the backbone.pth beside it): {e}") from e
+    except Exception as e:  # zip or truncation errors
         raise PretrainedMismatch(f"{path} is not a PyTorch checkpoint: {e}") from e
     if isinstance(state, dict) and isinstance(state.get("backbone"), dict):
         state = state["backbone"]
@@ -84,6 +92,7 @@ def load_pretrained(backbone: torch.nn.Module, path: str) -> None:
         raise PretrainedMismatch(f"{path} does not hold a state_dict of tensors")
     state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
     own = backbone.state_dict()
+    state = _with_batch_counters(state, own)
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = sorted(f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
@@ -104,17 +113,28 @@ def load_pretrained(backbone: torch.nn.Module, path: str) -> None:
     backbone.load_state_dict(state, strict=True)
 
 
+def _with_batch_counters(state: Dict[str, torch.Tensor], own: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Fill in BatchNorm's ``num_batches_tracked``, absent from checkpoints saved before
+    torch 0.4.1 and by converters that drop it; only ``momentum=None`` reads it."""
+    return {**{k: v for k, v in own.items() if k.endswith(".num_batches_tracked")}, **state}
+
+
 def _device(cfg: dict) -> torch.device:
     want = cfg.get("device", "auto")
     if want == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(want)
+        want = "cuda" if torch.cuda.is_available() else "cpu"
+    return distributed.local_device(torch.device(want))
 
 
 def _batches(data: CropTensors, cfg: dict, gen: torch.Generator):
-    """Index batches for one epoch: class-balanced sampling with replacement, or a shuffle."""
+    """Global index batches for one epoch: class-balanced sampling with replacement, or a
+    shuffle. Every rank draws the same batches from the same seed and trains on its share."""
     n = len(data)
+    world = distributed.world_size()
+    if int(cfg["batch_size"]) % world:
+        raise ValueError(f"batch_size {cfg['batch_size']} (the global batch) does not split over {world} ranks")
     bs = min(int(cfg["batch_size"]), n)
+    bs -= bs % world
     if cfg.get("balance") == "sampler":
         counts = torch.bincount(data.labels).double()
         w = 1.0 / counts[data.labels]
@@ -122,6 +142,20 @@ def _batches(data: CropTensors, cfg: dict, gen: torch.Generator):
     else:
         order = torch.randperm(n, generator=gen)
     return [order[i:i + bs] for i in range(0, n - bs + 1, bs)] or [order]
+
+
+class _Network(torch.nn.Module):
+    """Backbone + margin head as one module, the unit DistributedDataParallel wraps."""
+
+    def __init__(self, backbone: torch.nn.Module, head: MarginHead):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        emb = self.backbone(x)
+        # float16 cosines near ±1 lose the margin's digits: the head runs in float32, as InsightFace casts before it.
+        with torch.autocast(device_type=emb.device.type, enabled=False):
+            return self.head(emb.float(), y)
 
 
 def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num_classes: int,
@@ -137,6 +171,10 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
                     embedding_size=backbone.num_features, num_classes=num_classes)
     backbone.to(device).train()
     head.to(device).train()
+    rank, world = distributed.rank(), distributed.world_size()
+    network = _Network(backbone, head)
+    if world > 1:
+        network = distributed.data_parallel(network, device)
 
     weight = None
     if cfg.get("balance") == "loss":
@@ -161,19 +199,24 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     t0 = time.perf_counter()
     for epoch in range(epochs):
         losses = []
-        for idx in _batches(data, cfg, gen):
+        for batch in _batches(data, cfg, gen):
             # Warm-up then cosine decay, per step (cf. InsightFace's PolyScheduler).
             f = (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
             for g, lr in zip(opt.param_groups, base_lrs):
                 g["lr"] = lr * f
+            # Flips are drawn for the whole global batch so that every rank's generator stays in step.
+            flip = torch.rand(len(batch), generator=gen) < 0.5 if cfg.get("flip", True) else None
+            idx = distributed.rank_share(batch, rank, world)
             x = normalize(data.images[idx], normalization)
-            if cfg.get("flip", True):
-                flip = torch.rand(len(idx), generator=gen) < 0.5
-                x[flip] = x[flip].flip(3)
+            if flip is not None:
+                share = distributed.rank_share(flip, rank, world)
+                x[share] = x[share].flip(3)
             x, y = x.to(device), data.labels[idx].to(device)
             with torch.autocast(device_type="cuda", dtype=torch.float16) if amp else contextlib.nullcontext():
-                logits = head(backbone(x), y)
-            loss = F.cross_entropy(logits.float(), y, weight=weight)
+                logits = network(x, y)
+            # The global batch's (weighted) mean: DDP averages gradients over ranks, hence x world.
+            denom = weight[data.labels[batch].to(device)].sum() if weight is not None else len(batch)
+            loss = F.cross_entropy(logits.float(), y, weight=weight, reduction="sum") * world / denom
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
@@ -182,28 +225,35 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
             scaler.update()
             losses.append(loss.item())
             step += 1
-        history.append(float(np.mean(losses)))
+        history.append(distributed.mean_over_ranks(float(np.mean(losses))))
         log(f"    epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f} ({time.perf_counter() - t0:.0f} s)")
-    precise_batchnorm(backbone, data, normalization, device, int(cfg["batch_size"]))
+    if world > 1:  # back to plain BatchNorm: evaluation runs on each rank alone
+        trained, backbone = backbone, build_backbone(cfg).to(device)
+        backbone.load_state_dict(trained.state_dict())
+    precise_batchnorm(backbone, data, normalization, device, int(cfg["batch_size"]), int(cfg["seed"]))
     head.eval()
     return backbone.cpu(), head.cpu(), history
 
 
 @torch.no_grad()
 def precise_batchnorm(backbone, data: CropTensors, normalization: Optional[dict], device,
-                      batch_size: int) -> None:
+                      batch_size: int, seed: int = 0) -> None:
     """Recompute BN running statistics as exact averages over the training crops
     ("precise BN"): the exponential averages of a short fine-tuning run lag the
-    final weights, and the eval-mode network would see mis-scaled activations."""
+    final weights, and the eval-mode network would see mis-scaled activations.
+    Batches are drawn in a seeded random order: a manifest sorted by class would
+    otherwise give one-class batches, whose within-batch variances (and, through
+    train-mode normalisation, deeper layers' inputs) are not the population's."""
     bns = [m for m in backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     saved = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the passes below
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
     backbone.train()
     try:
         for i in range(0, len(data) - 1, batch_size):
-            x = normalize(data.images[i:i + batch_size], normalization)
+            x = normalize(data.images[order[i:i + batch_size]], normalization)
             if x.shape[0] > 1:
                 backbone(x.to(device))
     finally:
@@ -234,10 +284,11 @@ def save_checkpoint(path: str, backbone, head: MarginHead, cfg: dict, classes: L
 
 
 def load_checkpoint(path: str):
+    # The kit's own output; weights_only cannot be used on torch 1.13, which reads no floats (config, temperature).
     ck = torch.load(path, map_location="cpu")
     cfg = ck["config"]
     backbone = build_backbone(cfg)
-    backbone.load_state_dict(ck["backbone"], strict=True)
+    backbone.load_state_dict(_with_batch_counters(ck["backbone"], backbone.state_dict()), strict=True)
     head = get_head(cfg["head"], s=float(cfg["scale"]), m=float(cfg["margin"]),
                     embedding_size=backbone.num_features, num_classes=len(ck["classes"]))
     head.weight.data.copy_(ck["head"]["weight"])
@@ -250,7 +301,9 @@ def _fit_and_calibrate(cfg, data: CropTensors, normalization, num_classes, pretr
     backbone, head, history = train_model(cfg, data.subset(fit_idx), normalization, num_classes,
                                           pretrained, log)
     cal = data.subset(cal_idx)
-    temperature = fit_temperature(predict_logits(backbone, head, cal, normalization), cal.labels)
+    # Calibrated on the TTA the app runs: the averaged passes are what it shows.
+    temperature = fit_temperature(view_outputs(backbone, head, cal, normalization, cfg.get("tta", "flip"))[0],
+                                  cal.labels)
     return backbone, head, history, temperature, len(cal_idx)
 
 
@@ -265,40 +318,47 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
     data = load_crops(samples)
     labels, patients = data.labels.tolist(), data.patients
     k, seed = int(cfg["folds"]), int(cfg["seed"])
-    os.makedirs(out_dir, exist_ok=True)
-    write_folds_csv(os.path.join(out_dir, "folds.csv"), samples,
-                    assign_patient_folds(labels, patients, k, seed), classes)
+    if distributed.is_main():
+        os.makedirs(out_dir, exist_ok=True)
+        write_folds_csv(os.path.join(out_dir, "folds.csv"), samples,
+                        assign_patient_folds(labels, patients, k, seed), classes)
     log(f"{len(samples)} photos of {len(set(patients))} patients, classes "
         + ", ".join(f"{c}={n}" for c, n in zip(classes, class_counts(labels, len(classes)))))
     folds = []
-    for i, (train_idx, test_idx) in enumerate(fold_indices(labels, patients, k, seed)):
+    split = (photo_fold_indices(labels, k, seed) if cfg.get("split") == "photo"
+             else fold_indices(labels, patients, k, seed))
+    # --spread-folds: this rank trains folds i ≡ RANK (mod WORLD_SIZE); all read every fold's result back.
+    me, ranks = distributed.launched() if cfg.get("spread_folds") else (0, 1)
+    shared = [os.path.join(out_dir, "fold_results", f"fold{i + 1}.json") for i in range(k)]
+    for i, (train_idx, test_idx) in enumerate(split):
+        if i % ranks != me:
+            continue
         log(f"  fold {i + 1}/{k}: train {len(train_idx)} photos, test {len(test_idx)}")
         backbone, head, history, temperature, n_cal = _fit_and_calibrate(
             cfg, data.subset(train_idx), norm, len(classes), pretrained, log, seed + i)
-        test = data.subset(test_idx)
-        logits = predict_logits(backbone, head, test, norm)
-        probs = torch.softmax(logits / temperature, dim=1).numpy()
-        raw = torch.softmax(logits, dim=1).numpy()
-        y = test.labels.numpy()
-        m = classification_metrics(y, probs.argmax(1), classes)
-        m.update(temperature=temperature, calibration_photos=n_cal, loss_history=history,
-                 nll_uncalibrated=float(F.nll_loss(torch.log(torch.from_numpy(raw).clamp_min(1e-12)), test.labels)),
-                 nll_calibrated=float(F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-12)), test.labels)),
-                 ece_uncalibrated=expected_calibration_error(raw, y),
-                 ece_calibrated=expected_calibration_error(probs, y),
-                 test_patients=sorted(set(test.patients)))
+        m = evaluate_fold(backbone, head, data.subset(test_idx), norm, temperature, classes,
+                          cfg.get("tta", "flip"), cfg.get("compare_tta", ("flip", "flip-grey")), test_idx)
+        m.update(temperature=temperature, calibration_photos=n_cal, loss_history=history)
         log(f"    fold {i + 1}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, T {temperature:.3f}")
         folds.append(m)
+        if ranks > 1:
+            distributed.publish(shared[i], m)
+    if ranks > 1:
+        log(f"  waiting for the other ranks' folds ({ranks} ranks)")
+        folds = distributed.collect(shared)
     summary = summarize_folds(folds, classes)
     payload = {"config": cfg, "classes": classes, "manifest": os.path.abspath(manifest),
                "pretrained": pretrained, "photos": len(samples), "patients": len(set(patients)),
-               "summary": summary, "folds": folds}
+               "summary": summary, "folds": folds,
+               "evaluation": cv_evaluation(folds, samples, classes, cfg, manifest)}
     md = markdown_report(f"Cross-validation: {cfg.get('name', cfg['head'])}", folds, summary, classes,
                          [f"{len(samples)} photos of {len(set(patients))} patients; {k} folds grouped by "
                           f"patient, stratified by class (seed {seed}); backbone {cfg['network']}, "
                           f"head {cfg['head']} (s={cfg['scale']}, m={cfg['margin']}), "
                           f"pretrained: {pretrained or 'none'}."])
-    write_reports(os.path.join(out_dir, "cv_report"), payload, md)
+    md += "\n" + evaluation_markdown(payload["evaluation"], classes)
+    if distributed.is_main():
+        write_reports(os.path.join(out_dir, "cv_report"), payload, md)
     return payload
 
 
@@ -311,9 +371,10 @@ def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
     backbone, head, history, temperature, n_cal = _fit_and_calibrate(
         cfg, data, model_config.get("normalization"), len(classes), pretrained, log, int(cfg["seed"]))
     path = os.path.join(out_dir, "final", "checkpoint.pt")
-    save_checkpoint(path, backbone, head, cfg, classes, temperature,
-                    {"loss_history": history, "calibration_photos": n_cal,
-                     "normalization": model_config.get("normalization"), "pretrained": pretrained})
+    if distributed.is_main():
+        save_checkpoint(path, backbone, head, cfg, classes, temperature,
+                        {"loss_history": history, "calibration_photos": n_cal,
+                         "normalization": model_config.get("normalization"), "pretrained": pretrained})
     log(f"wrote {path}: temperature {temperature:.4f} (fitted on {n_cal} held-out photos)")
     return path
 
@@ -332,23 +393,42 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--final", action="store_true", help="train the model to export instead of cross-validating")
-    ap.add_argument("--threads", type=int, help="CPU threads for torch")
+    ap.add_argument("--threads", type=int, help="CPU threads for torch (per rank under torchrun)")
+    ap.add_argument("--dist-timeout", type=float, default=distributed.DEFAULT_TIMEOUT_S,
+                    help="seconds a rank waits for the others before the run fails (torchrun only)")
+    ap.add_argument("--spread-folds", action="store_true",
+                    help="under torchrun: share out the folds, each trained by one rank alone, instead of "
+                         "splitting every step over the ranks")
     a = ap.parse_args(argv)
+    if a.spread_folds and a.final:
+        ap.error("--spread-folds shares out cross-validation folds; --final trains one model")
     if a.threads:
         torch.set_num_threads(a.threads)
-    cfg = load_config(a.config, head=a.head, network=a.network, epochs=a.epochs, folds=a.folds, seed=a.seed)
+    if not a.spread_folds:
+        distributed.init_from_env(a.dist_timeout)
+    try:
+        with distributed.failures_reported(a.dist_timeout):
+            _run(a)
+    finally:
+        distributed.shutdown()
+    return 0
+
+
+def _run(a: argparse.Namespace) -> None:
+    cfg = load_config(a.config, head=a.head, network=a.network, epochs=a.epochs, folds=a.folds, seed=a.seed,
+                      spread_folds=a.spread_folds or None)
     if a.head and a.head != load_config(a.config)["head"]:
         cfg["margin"] = DEFAULT_MARGIN[a.head]
     pretrained = a.pretrained or cfg.get("pretrained")
+    log = print if distributed.is_main() else (lambda *args: None)
     if a.final:
-        train_final(cfg, a.manifest, a.model_config, a.out, pretrained)
+        train_final(cfg, a.manifest, a.model_config, a.out, pretrained, log)
     else:
-        rep = cross_validate(cfg, a.manifest, a.model_config, a.out, pretrained)
+        rep = cross_validate(cfg, a.manifest, a.model_config, a.out, pretrained, log)
         s = rep["summary"]
-        print(f"accuracy {100 * s['accuracy']['mean']:.1f} ± {100 * s['accuracy']['sd']:.1f} %, "
-              f"macro-F1 {100 * s['macro_f1']['mean']:.1f} ± {100 * s['macro_f1']['sd']:.1f} % "
-              f"-> {os.path.join(a.out, 'cv_report.md')}")
-    return 0
+        log(f"accuracy {100 * s['accuracy']['mean']:.1f} ± {100 * s['accuracy']['sd']:.1f} %, "
+            f"macro-F1 {100 * s['macro_f1']['mean']:.1f} ± {100 * s['macro_f1']['sd']:.1f} % "
+            f"-> {os.path.join(a.out, 'cv_report.md')}")
 
 
 if __name__ == "__main__":
