@@ -3,7 +3,7 @@
 // compares across machines; absolute times on a shared machine drift).
 //
 //   npm run bench                 full: IR-100 on WASM 1 and 2 threads, WebGPU on a hardware adapter, native 1 and 2 threads
-//   npm run bench:short           CI: the tiny model on WASM and WebGPU + one IR-100 WASM session (~1–2 min)
+//   npm run bench:short           CI: the tiny model on WASM and WebGPU + one IR-100 WASM session and its memory by stage (~2–3 min)
 //   options: --models demo,test-tiny  --repeats N  --loads N  --threads 1,2  --out file.json  --no-build  --webgpu-emulated-full
 //            --session-options JSON (a lever under test, merged over the worker's session options)
 //            --no-runtime-warm-up (start ORT inside the model's session creation, as before the warm-up)
@@ -19,6 +19,7 @@ import { chromiumArgs } from '../../e2e/browser.ts';
 import { selfTestImage, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts';
+import type { SimdPeak } from './page/simd-peak.ts';
 import type { LoadTuning } from '../../src/inference/protocol.ts';
 import { formatSummary, formatTable, ratio, summarize, type Summary } from './stats.ts';
 import { probabilityDrift } from './drift.ts';
@@ -241,6 +242,103 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
   };
 }
 
+// --- memory by stage: the app page itself, per browser process, the page's and the worker's JS heap ---
+interface ProcessRss {
+  rendererMB: number;
+  browserMB: number;
+  gpuMB: number;
+  otherMB: number;
+}
+interface MemoryStage extends ProcessRss {
+  stage: string;
+  /** Highest renderer RSS sampled (every 100 ms) while the stage ran. */
+  peakRendererMB: number;
+  /** The page's JS heap (CDP Runtime.getHeapUsage). */
+  pageJsMB: number;
+  /** The worker's JS heap (performance.measureUserAgentSpecificMemory(), which Chromium answers only after ~60 s: measured at the last stage of a full run; null otherwise). ORT's WebAssembly memory is not in it. */
+  workerJsMB: number | null;
+}
+
+/** RSS of the browser's processes: the largest renderer (the app's tab), the browser, the GPU process, the rest. */
+function processRss(): ProcessRss {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [pid, ppid, rss, ...cmd] = l.trim().split(/\s+/);
+      return { pid: Number(pid), ppid: Number(ppid), kb: Number(rss), cmd: cmd.join(' ') };
+    });
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (mine.has(r.ppid) && !mine.has(r.pid)) (mine.add(r.pid), (grew = true));
+  }
+  const chromium = rows.filter((r) => mine.has(r.pid) && /chrom/.test(r.cmd));
+  const mb = (kb: number) => Math.round(kb / 1024);
+  const renderers = chromium.filter((r) => r.cmd.includes('--type=renderer'));
+  const renderer = Math.max(0, ...renderers.map((r) => r.kb));
+  const browserKb = chromium.filter((r) => !r.cmd.includes('--type=')).reduce((a, r) => a + r.kb, 0);
+  const gpu = chromium.filter((r) => r.cmd.includes('--type=gpu-process')).reduce((a, r) => a + r.kb, 0);
+  const all = chromium.reduce((a, r) => a + r.kb, 0);
+  return { rendererMB: mb(renderer), browserMB: mb(browserKb), gpuMB: mb(gpu), otherMB: mb(all - renderer - browserKb - gpu) };
+}
+
+async function workerJsMB(page: Page): Promise<number | null> {
+  const bytes = await page
+    .evaluate(async () => {
+      const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ breakdown: { bytes: number; attribution: { scope: string }[] }[] }> }).measureUserAgentSpecificMemory;
+      if (!measure || !crossOriginIsolated) return null;
+      const r = await measure.call(performance);
+      return r.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((a, b) => a + b.bytes, 0);
+    })
+    .catch(() => null);
+  return bytes === null ? null : Math.round(bytes / 1048576);
+}
+
+/**
+ * The app (not the bench page) from an empty page through model load, a reload from the store and `screenings`
+ * screenings, with each stage's memory; the renderer is the process a mobile browser kills.
+ */
+async function memoryBreakdown(model: string, screenings: number): Promise<MemoryStage[]> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs() });
+  const stages: MemoryStage[] = [];
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, processRss().rendererMB)), 100);
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const cdp = await page.context().newCDPSession(page);
+    const mark = async (stage: string, worker = false) => {
+      const now = processRss();
+      const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+      stages.push({ stage, ...now, peakRendererMB: Math.max(peak, now.rendererMB), pageJsMB: Math.round(usedSize / 1048576), workerJsMB: worker ? await workerJsMB(page) : null });
+      peak = 0;
+    };
+    await page.goto('about:blank');
+    await mark('empty page');
+    const ready = async () => {
+      await page.getByTestId('model-ready').or(page.getByTestId('model-error')).waitFor({ timeout: 300_000 });
+      if (await page.getByTestId('model-error').count()) throw new Error(`memory breakdown: ${model} failed to load`);
+    };
+    await page.goto(`http://localhost:${port}/?model=${model}&backend=wasm`);
+    await ready();
+    await mark('model ready (first visit: downloaded, stored)');
+    await page.reload();
+    await ready();
+    await mark('model ready (reload: read from the store)');
+    for (let i = 1; i <= screenings; i++) {
+      await page.getByTestId('photo-input').setInputFiles(args.photo!);
+      await page.getByTestId('result').waitFor({ timeout: 300_000 });
+      if (i === 1 || i === screenings) await mark(`screening ${i}`, !short && i === screenings);
+      await page.evaluate(() => (location.hash = '#/about'));
+      await page.evaluate(() => (location.hash = '#/'));
+    }
+  } finally {
+    clearInterval(timer);
+    await browser.close();
+  }
+  return stages;
+}
+
 /** The app itself: page load to "ready for photo" (model-ready), the model already in the app's store. */
 async function coldStart(browser: Browser, model: string, n: number): Promise<Summary | null> {
   const times: number[] = [];
@@ -256,6 +354,22 @@ async function coldStart(browser: Browser, model: string, n: number): Promise<Su
   }
   await context.close();
   return summarize(times);
+}
+
+// --- the compute ceiling: this browser's peak WebAssembly SIMD128 throughput, and the IR-100's share of it ---
+/** Multiply-adds of one IR-100 image at 112×112, counted as 2 FLOPs each. */
+const IR100_GFLOP_PER_IMAGE = 24.2;
+const isIr100 = (id: string) => JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).architecture === 'iresnet100';
+
+/** faciesBench.simdPeak() on a fresh bench page of this browser, before anything else runs in it. */
+async function simdPeakIn(browser: Browser): Promise<SimdPeak> {
+  const context = await browser.newContext();
+  try {
+    const page = await benchPage(context, []);
+    return await page.evaluate(() => (window as unknown as { faciesBench: FaciesBench }).faciesBench.simdPeak());
+  } finally {
+    await context.close();
+  }
 }
 
 function browserVersion(): string {
@@ -280,10 +394,13 @@ const started = new Date();
 const browserResults: BrowserResult[] = [];
 const nativeResults: NativeResult[] = [];
 const coldStarts: Record<string, Summary | null> = {};
+const memory: Record<string, MemoryStage[]> = {};
 const fixtureDrifts: FixtureDrift[] = [];
 /** Made once per normalisation: detection and alignment of the fixture photo do not depend on the model. */
 const fixtureInputs = new Map<string, FixtureInputs>();
 const notes: string[] = [];
+/** One per launch of the CPU browser (WASM). */
+const simdPeaks: SimdPeak[] = [];
 const log = (s: string) => console.log(`[bench ${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
 
 const executablePath = CHROMIUM;
@@ -299,6 +416,8 @@ try {
     }
     const cpu = await chromium.launch({ executablePath, args: chromiumArgs() });
     try {
+      log('compute ceiling: WebAssembly SIMD128 peak, 1 and 2 workers');
+      simdPeaks.push(await simdPeakIn(cpu));
       const dir = join(root, 'models', model);
       if (existsSync(join(dir, EXPORT_FILE))) {
         log(`fixture drift ${model}: model.onnx vs ${EXPORT_FILE}, native`);
@@ -321,6 +440,11 @@ try {
       for (const threads of threadCounts) {
         log(`browser WASM ${model}, ${threads} thread(s)`);
         browserResults.push(await browserRun(cpu, model, 'wasm', threads, false, undefined, nLoads, nRepeats));
+      }
+      if (large) {
+        const n = short ? 3 : 100;
+        log(`memory by stage ${model}: load, reload, ${n} screenings`);
+        memory[model] = await memoryBreakdown(model, n);
       }
       if (!(short && large)) {
         log(`cold start ${model}`);
@@ -408,6 +532,48 @@ console.log(
     ratios.map((r) => [r.model, String(r.threads), x(r.inference), x(r.flipBatch), x(r.session), x(r.photoToResultOverInference), r.selfTestDeviation.toExponential(1)]),
   ),
 );
+// The ceiling: best SIMD128 peak of the launches; the IR-100's achieved GFLOP/s (24.2 GFLOP per image over the
+// median inference time in the worker) as a fraction of it at the same thread count, and native's beside it.
+const bestPeak = (k: 'gflops1' | 'gflops2') => Math.max(0, ...simdPeaks.map((p) => p[k] ?? 0)) || null;
+const simdPeakGflops = { 1: bestPeak('gflops1'), 2: bestPeak('gflops2') };
+const peakFor = (threads: number) => (threads <= 1 ? simdPeakGflops[1] : simdPeakGflops[2]);
+const gflops = (ms: number | undefined) => (ms ? +(IR100_GFLOP_PER_IMAGE / (ms / 1000)).toFixed(2) : null);
+const share = (g: number | null, peak: number | null) => (g !== null && peak ? +(g / peak).toFixed(3) : null);
+const computeCeiling = {
+  kernel: 'f32x4.mul + f32x4.add on register-resident accumulators (no FMA in SIMD128); FLOPs = iterations × accumulators × 4 lanes × 2',
+  gflopPerImage: IR100_GFLOP_PER_IMAGE,
+  simdPeakGflops,
+  simdPeakRuns: simdPeaks,
+  ir100: browserResults
+    .filter((b) => b.ep === 'wasm' && isIr100(b.model))
+    .map((b) => {
+      const n = nativeResults.find((x) => x.model === b.model && x.threads === b.threads);
+      const achievedGflops = gflops(b.stages.inferenceWorkerMs?.median);
+      const nativeGflops = gflops(n?.inferenceMs?.median);
+      return {
+        model: b.model,
+        threads: b.threads,
+        peakGflops: peakFor(b.threads),
+        msPerImage: b.stages.inferenceWorkerMs?.median ?? null,
+        achievedGflops,
+        fractionOfPeak: share(achievedGflops, peakFor(b.threads)),
+        // Native onnxruntime uses AVX2/FMA (256-bit, fused): its share of the SIMD128 peak can exceed 1.
+        native: { msPerImage: n?.inferenceMs?.median ?? null, achievedGflops: nativeGflops, fractionOfSimd128Peak: share(nativeGflops, peakFor(b.threads)) },
+      };
+    }),
+};
+if (simdPeaks.length) {
+  const g = (v: number | null) => (v === null ? '—' : v.toFixed(1));
+  const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
+  console.log(`\nCompute ceiling: WebAssembly SIMD128 peak ${g(simdPeakGflops[1])} GFLOP/s (1 worker), ${g(simdPeakGflops[2])} GFLOP/s (2 workers); IR-100 = ${IR100_GFLOP_PER_IMAGE} GFLOP per image\n`);
+  if (computeCeiling.ir100.length)
+    console.log(
+      formatTable(
+        ['model', 'threads', 'browser ms', 'browser GFLOP/s', 'of SIMD128 peak', 'native ms', 'native GFLOP/s', 'native / SIMD128 peak'],
+        computeCeiling.ir100.map((c) => [c.model, String(c.threads), g(c.msPerImage), g(c.achievedGflops), pct(c.fractionOfPeak), g(c.native.msPerImage), g(c.native.achievedGflops), pct(c.native.fractionOfSimd128Peak)]),
+      ),
+    );
+}
 if (fixtureDrifts.length) {
   console.log('\nOptimised model vs its float32 export (native, fixture photo and variants through the app\'s alignment)\n');
   console.log(
@@ -416,6 +582,20 @@ if (fixtureDrifts.length) {
       fixtureDrifts.map((d) => [d.model, d.storage, `${(d.bytes / 1e6).toFixed(1)} MB`, `${(d.exportBytes / 1e6).toFixed(1)} MB`, String(d.inputs.length), d.maxAbsDelta.toExponential(2)]),
     ),
   );
+}
+for (const [model, stages] of Object.entries(memory)) {
+  const empty = stages[0]!;
+  console.log(`\nMemory by stage, ${model} on WASM (RSS per Chromium process and JS heaps, MB)\n`);
+  const mbOr = (v: number | null) => (v === null ? '—' : String(v));
+  console.log(
+    formatTable(
+      ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS'],
+      stages.map((m) => [m.stage, String(m.rendererMB), String(m.peakRendererMB), String(m.browserMB), String(m.gpuMB), String(m.otherMB), String(m.pageJsMB), mbOr(m.workerJsMB)]),
+    ),
+  );
+  const high = stages.reduce((a, b) => (b.peakRendererMB > a.peakRendererMB ? b : a));
+  const browserGrowth = Math.max(...stages.map((m) => m.browserMB)) - empty.browserMB;
+  console.log(`renderer high-water mark ${high.peakRendererMB} MB during "${high.stage}" (empty page ${empty.rendererMB} MB; target ≤ 700 MB); browser process growth ${browserGrowth} MB (target ≤ 100 MB)`);
 }
 if (Object.keys(coldStarts).length) console.log(`\nCold start (app page → ready for photo, WASM): ${Object.entries(coldStarts).map(([m, s]) => `${m} ${formatSummary(s)}`).join('; ')}`);
 for (const n of notes) console.log(`note: ${n}`);
@@ -432,7 +612,9 @@ const report = {
   browserResults,
   nativeResults,
   ratios,
+  computeCeiling,
   coldStartMs: coldStarts,
+  memory,
   fixtureDrifts,
   notes,
 };
