@@ -154,6 +154,12 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
     if base_classes != ck["classes"]:
         raise SystemExit(f"the checkpoint was trained on classes {ck['classes']} but {model_config_path} "
                          f"lists {base_classes}")
+    # The app normalises pixels as the manifest says: a config that differs from what the network was trained
+    # with would feed it inputs it never saw, silently.
+    trained = ck.get("normalization")
+    if trained is not None and trained != base["normalization"]:
+        raise SystemExit(f"{model_config_path} normalises with {base['normalization']} but the checkpoint was trained "
+                         f"with {trained}: package with the model config used for training")
     with open(report_path, encoding="utf-8") as fh:
         report = json.load(fh)
     if report["classes"] != base_classes:

@@ -216,6 +216,21 @@ class TestTrainingOnSyntheticData(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertIn("synthetic-tiny-test", res.stdout)
 
+    def test_package_refuses_a_config_whose_normalisation_differs_from_training(self):
+        with open(DEMO_CONFIG, encoding="utf-8") as fh:
+            other = json.load(fh)
+        other["normalization"] = {"mean": [0, 0, 0], "std": [255, 255, 255]}
+        path = os.path.join(self.tmp.name, "other-normalisation.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(other, fh)
+        with self.assertRaises(SystemExit) as caught:
+            write_package(self.checkpoint, os.path.join(self.tmp.name, "pkg-bad"), "bad", "0.0.1", "Bad", path,
+                          os.path.join(self.tmp.name, "cv", "cv_report.json"), "Facies CI", "synthetic",
+                          {"status": "none", "summary": "synthetic"}, None, "2026-01-01", None, None,
+                          log=lambda *a: None)
+        self.assertIn("normalises with", str(caught.exception))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "pkg-bad", "model.onnx")))
+
     def test_final_backbone_loads_as_pretrained(self):
         path = os.path.join(os.path.dirname(self.checkpoint), "backbone.pth")
         b = build_backbone(self.cfg)
