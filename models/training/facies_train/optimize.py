@@ -110,7 +110,8 @@ def fold_bn_into_gemm(graph: Graph) -> List[str]:
     for gemm in [n for n in graph.g.node if n.op_type == "Gemm"]:
         # BN after the Gemm (BatchNorm1d on the embedding).
         after = graph.consumers(gemm.output[0])
-        if len(after) == 1 and after[0].op_type == "BatchNormalization" and all(i in graph.inits for i in after[0].input[1:]):
+        if (len(after) == 1 and after[0].op_type == "BatchNormalization"
+                and all(i in graph.inits for i in after[0].input[1:])):
             wb = gemm_weight_bias(graph, gemm)
             if wb is not None:
                 bn = after[0]

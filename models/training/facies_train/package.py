@@ -79,9 +79,9 @@ def validation_report(report: dict, description: str) -> dict:
     cm = s["confusion_matrix"]
     grouping = "by photo (the study's split: a child's photos can sit in training and test)" \
         if ev and ev["split"] == "photo" else "grouped by patient"
+    tta = f"; {ev['tta']} test-time augmentation, as the app runs it" if ev else ""
     v = {"protocol": f"{s['folds']}-fold cross-validation, folds {grouping} and stratified by class; "
-                     "temperature fitted on held-out training patients"
-                     + (f"; {ev['tta']} test-time augmentation, as the app runs it" if ev else ""),
+                     f"temperature fitted on held-out training patients{tta}",
          "folds": s["folds"],
          "dataset": {"perClass": {c: int(sum(row)) for c, row in zip(classes, cm)},
                      "patients": report["patients"], "description": description},
@@ -125,7 +125,8 @@ def model_card(config: dict, report: dict, pretrained) -> str:
              "## Model",
              f"{config['architecture']} backbone, {config['head']} head (s = {config['cosfaceScale']}, "
              f"m = {config['cosfaceMargin']}), calibration temperature {config['temperature']:.4f}; "
-             f"pretrained backbone: {pretrained or 'none'}. Trained {config['created']} by {config['publisher']['name']}.", "",
+             f"pretrained backbone: {pretrained or 'none'}. "
+             f"Trained {config['created']} by {config['publisher']['name']}.", "",
              "## Data", v["dataset"]["description"],
              f"{sum(v['dataset']['perClass'].values())} photos of {v['dataset'].get('patients', '?')} patients: "
              + ", ".join(f"{c} {n}" for c, n in v["dataset"]["perClass"].items()) + ".", "",

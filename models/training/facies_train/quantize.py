@@ -118,8 +118,10 @@ class Quantiser:
         scale, zero_point = self.activation_params(tensor)
         s = self.const(f"{tensor}.scale", scale)
         z = self.const(f"{tensor}.zero_point", zero_point)
-        out.append(helper.make_node("QuantizeLinear", [source, s, z], [f"{tensor}.uint8"], name=f"{tensor}.QuantizeLinear"))
-        out.append(helper.make_node("DequantizeLinear", [f"{tensor}.uint8", s, z], [target], name=f"{tensor}.DequantizeLinear"))
+        out.append(helper.make_node("QuantizeLinear", [source, s, z], [f"{tensor}.uint8"],
+                                    name=f"{tensor}.QuantizeLinear"))
+        out.append(helper.make_node("DequantizeLinear", [f"{tensor}.uint8", s, z], [target],
+                                    name=f"{tensor}.DequantizeLinear"))
 
     def static(self, node: onnx.NodeProto, out: List[onnx.NodeProto]) -> List[onnx.NodeProto]:
         """Input Q/DQ, int8 weight, int32 bias; for a Conv also output Q/DQ. Returns the nodes to emit after it."""

@@ -13,14 +13,13 @@ grouped by patient, temperature scaling on held-out patients.
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import pickle
 import runpy
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -180,7 +179,8 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     if cfg.get("balance") == "loss":
         counts = torch.tensor(class_counts(data.labels.tolist(), num_classes), dtype=torch.float32)
         weight = (counts.sum() / (num_classes * counts.clamp_min(1))).to(device)
-    params = [{"params": [p for p in backbone.parameters() if p.requires_grad], "lr": cfg["lr"] * cfg.get("backbone_lr_mult", 1.0)},
+    params = [{"params": [p for p in backbone.parameters() if p.requires_grad],
+               "lr": cfg["lr"] * cfg.get("backbone_lr_mult", 1.0)},
               {"params": head.parameters(), "lr": cfg["lr"]}]
     if cfg["optimizer"] == "sgd":
         opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9),
@@ -201,7 +201,8 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
         losses = []
         for batch in _batches(data, cfg, gen):
             # Warm-up then cosine decay, per step (cf. InsightFace's PolyScheduler).
-            f = (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+            cosine = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+            f = (step + 1) / warmup if step < warmup else cosine
             for g, lr in zip(opt.param_groups, base_lrs):
                 g["lr"] = lr * f
             # Flips are drawn for the whole global batch so that every rank's generator stays in step.

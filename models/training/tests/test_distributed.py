@@ -161,12 +161,13 @@ class TestDataParallel(unittest.TestCase):
     def test_killed_or_hung_rank_fails_the_run(self):
         # Two runs at once: in one rank 1 is killed, in the other it hangs (stopped: alive,
         # connections open, never answering), which only the 3 s timeout can detect.
-        killed, hung = self.start_long_run("killed", timeout_s=15), self.start_long_run("hung", timeout_s=3)
+        killed, hung = self.start_long_run("killed", timeout_s=5), self.start_long_run("hung", timeout_s=3)
         self.wait_for_first_epoch(killed)
         self.wait_for_first_epoch(hung)
         killed[1].send_signal(signal.SIGKILL)
         hung[1].send_signal(signal.SIGSTOP)
-        took = self.assert_survivor_fails(killed[0], within_s=25), self.assert_survivor_fails(hung[0], within_s=25)
+        # Generous bounds: on a loaded 2-core machine rank 0 may be mid-epoch, seconds from its next collective.
+        took = self.assert_survivor_fails(killed[0], within_s=45), self.assert_survivor_fails(hung[0], within_s=45)
         print(f"\n  rank 0 stopped {took[0]:.1f} s after rank 1 was killed, {took[1]:.1f} s after it hung",
               file=sys.stderr)
 
@@ -197,7 +198,8 @@ class TestPreciseBatchNorm(unittest.TestCase):
         # within-class spread (variance ~3e-6 here instead of 0.26).
         g = torch.Generator().manual_seed(0)
         labels = torch.arange(512) // 256
-        images = (60 + 130 * labels.view(-1, 1, 1, 1) + torch.randint(0, 3, (512, 3, 4, 4), generator=g)).to(torch.uint8)
+        noise = torch.randint(0, 3, (512, 3, 4, 4), generator=g)
+        images = (60 + 130 * labels.view(-1, 1, 1, 1) + noise).to(torch.uint8)
         data = CropTensors(images, labels, [str(i) for i in range(512)])
         shuffled = data.subset(torch.randperm(512, generator=g).tolist())
         pooled = ((images.float() - 127.5) / 127.5).mean((2, 3))

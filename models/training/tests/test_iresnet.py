@@ -31,7 +31,7 @@ import make_demo_model  # noqa: E402
 from facies_train.backbones import IBasicBlock, IResNet, get_model  # noqa: E402
 from facies_train.backbones.iresnet import ARCH_LAYERS  # noqa: E402
 from facies_train.export import (EXPECTED_OP_TYPES, INPUT_NAME, OPSET,  # noqa: E402
-                                 OUTPUT_NAME, ScreeningModel, export_onnx,
+                                 OUTPUT_NAME, export_onnx,
                                  onnx_op_types, sha256_hex)
 from facies_train.losses import (ArcFace, CosFace, arcface_margin,  # noqa: E402
                                  cosface_margin, cosine_logits, get_head)

@@ -59,7 +59,8 @@ class OptimizeTest(unittest.TestCase):
 
     def test_float32_mode_keeps_float32_weights(self):
         out, _ = optimize(self.source, "float32")
-        self.assertFalse(any(t.data_type == onnx.TensorProto.FLOAT16 for t in onnx.load_from_string(out).graph.initializer))
+        initializers = onnx.load_from_string(out).graph.initializer
+        self.assertFalse(any(t.data_type == onnx.TensorProto.FLOAT16 for t in initializers))
 
     def test_keeps_the_named_nodes_weights_in_float32(self):
         out, record = optimize(self.source, "float16", keep_float32=["/backbone/layer3/"])

@@ -78,7 +78,8 @@ class QuantizeTest(unittest.TestCase):
         self.assertNotIn("QuantizeLinear", counts)
         int8 = [t for t in graph.initializer if t.data_type == TensorProto.INT8 and len(t.dims) > 1]
         self.assertEqual(len(int8), counts["Conv"] + 1)
-        self.assertFalse([t.name for t in graph.initializer if t.data_type == TensorProto.FLOAT and np.prod(t.dims) > 4096])
+        self.assertFalse([t.name for t in graph.initializer
+                          if t.data_type == TensorProto.FLOAT and np.prod(t.dims) > 4096])
         self.assertLess(len(out), 0.3 * len(self.source))
 
     def test_qdq_int8_wraps_each_conv_for_qlinearconv_and_keeps_the_head_float(self):
@@ -99,7 +100,8 @@ class QuantizeTest(unittest.TestCase):
             # Bias scale = input scale x weight scale, channel by channel: what QLinearConv rescales by.
             x_scale = numpy_helper.to_array(inits[x.input[1]])
             w_scale = numpy_helper.to_array(inits[w.input[1]])
-            np.testing.assert_array_equal(numpy_helper.to_array(inits[b.input[1]]), (x_scale * w_scale).astype(np.float32))
+            np.testing.assert_array_equal(numpy_helper.to_array(inits[b.input[1]]),
+                                          (x_scale * w_scale).astype(np.float32))
             readers = [n for n in g.node if conv.output[0] in n.input]
             self.assertEqual([n.op_type for n in readers], ["QuantizeLinear"])
         gemm = next(n for n in g.node if n.op_type == "Gemm")
