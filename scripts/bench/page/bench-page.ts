@@ -9,6 +9,7 @@ import { FaceFinder } from '../../../src/screening/face-finder';
 import { analysePhoto, classifyCrop, decode, modelInput, releasePhoto } from '../../../src/screening/pipeline';
 import type { CellOutcome, FaceCell } from '../face-cells';
 import { cellJpeg, referenceFor, runFaceCell } from './face-sweep';
+import { measureSimdPeak } from './simd-peak';
 
 
 export interface LoadReport {
@@ -237,7 +238,10 @@ async function faceSweep(options: { cells: FaceCell[]; fixtures: Record<string, 
   return out;
 }
 
-const api = { load, stages, fixtureInputs, faceSweep, searchCost, adapterInfo, crossOriginIsolated: () => self.crossOriginIsolated };
+/** The compute ceiling: peak WebAssembly SIMD128 GFLOP/s in 1 and 2 workers (simd-peak.ts). */
+const simdPeak = (options?: { targetMs?: number; runs?: number }) => measureSimdPeak(options);
+
+const api = { load, stages, fixtureInputs, faceSweep, searchCost, adapterInfo, simdPeak, crossOriginIsolated: () => self.crossOriginIsolated };
 export type FaciesBench = typeof api;
 (window as unknown as { faciesBench: FaciesBench }).faciesBench = api;
 document.getElementById('bench-status')!.dataset.ready = 'true';
