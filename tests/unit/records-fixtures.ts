@@ -1,5 +1,17 @@
 // Sample cases for the records tests.
-import type { CaseRecord } from '../../src/records/case-record';
+import { expect } from 'vitest';
+import { type CaseRecord, RecordError, validateCaseRecord } from '../../src/records/case-record';
+
+/** Every problem validateCaseRecord finds in `raw` ([] when it is a valid case). */
+export function problems(raw: unknown): string[] {
+  try {
+    validateCaseRecord(raw);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecordError);
+    return (e as RecordError).problems;
+  }
+}
 
 /** Bytes that start like a PNG (the codec checks the signature, not the pixels). */
 export function pngBytes(n = 2000, seed = 7): Uint8Array {

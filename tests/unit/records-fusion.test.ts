@@ -3,19 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { caseFromJson, caseToJson, exportCsv } from '../../src/records/archive';
 import { readArchive, writeArchive } from '../../src/records/archive-stream';
-import { LIMITS, RecordError, validateCaseRecord, type CaseRecord } from '../../src/records/case-record';
+import { LIMITS, validateCaseRecord, type CaseRecord } from '../../src/records/case-record';
 import { deserializeCase, serializeCase } from '../../src/records/crypto';
-import { pngBytes, sampleCase, threePhotoCase } from './records-fixtures';
+import { pngBytes, problems, sampleCase, threePhotoCase } from './records-fixtures';
 
-const problems = (raw: unknown) => {
-  try {
-    validateCaseRecord(raw);
-    return [];
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecordError);
-    return (e as RecordError).problems;
-  }
-};
 
 async function* each(cases: CaseRecord[]) {
   yield* cases;

@@ -1,6 +1,6 @@
 // The photos of one child in a several-photo screening: each with its own result (or why it has none), a way to
 // include a photo the quality gate left out, remove it, or show its heatmap; and the controls to add more.
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import type { ModelReady } from '../../inference/protocol';
@@ -9,6 +9,7 @@ import type { QualityReport } from '../../pipeline/quality';
 import { MAX_PHOTOS_PER_CHILD } from '../../screening/fusion';
 import type { ChildPhoto } from '../screening-state';
 import { Heatmap } from './Heatmap';
+import { useFileDrop } from './file-drop';
 import { RgbaCanvas } from './RgbaCanvas';
 
 /** What a photo card shows: the first photo of the screening, or an added one. */
@@ -42,7 +43,6 @@ export function ChildPhotos({
   const lng = i18n.language;
   const fileInput = useRef<HTMLInputElement>(null);
   const cameraInput = useRef<HTMLInputElement>(null);
-  const [dragging, setDragging] = useState(false);
   const [limit, setLimit] = useState(false);
   const room = MAX_PHOTOS_PER_CHILD - cards.length;
   const add = (list: FileList | null) => {
@@ -51,11 +51,7 @@ export function ChildPhotos({
     setLimit(files.length > room);
     if (room > 0) onAdd(files.slice(0, room));
   };
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    add(e.dataTransfer.files);
-  };
+  const { dragging, dropProps } = useFileDrop(add);
   const classes = model.manifest.classes;
   return (
     <section className="child-photos records-card" data-testid="child-photos" data-count={cards.length} aria-labelledby="child-photos-title">
@@ -116,12 +112,7 @@ export function ChildPhotos({
       )}
       <div
         className={`picker compact${dragging ? ' dragging' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+        {...dropProps}
         data-testid="photo-add-drop"
       >
         <div className="picker-buttons">

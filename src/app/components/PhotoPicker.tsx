@@ -1,29 +1,20 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef } from 'react';
+import { useFileDrop } from './file-drop';
 import { useTranslation } from 'react-i18next';
 
 export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => void; disabled: boolean }) {
   const { t } = useTranslation('screening');
-  const [dragging, setDragging] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const cameraInput = useRef<HTMLInputElement>(null);
   const take = (files: FileList | null) => {
     const file = files?.[0];
     if (file) onPhoto(file);
   };
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    if (!disabled) take(e.dataTransfer.files);
-  };
+  const { dragging, dropProps } = useFileDrop(take, !disabled);
   return (
     <div
       className={`picker${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={onDrop}
+      {...dropProps}
       data-testid="drop-zone"
     >
       <p>{t('picker.drop')}</p>

@@ -1,6 +1,6 @@
 // Reader study: a clinician answers for each photo of a locally loaded, consented, labelled set before seeing the
 // model's answer; at the end both are scored on the same photos. Everything stays in this page's memory.
-import { Fragment, useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import type { ModelManifest } from '../../model/manifest';
@@ -296,6 +296,29 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
     </tr>
   );
   const className = (i: number) => manifest.classes[i]!.displayName[i18n.language] ?? manifest.classes[i]!.displayName.en;
+  /** The reader's and the model's figures side by side, per photo (prefix "study") or per child ("study-child"). */
+  const metricsTable = (caption: ReactNode, prefix: string, r: StudyMetrics, m: StudyMetrics) => (
+    <table>
+      {caption}
+      <thead>
+        <tr>
+          <th scope="col">{t('results.metric')}</th>
+          <th scope="col">{t('results.reader', { reader })}</th>
+          <th scope="col">{t('results.model')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {row(t('results.accuracy'), `${prefix}-accuracy`, r.accuracy, m.accuracy, pct)}
+        {row(t('results.macroF1'), `${prefix}-macro-f1`, r.macroF1, m.macroF1, f1)}
+        {ids.map((id, i) => (
+          <Fragment key={id}>
+            {row(t('results.recall', { name: className(i) }), `${prefix}-recall-${id}`, r.perClass[i]!.recall, m.perClass[i]!.recall, pct)}
+            {row(t('results.f1', { name: className(i) }), `${prefix}-f1-${id}`, r.perClass[i]!.f1, m.perClass[i]!.f1, f1)}
+          </Fragment>
+        ))}
+      </tbody>
+    </table>
+  );
   return (
     <div className="study-results" data-testid="study-results">
       <h3 ref={heading} tabIndex={-1}>
@@ -303,46 +326,11 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
       </h3>
       {manifest.demonstration && <p className="result-demo">{t('results.demo')}</p>}
       <div className="table-scroll">
-        <table>
-          <caption className="visually-hidden">{t('results.caption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('results.metric')}</th>
-              <th scope="col">{t('results.reader', { reader })}</th>
-              <th scope="col">{t('results.model')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {row(t('results.accuracy'), 'study-accuracy', readerM.accuracy, modelM.accuracy, pct)}
-            {row(t('results.macroF1'), 'study-macro-f1', readerM.macroF1, modelM.macroF1, f1)}
-            {ids.map((id, i) => (
-              <Fragment key={id}>
-                {row(t('results.recall', { name: className(i) }), `study-recall-${id}`, readerM.perClass[i]!.recall, modelM.perClass[i]!.recall, pct)}
-                {row(t('results.f1', { name: className(i) }), `study-f1-${id}`, readerM.perClass[i]!.f1, modelM.perClass[i]!.f1, f1)}
-              </Fragment>
-            ))}
-          </tbody>
-        </table>
+        {metricsTable(<caption className="visually-hidden">{t('results.caption')}</caption>, 'study', readerM, modelM)}
       </div>
       {perChild && (
         <div className="table-scroll" data-testid="study-per-child" data-children={perChild.children}>
-          <table>
-            <caption>{t('results.perChild', { count: perChild.children })}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('results.metric')}</th>
-                <th scope="col">{t('results.reader', { reader })}</th>
-                <th scope="col">{t('results.model')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {row(t('results.accuracy'), 'study-child-accuracy', perChild.reader.accuracy, perChild.model.accuracy, pct)}
-              {row(t('results.macroF1'), 'study-child-macro-f1', perChild.reader.macroF1, perChild.model.macroF1, f1)}
-              {ids.map((id, i) => (
-                <Fragment key={id}>{row(t('results.recall', { name: className(i) }), `study-child-recall-${id}`, perChild.reader.perClass[i]!.recall, perChild.model.perClass[i]!.recall, pct)}</Fragment>
-              ))}
-            </tbody>
-          </table>
+          {metricsTable(<caption>{t('results.perChild', { count: perChild.children })}</caption>, 'study-child', perChild.reader, perChild.model)}
           <p className="hint">{t('results.perChildHow', { rule: t(`childPhotos.rules.${rule}`, { ns: 'screening' }) })}</p>
         </div>
       )}
