@@ -11,6 +11,8 @@ export interface StudyAnswer {
   readerMs: number;
   /** The child the photo shows, when the answer key gives one. */
   patient?: string;
+  /** The model's embedding of the photo (mean-embedding models; not exported). */
+  embedding?: number[];
 }
 
 /** Quotes a cell; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula. */

@@ -1,6 +1,8 @@
 // Accuracy, per-class recall, precision and F1 — the figures the founding study reported for the model and the
 // five pediatricians. A missing answer (e.g. the model found no face) counts as wrong, never as skipped.
 
+import type { FusionInput } from '../screening/fusion';
+
 export interface ClassMetrics {
   id: string;
   /** Photos whose confirmed class is this one. */
@@ -59,12 +61,12 @@ export interface ChildAnswers {
 
 /**
  * Groups photo answers by child (photos without a patient id are each their own child). The model's per-child
- * answer fuses the photos' probabilities with `fuseProbabilities` (the rule the model was validated with).
+ * answer fuses the photos it could screen with `fusePhotos` (the rule the model was validated with; null: no answer).
  */
 export function childAnswers(
   classIds: readonly string[],
-  answers: readonly { patient?: string; photo: string; truth: string; reader: string; probabilities: readonly number[] }[],
-  fuseProbabilities: (photos: number[][]) => number[],
+  answers: readonly { patient?: string; photo: string; truth: string; reader: string; probabilities: readonly number[]; embedding?: readonly number[] }[],
+  fusePhotos: (photos: FusionInput[]) => number[] | null,
 ): ChildAnswers[] {
   const groups = new Map<string, (typeof answers)[number][]>();
   for (const a of answers) {
@@ -76,12 +78,9 @@ export function childAnswers(
     for (const p of photos) votes.set(p.reader, (votes.get(p.reader) ?? 0) + 1);
     const best = Math.max(...votes.values());
     const leaders = [...votes].filter(([, n]) => n === best);
-    const scored = photos.filter((p) => p.probabilities.length === classIds.length).map((p) => [...p.probabilities]);
-    let model: string | null = null;
-    if (scored.length) {
-      const fused = fuseProbabilities(scored);
-      model = classIds[fused.indexOf(Math.max(...fused))]!;
-    }
+    const scored = photos.filter((p) => p.probabilities.length === classIds.length).map((p) => ({ probabilities: p.probabilities, ...(p.embedding && { embedding: p.embedding }) }));
+    const fused = scored.length ? fusePhotos(scored) : null;
+    const model = fused ? classIds[fused.indexOf(Math.max(...fused))]! : null;
     return { patient: photos[0]!.patient ?? photos[0]!.photo, truth: photos[0]!.truth, photos: photos.length, reader: leaders.length === 1 ? leaders[0]![0] : null, model };
   });
 }

@@ -6,7 +6,8 @@
 //   mean-embedding        the mean of the L2-normalised embeddings, renormalised, through the CosFace head:
 //                         softmax(s · cos(ē, wₖ) / T), as GestaltMatcher-Arc fuses a patient's photos
 
-import type { FusionRule } from '../model/manifest';
+import { fromBase64 } from '../encoding/base64';
+import type { FusionRule, ModelManifest } from '../model/manifest';
 
 export { FUSION_RULES, type FusionRule } from '../model/manifest';
 
@@ -29,6 +30,21 @@ export interface FusionInput {
 }
 
 export class FusionError extends Error {}
+
+const heads = new WeakMap<ModelManifest, EmbeddingHead>();
+
+/** The CosFace head the manifest gives for mean-embedding fusion (class weights decoded once per manifest). */
+export function embeddingHead(manifest: ModelManifest): EmbeddingHead | undefined {
+  const spec = manifest.inference?.embedding;
+  if (!spec) return undefined;
+  let head = heads.get(manifest);
+  if (!head) {
+    const bytes = fromBase64(spec.classWeightsBase64);
+    head = { classWeights: new Float32Array(bytes.slice().buffer), dimension: spec.dimension, scale: manifest.cosfaceScale, temperature: manifest.temperature };
+    heads.set(manifest, head);
+  }
+  return head;
+}
 
 /** Smallest probability taken into a logarithm: a float32 softmax can round a class to 0. */
 const FLOOR = 1e-12;

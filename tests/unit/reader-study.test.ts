@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AnswerKeyError, buildStudySet, classForLabel, shuffled, splitCsvLine } from '../../src/reader-study/answer-key';
 import { childAnswers, studyMetrics } from '../../src/reader-study/metrics';
 import { csvCell, studyCsv } from '../../src/reader-study/csv';
+import { fuse, type FusionInput } from '../../src/screening/fusion';
 
 const CLASSES = [
   { id: 'wbs', displayName: { en: 'Williams–Beuren syndrome' } },
@@ -156,7 +157,7 @@ describe('reader study per child', () => {
   });
 
   it('scores each child once: the reader by majority over the photos (a tie is no answer), the model by fusion', () => {
-    const mean = (ps: number[][]) => ps[0]!.map((_, c) => ps.reduce((s, p) => s + p[c]!, 0) / ps.length);
+    const mean = (ps: FusionInput[]) => ps[0]!.probabilities.map((_, c) => ps.reduce((s, p) => s + p.probabilities[c]!, 0) / ps.length);
     const answers = [
       { patient: 'P1', photo: 'a', truth: 'wbs', reader: 'wbs', probabilities: [0.9, 0.05, 0.03, 0.02] },
       { patient: 'P1', photo: 'b', truth: 'wbs', reader: 'ns', probabilities: [0.2, 0.7, 0.05, 0.05] },
@@ -180,5 +181,20 @@ describe('reader study per child', () => {
     expect(csv).toContain('\r\nchildren,3,3\r\n');
     expect(csv).toContain('\r\nchild_accuracy,0.6667,0.6667\r\n');
     expect(csv.split('\r\n')[4]!.split(',').at(-1)).toBe('patient_id');
+  });
+
+  it('fuses a mean-embedding model\'s child by its embeddings, and gives no answer when they cannot be fused', () => {
+    // Two classes in 2-D: the photos' probabilities favour class 0, their mean embedding points at class 1.
+    const head = { classWeights: new Float32Array([1, 0, 0, 1]), dimension: 2, scale: 64, temperature: 1 };
+    const ids = ['wbs', 'ns'];
+    const answers = [
+      { patient: 'P1', photo: 'a', truth: 'ns', reader: 'ns', probabilities: [0.6, 0.4], embedding: [0.6, 0.8] },
+      { patient: 'P1', photo: 'b', truth: 'ns', reader: 'ns', probabilities: [0.9, 0.1], embedding: [0.0, 1.0] },
+      { patient: 'P2', photo: 'c', truth: 'wbs', reader: 'wbs', probabilities: [0.9, 0.1] },
+      { patient: 'P2', photo: 'd', truth: 'wbs', reader: 'wbs', probabilities: [0.8, 0.2] },
+    ];
+    const byEmbedding = (ps: FusionInput[]) => (ps.every((p) => p.embedding) ? fuse(ps, 'mean-embedding', head) : null);
+    expect(childAnswers(ids, answers, byEmbedding).map((c) => c.model)).toEqual(['ns', null]);
+    expect(childAnswers(ids, answers, (ps) => fuse(ps, 'mean-probability')).map((c) => c.model)).toEqual(['wbs', 'wbs']);
   });
 });

@@ -25,7 +25,7 @@ from .dataset import normalize
 
 __all__ = ["confusion_matrix", "classification_metrics", "summarize_folds", "fmt_mean_sd",
            "markdown_report", "write_reports", "expected_calibration_error",
-           "TTA_MODES", "FUSION_RULES", "APP_FUSION_RULES", "CONFIDENCE_LIMITS", "MIN_SUBGROUP_PATIENTS",
+           "TTA_MODES", "FUSION_RULES", "CONFIDENCE_LIMITS", "MIN_SUBGROUP_PATIENTS",
            "grey", "tta_views", "view_outputs", "tta_probabilities", "fuse", "photo_fold_indices",
            "choose_fusion", "evaluate_fold", "cv_evaluation", "bootstrap_intervals", "age_band",
            "evaluation_markdown", "EVALUATION_HEADING", "VIEWS"]
@@ -33,8 +33,6 @@ __all__ = ["confusion_matrix", "classification_metrics", "summarize_folds", "fmt
 TTA_MODES = ("none", "flip", "flip-grey")
 # Simplest first: a tie in macro-F1 goes to the earlier rule.
 FUSION_RULES = ("mean-probability", "mean-log-probability", "mean-embedding")
-# The exported graph (export.py) outputs probabilities only: mean-embedding is measured but the app cannot run it.
-APP_FUSION_RULES = ("mean-probability", "mean-log-probability")
 # src/pipeline/uncertainty.ts DEFAULT_CONFIDENCE_LIMITS: top < 0.5 or top − runner-up < 0.15 is inconclusive.
 CONFIDENCE_LIMITS = (0.5, 0.15)
 MIN_SUBGROUP_PATIENTS = 10
@@ -325,7 +323,7 @@ def _level(fold_metrics: List[dict], classes: Sequence[str]) -> dict:
     return s
 
 
-def choose_fusion(patient: Dict[str, dict], candidates: Sequence[str] = APP_FUSION_RULES) -> str:
+def choose_fusion(patient: Dict[str, dict], candidates: Sequence[str] = FUSION_RULES) -> str:
     """The candidate rule with the highest cross-validated patient macro-F1; ties go to the simplest."""
     best = None
     for rule in FUSION_RULES:
@@ -467,7 +465,7 @@ def _pooled(folds: List[dict], rule: Optional[str]) -> dict:
 
 
 def cv_evaluation(folds: List[dict], samples, classes: Sequence[str], cfg: dict,
-                  manifest: Optional[str] = None, fusion_candidates: Sequence[str] = APP_FUSION_RULES) -> dict:
+                  manifest: Optional[str] = None, fusion_candidates: Sequence[str] = FUSION_RULES) -> dict:
     """Photo and patient level side by side over the folds of evaluate_fold, the fusion rule
     picked among ``fusion_candidates``, bootstrap intervals, subgroup cells and the other TTA
     modes as comparisons. Config keys: tta, split, bootstrap_resamples, bootstrap_seed,
@@ -491,9 +489,7 @@ def cv_evaluation(folds: List[dict], samples, classes: Sequence[str], cfg: dict,
         "split": split, "tta": tta,
         "photo": _level(folds, classes),
         "patient": patient,
-        "fusion": {"chosen": chosen, "candidates": [r for r in FUSION_RULES if r in fusion_candidates],
-                   "note": "mean-embedding is measured but not offered: the exported model outputs probabilities only"
-                   if "mean-embedding" not in fusion_candidates else ""},
+        "fusion": {"chosen": chosen, "candidates": [r for r in FUSION_RULES if r in fusion_candidates]},
         "tta_comparison": tta_cmp,
         "bootstrap": boot,
         "subgroups": {"min_patients": min_patients, "fusion": chosen,
@@ -530,7 +526,7 @@ def evaluation_markdown(ev: dict, classes: Sequence[str]) -> str:
     f = ev["fusion"]
     lines += ["", f"Inconclusive: top < {lo} or top − runner-up < {margin} (the app's defaults). "
               f"Fusion rule picked by cross-validated patient macro-F1 among {', '.join(f['candidates'])} "
-              f"(ties: the simplest): **{f['chosen']}**." + (f" {f['note'].capitalize()}." if f["note"] else ""), ""]
+              f"(ties: the simplest): **{f['chosen']}**.", ""]
     pcm = ev["patient"][f["chosen"]]["confusion_matrix"]
     lines += [f"### Patient-level confusion matrix, {f['chosen']} (rows: true, columns: predicted)", "",
               "| | " + " | ".join(classes) + " |", "|---|" + "---|" * len(classes)]

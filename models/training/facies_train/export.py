@@ -8,7 +8,10 @@ which exports the bare backbone; Facies also bakes in the class head):
     probabilities = softmax(scale * cos / temperature)    # [N, C]
 
 Input ``input``: float32 [N, 3, 112, 112], RGB, ``(x - 127.5) / 127.5``.
-Output ``probabilities``: float32 [N, C]; N is dynamic.
+Output ``probabilities``: float32 [N, C]; N is dynamic. With ``embedding_output``
+(a model validated with mean-embedding fusion) a second output ``embedding``:
+the L2-normalised embedding [N, D], which the app averages over a child's photos
+and puts through the head (the manifest's ``inference.embedding``).
 
 The class weights are L2-normalised in Python before tracing, so the graph
 holds one constant ``[D, C]`` matrix. The embedding normalisation is written
@@ -33,11 +36,12 @@ from torch import nn
 
 __all__ = ["ScreeningModel", "export_onnx", "strip_doc_strings",
            "inline_initializer_identities", "onnx_op_types",
-           "sha256_hex", "EXPECTED_OP_TYPES", "OPSET", "INPUT_NAME", "OUTPUT_NAME"]
+           "sha256_hex", "EXPECTED_OP_TYPES", "OPSET", "INPUT_NAME", "OUTPUT_NAME", "EMBEDDING_NAME"]
 
 OPSET = 17
 INPUT_NAME = "input"
 OUTPUT_NAME = "probabilities"
+EMBEDDING_NAME = "embedding"
 NORM_EPS = 1e-12
 
 # Operator types of an exported ScreeningModel over an IResNet backbone (any
@@ -51,7 +55,7 @@ class ScreeningModel(nn.Module):
     """backbone -> cosine to normalised class centres -> softmax(scale·cos/T)."""
 
     def __init__(self, backbone: nn.Module, class_weight: torch.Tensor,
-                 scale: float = 64.0, temperature: float = 1.0):
+                 scale: float = 64.0, temperature: float = 1.0, embedding_output: bool = False):
         super().__init__()
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -66,6 +70,7 @@ class ScreeningModel(nn.Module):
         self.register_buffer("logit_scale", torch.tensor(float(scale) / float(temperature)))
         self.scale = float(scale)
         self.temperature = float(temperature)
+        self.embedding_output = embedding_output
 
     @property
     def num_classes(self) -> int:
@@ -77,11 +82,14 @@ class ScreeningModel(nn.Module):
         sq = torch.sum(e * e, dim=1, keepdim=True)
         return e / torch.sqrt(torch.maximum(sq, self.norm_eps_sq))
 
-    def cosine(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(self.embed(x), self.class_centres)
+    def class_weights(self) -> torch.Tensor:
+        """The L2-normalised class centres [C, D], as the manifest's ``inference.embedding`` carries them."""
+        return self.class_centres.t().contiguous()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.cosine(x) * self.logit_scale, dim=1)
+    def forward(self, x: torch.Tensor):
+        e = self.embed(x)
+        p = torch.softmax(torch.matmul(e, self.class_centres) * self.logit_scale, dim=1)
+        return (p, e) if self.embedding_output else p
 
 
 def strip_doc_strings(model_proto) -> None:
@@ -155,6 +163,7 @@ def export_onnx(model: nn.Module, input_size: int = 112,
     was_training = model.training
     model.eval()
     dummy = torch.zeros(1, 3, input_size, input_size, dtype=torch.float32)
+    outputs = [OUTPUT_NAME] + ([EMBEDDING_NAME] if getattr(model, "embedding_output", False) else [])
     buf = io.BytesIO()
     try:
         with torch.no_grad():
@@ -164,8 +173,8 @@ def export_onnx(model: nn.Module, input_size: int = 112,
                 opset_version=OPSET,
                 do_constant_folding=True,
                 input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+                output_names=outputs,
+                dynamic_axes={INPUT_NAME: {0: "batch"}, **{name: {0: "batch"} for name in outputs}},
                 training=torch.onnx.TrainingMode.EVAL,
                 verbose=False,
             )

@@ -7,13 +7,16 @@
 Writes ``config.json`` (from the model config the classes came from, with this
 model's id, head, CosFace scale, fitted temperature and ``inference``: the TTA
 and the fusion rule the validation figures were obtained with), ``model.onnx``
-(ScreeningModel: softmax(s·cos/T), opset 17), ``validation.{json,md}`` (the
+(ScreeningModel: softmax(s·cos/T), opset 17; when the report chose mean-embedding
+fusion, also the ``embedding`` output, and the class weights go into
+``inference.embedding``), ``validation.{json,md}`` (the
 cross-validation report) and then ``manifest.json`` with SHA-256 and the
 self-test vector, by the app's own packer (scripts/models/build-manifest.ts,
 which validates it with src/model/manifest.ts).
 """
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -21,16 +24,30 @@ import shutil
 import subprocess
 import sys
 
-from .export import ScreeningModel, export_onnx, sha256_hex
+import torch
+
+from .export import EMBEDDING_NAME, ScreeningModel, export_onnx, sha256_hex
 from .train import REPO_ROOT, load_checkpoint
 
-__all__ = ["build_screening_model", "write_package", "validation_report", "model_card"]
+__all__ = ["build_screening_model", "inference_block", "write_package", "validation_report", "model_card"]
 
 
-def build_screening_model(checkpoint: str):
+def build_screening_model(checkpoint: str, embedding_output: bool = False):
     backbone, head, ck = load_checkpoint(checkpoint)
-    model = ScreeningModel(backbone, head.weight, scale=head.s, temperature=ck["temperature"]).eval()
+    model = ScreeningModel(backbone, head.weight, scale=head.s, temperature=ck["temperature"],
+                           embedding_output=embedding_output).eval()
     return model, ck
+
+
+def inference_block(ev: dict, model: ScreeningModel) -> dict:
+    """How the app must run the model for the validation figures to hold: the TTA and fusion rule
+    they were obtained with, and for mean-embedding the embedding output and the head that fuses it."""
+    block = {"tta": ev["tta"], "fusion": ev["fusion"]["chosen"]}
+    if block["fusion"] == "mean-embedding":
+        w = model.class_weights().detach().to(torch.float32).numpy().astype("<f4")  # [C, D] row-major
+        block["embedding"] = {"output": EMBEDDING_NAME, "dimension": int(w.shape[1]),
+                              "classWeightsBase64": base64.b64encode(w.tobytes()).decode("ascii")}
+    return block
 
 
 def _spread(ms: dict) -> dict:
@@ -150,7 +167,11 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
                   log=print) -> dict:
     with open(model_config_path, encoding="utf-8") as fh:
         base = json.load(fh)
-    model, ck = build_screening_model(checkpoint)
+    with open(report_path, encoding="utf-8") as fh:
+        report = json.load(fh)
+    ev = report.get("evaluation")
+    by_embedding = bool(ev) and ev["fusion"]["chosen"] == "mean-embedding"
+    model, ck = build_screening_model(checkpoint, embedding_output=by_embedding)
     base_classes = [c["id"] for c in base["classes"]]
     if base_classes != ck["classes"]:
         raise SystemExit(f"the checkpoint was trained on classes {ck['classes']} but {model_config_path} "
@@ -161,12 +182,9 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
     if trained is not None and trained != base["normalization"]:
         raise SystemExit(f"{model_config_path} normalises with {base['normalization']} but the checkpoint was trained "
                          f"with {trained}: package with the model config used for training")
-    with open(report_path, encoding="utf-8") as fh:
-        report = json.load(fh)
     if report["classes"] != base_classes:
         raise SystemExit(f"{report_path} reports classes {report['classes']}, not {base_classes}")
     cfg = ck["config"]
-    ev = report.get("evaluation")
     if ev and cfg.get("tta", "flip") != ev["tta"]:
         raise SystemExit(f"the checkpoint's temperature was fitted for TTA {cfg.get('tta', 'flip')!r} but "
                          f"{report_path} reports TTA {ev['tta']!r}: train and cross-validate with the same TTA")
@@ -184,7 +202,7 @@ def write_package(checkpoint: str, out_dir: str, model_id: str, version: str, na
         "temperature": float(ck["temperature"]),
         "validation": validation_report(report, data_description),
         # How the app must run the model for the validation figures to hold.
-        **({"inference": {"tta": ev["tta"], "fusion": ev["fusion"]["chosen"]}} if ev else {}),
+        **({"inference": inference_block(ev, model)} if ev else {}),
         "clinicalValidation": clinical,
         "bundled": False,
     }

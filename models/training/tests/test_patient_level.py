@@ -14,7 +14,7 @@ import torch
 
 from facies_train.calibrate import fit_temperature, nll_at
 from facies_train.dataset import class_ids, load_model_config
-from facies_train.evaluate import (APP_FUSION_RULES, FUSION_RULES, age_band, bootstrap_intervals,
+from facies_train.evaluate import (FUSION_RULES, age_band, bootstrap_intervals,
                                    choose_fusion, classification_metrics, fuse, grey,
                                    photo_fold_indices, summarize_folds, tta_views)
 from facies_train.experiment import cross_validate_compared
@@ -64,14 +64,14 @@ class TestAppInference(unittest.TestCase):
         logits = 64.0 * np.array([math.sqrt(0.5), 1.0]) / 2.0
         np.testing.assert_allclose(out, np.exp(logits) / np.exp(logits).sum())
 
-    def test_fusion_choice_ties_and_runnable_rules(self):
+    def test_fusion_choice_ties_and_candidates(self):
         def s(f1):
             return {"macro_f1": {"mean": f1, "sd": 0.0}}
         self.assertEqual(choose_fusion({"mean-probability": s(0.8), "mean-log-probability": s(0.8),
                                         "mean-embedding": s(0.8)}, FUSION_RULES), "mean-probability")
-        self.assertEqual(choose_fusion({"mean-probability": s(0.7), "mean-log-probability": s(0.8),
-                                        "mean-embedding": s(0.9)}), "mean-log-probability")
-        self.assertNotIn("mean-embedding", APP_FUSION_RULES)
+        scores = {"mean-probability": s(0.7), "mean-log-probability": s(0.8), "mean-embedding": s(0.9)}
+        self.assertEqual(choose_fusion(scores), "mean-embedding")
+        self.assertEqual(choose_fusion(scores, ("mean-probability", "mean-log-probability")), "mean-log-probability")
 
 
 class TestMetricsDetails(unittest.TestCase):
@@ -166,7 +166,7 @@ class TestSyntheticCrossValidationReport(unittest.TestCase):
         self.assertEqual(int(np.sum(self.ev["photo"]["confusion_matrix"])), self.photos)
         for rule in FUSION_RULES:
             self.assertEqual(int(np.sum(self.ev["patient"][rule]["confusion_matrix"])), self.patients, rule)
-        self.assertIn(self.ev["fusion"]["chosen"], APP_FUSION_RULES)
+        self.assertIn(self.ev["fusion"]["chosen"], FUSION_RULES)
         self.assertEqual((self.ev["split"], self.ev["tta"]), ("patient", "flip"))
         for f in self.report["folds"]:
             self.assertEqual(len(f["patient_level"]["mean-probability"]["patients"]), len(f["test_patients"]))

@@ -2,6 +2,7 @@
 temperature scaling, strict pretrained loading, cross-validation, the four-arm
 driver, packaging through the app's packer, and PyTorch vs onnxruntime-node parity."""
 
+import base64
 import json
 import math
 import os
@@ -15,11 +16,11 @@ import torch
 from facies_train.calibrate import fit_temperature
 from facies_train.dataset import (ManifestError, class_ids, load_crops, load_model_config,
                                   normalize, read_manifest)
-from facies_train.evaluate import classification_metrics, summarize_folds
+from facies_train.evaluate import classification_metrics, fuse, summarize_folds
 from facies_train.experiment import run_study
 from facies_train.folds import (FoldError, assign_patient_folds, calibration_split,
                                 fold_indices)
-from facies_train.package import write_package
+from facies_train.package import build_screening_model, write_package
 from facies_train.predict import predict_files
 from facies_train.synthetic import write_synthetic_dataset
 from facies_train.train import (PretrainedMismatch, REPO_ROOT, TRAINING_DIR, build_backbone,
@@ -251,6 +252,48 @@ class TestTrainingOnSyntheticData(unittest.TestCase):
         ref = np.array([torch_probs[s.path] for s in samples])
         self.assertLess(np.abs(ort_probs - ref).max(), 1e-4)
         self.assertGreater(ref.max(1).min() - ref.min(), 0.01)  # not a constant output
+
+    def test_mean_embedding_package_is_fused_by_the_app_as_by_the_kit(self):
+        # A report that chose mean-embedding: the package gains the embedding output and the head, and the app's
+        # own code (validator, session core, fusion) gives the kit's fused probabilities for one child's photos.
+        with open(os.path.join(self.tmp.name, "cv", "cv_report.json"), encoding="utf-8") as fh:
+            report = json.load(fh)
+        report["evaluation"]["fusion"]["chosen"] = "mean-embedding"
+        report_path = os.path.join(self.tmp.name, "cv_report_embedding.json")
+        with open(report_path, "w", encoding="utf-8") as fh:
+            json.dump(report, fh)
+        pkg = os.path.join(self.tmp.name, "pkg-embedding")
+        m = write_package(self.checkpoint, pkg, "synthetic-embedding-test", "0.0.1", "Synthetic embedding model",
+                          DEMO_CONFIG, report_path, "Facies CI", "synthetic",
+                          {"status": "none", "summary": "synthetic"},
+                          {"en": "Synthetic embedding model", "zh-CN": "合成数据嵌入模型"}, "2026-01-01",
+                          log=lambda *a: None)
+        self.assertEqual(m["inference"]["fusion"], "mean-embedding")
+        self.assertEqual(m["validation"]["patientLevel"]["fusion"], "mean-embedding")
+        spec = m["inference"]["embedding"]
+        model, _ = build_screening_model(self.checkpoint, embedding_output=True)
+        w = np.frombuffer(base64.b64decode(spec["classWeightsBase64"]), dtype="<f4").reshape(len(CLASSES), -1)
+        self.assertEqual(spec["dimension"], w.shape[1])
+        np.testing.assert_allclose(np.linalg.norm(w, axis=1), 1.0, rtol=1e-6)
+
+        samples = read_manifest(self.manifest, CLASSES)
+        child = [s for s in samples if s.patient_id == samples[0].patient_id]
+        self.assertGreater(len(child), 1)
+        x = normalize(load_crops(child).images, None)
+        with torch.no_grad():
+            p, e = (t.double().numpy() for t in model(x))
+        want = fuse(p, "mean-embedding", e, w.astype(np.float64), scale=m["cosfaceScale"], temperature=m["temperature"])
+        f32 = os.path.join(self.tmp.name, "child.f32")
+        x.numpy().astype("<f4").tofile(f32)
+        res = subprocess.run(["npx", "tsx", "models/training/aligner/fuse-run.ts", pkg, f32, str(len(child))],
+                             cwd=REPO_ROOT, capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        app = json.loads(res.stdout)
+        self.assertEqual(app["rule"], "mean-embedding")
+        np.testing.assert_allclose(app["probabilities"], p, atol=1e-4)
+        np.testing.assert_allclose(app["embeddings"], e, atol=1e-4)
+        np.testing.assert_allclose(app["fused"], want, atol=1e-4)
+        self.assertGreater(np.abs(want - p.mean(0)).max(), 1e-3)  # not the mean of probabilities by another name
 
     def test_four_arm_driver(self):
         out = os.path.join(self.tmp.name, "study")

@@ -8,6 +8,8 @@ import type { Engine } from '../engine';
 export interface ModelAnswer {
   classId: string | null;
   probabilities: number[];
+  /** The photo's embedding, when the model outputs one (mean-embedding fusion per child). */
+  embedding?: number[];
 }
 
 export async function modelAnswer(engine: Engine, file: File): Promise<ModelAnswer> {
@@ -19,7 +21,7 @@ export async function modelAnswer(engine: Engine, file: File): Promise<ModelAnsw
       tta: ttaFor(manifest, getSettings().flipTta),
     });
     const p = classification.probabilities;
-    return { classId: manifest.classes[p.indexOf(Math.max(...p))]!.id, probabilities: p };
+    return { classId: manifest.classes[p.indexOf(Math.max(...p))]!.id, probabilities: p, ...(classification.embedding && { embedding: classification.embedding }) };
   } catch {
     return { classId: null, probabilities: [] };
   }

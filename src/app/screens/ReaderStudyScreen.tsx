@@ -8,7 +8,7 @@ import { ANSWER_KEY_NAME, AnswerKeyError, buildStudySet, shuffled, type AnswerKe
 import { studyCsv, type StudyAnswer } from '../../reader-study/csv';
 import { childAnswers, studyMetrics, type StudyMetrics } from '../../reader-study/metrics';
 import { DEFAULT_INFERENCE } from '../../model/manifest';
-import { fuse } from '../../screening/fusion';
+import { embeddingHead, fuse, FusionError } from '../../screening/fusion';
 import { useEngine } from '../engine';
 import { modelAnswer, type ModelAnswer } from '../reader-study/run-model';
 
@@ -241,7 +241,7 @@ function StudyQuestion({
                 type="button"
                 data-testid="study-next"
                 onClick={() =>
-                  onNext({ photo: photo.name, truth: photo.truth, reader: stage.readerAnswer!, model: model.classId, probabilities: model.probabilities, readerMs, ...(photo.patient && { patient: photo.patient }) })
+                  onNext({ photo: photo.name, truth: photo.truth, reader: stage.readerAnswer!, model: model.classId, probabilities: model.probabilities, ...(model.embedding && { embedding: model.embedding }), readerMs, ...(photo.patient && { patient: photo.patient }) })
                 }
               >
                 {stage.index + 1 === stage.photos.length ? t('finish') : t('next')}
@@ -260,11 +260,18 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
   const truth = answers.map((a) => a.truth);
   const readerM = studyMetrics(ids, truth, answers.map((a) => a.reader));
   const modelM = studyMetrics(ids, truth, answers.map((a) => a.model));
-  // With patient ids, each child is scored once: the reader's majority answer, the model's fused probabilities
-  // (by the manifest's rule; embeddings are not available here, so mean-embedding models fall back to mean probability).
+  // With patient ids, each child is scored once: the reader's majority answer, the model's fusion of its photos by the
+  // manifest's rule (a child whose photos cannot be fused that way, e.g. without embeddings, gets no model answer).
   const rule = manifest.inference?.fusion ?? DEFAULT_INFERENCE.fusion;
   const children = answers.some((a) => a.patient)
-    ? childAnswers(ids, answers, (ps) => fuse(ps.map((probabilities) => ({ probabilities })), rule === 'mean-embedding' ? 'mean-probability' : rule))
+    ? childAnswers(ids, answers, (ps) => {
+        try {
+          return fuse(ps, rule, embeddingHead(manifest));
+        } catch (e) {
+          if (e instanceof FusionError) return null;
+          throw e;
+        }
+      })
     : null;
   const perChild = children && {
     children: children.length,

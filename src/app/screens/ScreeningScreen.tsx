@@ -5,8 +5,7 @@ import { analysePhoto, chooseFace, classifyCrop, decode, releasePhoto, ttaFor, t
 import { getSettings, useSettings } from '../../settings/settings';
 import { useEngine } from '../engine';
 import { drawPreview, type Preview } from '../preview';
-import { fuse, type EmbeddingHead } from '../../screening/fusion';
-import { fromBase64 } from '../../encoding/base64';
+import { embeddingHead, fuse } from '../../screening/fusion';
 import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening-state';
 import { ChildPhotos, type PhotoCard } from '../components/ChildPhotos';
 import { QualityPanel } from '../components/QualityPanel';
@@ -337,19 +336,4 @@ function Outcome(props: {
       )}
     </div>
   );
-}
-
-const heads = new WeakMap<ModelManifest, EmbeddingHead>();
-
-/** The CosFace head the manifest gives for mean-embedding fusion (class weights decoded once per manifest). */
-function embeddingHead(manifest: ModelManifest): EmbeddingHead | undefined {
-  const spec = manifest.inference?.embedding;
-  if (!spec) return undefined;
-  let head = heads.get(manifest);
-  if (!head) {
-    const bytes = fromBase64(spec.classWeightsBase64);
-    head = { classWeights: new Float32Array(bytes.slice().buffer), dimension: spec.dimension, scale: manifest.cosfaceScale, temperature: manifest.temperature };
-    heads.set(manifest, head);
-  }
-  return head;
 }
