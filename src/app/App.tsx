@@ -4,14 +4,14 @@ import { LANGUAGES } from '../i18n';
 import { EngineProvider, useEngine } from './engine';
 import { AdminProvider } from './admin/admin-context';
 import { routeFor, routesFor } from './routes';
-import { ScreeningNotice } from './components/Notice';
-import { ModelStatus } from './components/ModelStatus';
-import { CapabilityNotice } from './components/CapabilityNotice';
+import { ScreeningNotice } from './ui/Notice';
+import { ModelStatus } from './models/ModelStatus';
+import { CapabilityNotice } from './ui/CapabilityNotice';
 import { OfflineStatus } from './offline/OfflineStatus';
 import { UpdatePrompt } from './offline/UpdatePrompt';
 import { KioskBanner, KioskStart, useKioskReset } from './kiosk/KioskMode';
 import { useTheme } from './theme';
-import { ScreenErrorBoundary } from './components/ScreenErrorBoundary';
+import { ScreenErrorBoundary } from './ui/ScreenErrorBoundary';
 import { useSettings } from '../settings/settings';
 
 function useHashRoute(kiosk: boolean) {

@@ -1,7 +1,7 @@
 // The app's screens, reached by hash (#/about …) so the app works from any static host and offline.
 // Each feature adds its screen here; the navigation is built from this list.
 import { lazy, type ComponentType } from 'react';
-import { ScreeningScreen } from './screens/ScreeningScreen';
+import { ScreeningScreen } from './screening/ScreeningScreen';
 
 export interface Route {
   path: string;
@@ -14,12 +14,12 @@ export interface Route {
 
 export const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen, kiosk: true },
-  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./screens/HistoryScreen')) },
-  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./screens/SummaryScreen')) },
-  { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./screens/ReaderStudyScreen')) },
-  { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./screens/SettingsScreen')) },
-  { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./screens/ModelsScreen')) },
-  { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./screens/AboutScreen')), kiosk: true },
+  { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./records/HistoryScreen')) },
+  { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./records/SummaryScreen')) },
+  { path: '/reader-study', labelKey: 'nav.readerStudy', component: lazy(() => import('./reader-study/ReaderStudyScreen')) },
+  { path: '/settings', labelKey: 'nav.settings', component: lazy(() => import('./settings/SettingsScreen')) },
+  { path: '/models', labelKey: 'nav.models', component: lazy(() => import('./models/ModelsScreen')) },
+  { path: '/about', labelKey: 'nav.about', component: lazy(() => import('./about/AboutScreen')), kiosk: true },
 ];
 
 /** The screens offered now: in kiosk mode only the screening and About (no records, settings, models or study). */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import i18n from '../../src/i18n';
-import { ScreenErrorBoundary } from '../../src/app/components/ScreenErrorBoundary';
+import { ScreenErrorBoundary } from '../../src/app/ui/ScreenErrorBoundary';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 

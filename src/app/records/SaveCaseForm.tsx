@@ -7,7 +7,7 @@ import type { Provenance } from '../../model/provenance';
 import type { TtaMode } from '../../model/manifest';
 import { type CaseRecord, LIMITS, SEXES, type Sex, newCaseId } from '../../records/case-record';
 import { useSettings } from '../../settings/settings';
-import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening-state';
+import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening/screening-result';
 import { RecordsGate } from './RecordsGate';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';

@@ -1,7 +1,7 @@
 // The Settings screen is this list, in order. A feature adds its own section component with one line here.
 import type { ComponentType } from 'react';
 import { AppearanceSection, BackendSection, KioskSection, LanguageSection } from './GeneralSections';
-import { ReliabilitySettingsSection } from '../components/ReliabilitySettings';
+import { ReliabilitySettingsSection } from './ReliabilitySettings';
 import { RecordsSettingsSection } from '../records/RecordsSettings';
 import { AdminSection } from '../admin/AdminSection';
 

@@ -7,10 +7,10 @@ import type { ModelReady } from '../../inference/protocol';
 import type { RgbaImage } from '../../pipeline/image';
 import type { QualityReport } from '../../pipeline/quality';
 import { MAX_PHOTOS_PER_CHILD } from '../../screening/fusion';
-import type { ChildPhoto } from '../screening-state';
+import type { ChildPhoto } from './screening-result';
 import { Heatmap } from './Heatmap';
 import { useFileDrop } from './file-drop';
-import { RgbaCanvas } from './RgbaCanvas';
+import { RgbaCanvas } from '../ui/RgbaCanvas';
 
 /** What a photo card shows: the first photo of the screening, or an added one. */
 export interface PhotoCard {

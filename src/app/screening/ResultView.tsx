@@ -1,15 +1,15 @@
 import { useTranslation } from 'react-i18next';
 import { formatMs, formatPercent } from '../../i18n';
 import type { ModelReady } from '../../inference/protocol';
-import { faceChoice, type ChildFusion, type ScreeningResult } from '../screening-state';
-import { backendLabel } from './BackendName';
-import { RgbaCanvas } from './RgbaCanvas';
+import { faceChoice, type ChildFusion, type ScreeningResult } from './screening-result';
+import { backendLabel } from '../models/BackendName';
+import { RgbaCanvas } from '../ui/RgbaCanvas';
 import { ResultModelInfo } from '../models/ResultModelInfo';
 import { claimsVerified, type Provenance } from '../../model/provenance';
 import { Heatmap } from './Heatmap';
 import { InconclusiveAdvice } from './InconclusiveAdvice';
 import { QualityPanel } from './QualityPanel';
-import { ResultFinding, ResultNextSteps } from '../guidance/NextSteps';
+import { ResultFinding, ResultNextSteps } from './NextSteps';
 
 /** `fusion`: the result is the child's, fused from several photos (the crop and heatmap are the first photo's). */
 export function ResultView({ result, model, provenance, fusion }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; fusion?: ChildFusion }) {

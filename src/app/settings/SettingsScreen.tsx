@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { settingsSections } from '../settings/sections';
+import { settingsSections } from './sections';
 
 export default function SettingsScreen() {
   const { t } = useTranslation('settings');

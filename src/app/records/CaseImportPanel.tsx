@@ -20,7 +20,7 @@ type Step =
   | { kind: 'done'; text: string }
   | { kind: 'error'; text: string };
 
-export function ImportPanel() {
+export function CaseImportPanel() {
   const { t } = useTranslation('records');
   const { vault } = useVault();
   const [step, setStep] = useState<Step>({ kind: 'idle' });

@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import type { DetectedFace, QuarterTurn } from '../../pipeline/face-search';
-import { CanvasView } from './CanvasView';
+import { CanvasView } from '../ui/CanvasView';
 
 /** The photo with every detected face box and keypoints; tap a box to screen that face (when onChoose is given). */
 export function FaceOverlay({

@@ -1,8 +1,8 @@
 import { useTranslation } from 'react-i18next';
 import type { QualityCheck, QualityReport } from '../../pipeline/quality';
 import type { RgbaImage } from '../../pipeline/image';
-import { RgbaCanvas } from './RgbaCanvas';
-import './trust.css';
+import { RgbaCanvas } from '../ui/RgbaCanvas';
+import './screening.css';
 
 /** The measured value of a check, formatted in the user's language. */
 function valueText(t: (k: string, o?: Record<string, unknown>) => string, c: QualityCheck, lng: string): string {

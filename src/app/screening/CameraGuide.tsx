@@ -4,7 +4,7 @@ import { alignFace } from '../../pipeline/align';
 import { liveGuidance, type LiveGuidance } from '../../pipeline/live-guidance';
 import { blurSigma } from '../../pipeline/quality';
 import { useEngine } from '../engine';
-import './trust.css';
+import './screening.css';
 
 type Facing = 'user' | 'environment';
 type CameraError = 'denied' | 'not-found' | 'in-use' | 'insecure' | 'detector' | 'other';

@@ -1,6 +1,6 @@
 // The photo as the screening screen shows it: scaled to at most 1024 px on its longer side (the face boxes are
 // drawn over it in photo pixels × scale).
-import type { DecodedPhoto } from '../screening/photo';
+import type { DecodedPhoto } from '../../screening/photo';
 
 export interface Preview {
   canvas: HTMLCanvasElement;

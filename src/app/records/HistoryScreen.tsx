@@ -3,19 +3,19 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
-import { DiagnosisOptions } from '../records/DiagnosisOptions';
+import { DiagnosisOptions } from './DiagnosisOptions';
 import { type CaseFilter, NO_FILTER, filterCases, modelKey } from '../../records/summary';
-import { CaseDetail } from '../records/CaseDetail';
-import { ImportPanel } from '../records/ImportPanel';
-import { LockButton, RecordsGate } from '../records/RecordsGate';
-import { recordsErrorMessage } from '../records/errors';
-import { ErrorLine } from '../records/ErrorLine';
-import { className, formatDateTime } from '../records/format';
-import { type ExportKind, ExportPanel } from '../records/ExportPanel';
-import { ReplacedCopies, useReplaced } from '../records/ReplacedCopies';
-import { useCases, useModelInfo } from '../records/use-cases';
-import { useVault } from '../records/vault-context';
-import '../records/records.css';
+import { CaseDetail } from './CaseDetail';
+import { CaseImportPanel } from './CaseImportPanel';
+import { LockButton, RecordsGate } from './RecordsGate';
+import { recordsErrorMessage } from './errors';
+import { ErrorLine } from './ErrorLine';
+import { className, formatDateTime } from './format';
+import { type ExportKind, ExportPanel } from './ExportPanel';
+import { ReplacedCopies, useReplaced } from './ReplacedCopies';
+import { useCases, useModelInfo } from './use-cases';
+import { useVault } from './vault-context';
+import './records.css';
 
 function useCaseParam(): [string | null, (id: string | null) => void] {
   const read = () => new URLSearchParams(location.hash.split('?')[1] ?? '').get('case');
@@ -178,7 +178,7 @@ function History() {
         <button type="button" disabled={!cases.length} onClick={() => setExporting('csv')} data-testid="export-csv">
           {selected.size ? t('history.exportCsvSelected', { count: selected.size }) : t('history.exportCsv')}
         </button>
-        <ImportPanel />
+        <CaseImportPanel />
         {confirmAll ? (
           <>
             <button type="button" className="danger" onClick={() => void deleteAll()} data-testid="delete-all-confirm" data-count={cases.length + unreadable.length}>

@@ -3,10 +3,10 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { summarize } from '../../records/summary';
-import { RecordsGate } from '../records/RecordsGate';
-import { className } from '../records/format';
-import { useCases, useModelInfo } from '../records/use-cases';
-import '../records/records.css';
+import { RecordsGate } from './RecordsGate';
+import { className } from './format';
+import { useCases, useModelInfo } from './use-cases';
+import './records.css';
 
 function Summary() {
   const { t, i18n } = useTranslation('records');

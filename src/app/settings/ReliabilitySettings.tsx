@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
 import { updateSettings, useSettings } from '../../settings/settings';
-import { SettingsSection } from '../settings/SettingsSection';
+import { SettingsSection } from './SettingsSection';
 
 const TOP_CHOICES = [0.4, 0.5, 0.6, 0.7, 0.8];
 const MARGIN_CHOICES = [0.05, 0.1, 0.15, 0.2, 0.3];

@@ -10,7 +10,7 @@ import { childAnswers, studyMetrics, type StudyMetrics } from '../../reader-stud
 import { DEFAULT_INFERENCE } from '../../model/manifest';
 import { embeddingHead, fuse, FusionError } from '../../screening/fusion';
 import { useEngine } from '../engine';
-import { modelAnswer, type ModelAnswer } from '../reader-study/run-model';
+import { modelAnswer, type ModelAnswer } from './run-model';
 
 type Stage =
   | { kind: 'setup' }

@@ -7,8 +7,8 @@ import { heatmapRgba, maxAbs, occlusionGrid, sensitivityMap } from '../../pipeli
 import type { RgbaImage } from '../../pipeline/image';
 import { toNchwFloat32 } from '../../pipeline/preprocess';
 import { useEngine } from '../engine';
-import { backendLabel } from './BackendName';
-import './trust.css';
+import { backendLabel } from '../models/BackendName';
+import './screening.css';
 
 const GRID = occlusionGrid();
 /** Crops per model run: larger batches amortise per-run overhead on a GPU; on WASM memory matters more. */

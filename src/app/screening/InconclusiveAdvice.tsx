@@ -3,7 +3,7 @@ import { formatPercent } from '../../i18n';
 import type { ModelManifest } from '../../model/manifest';
 import { assessConfidence, confidenceLimits } from '../../pipeline/uncertainty';
 import { useSettings } from '../../settings/settings';
-import './trust.css';
+import './screening.css';
 
 /** Under an inconclusive finding: why no syndrome is named, and what to do instead. Nothing when conclusive. */
 export function InconclusiveAdvice({ probabilities, manifest }: { probabilities: readonly number[]; manifest: ModelManifest }) {

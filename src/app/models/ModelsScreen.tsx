@@ -10,8 +10,8 @@ import { formatFingerprint, readPublicKey } from '../../model/package/signature'
 import { deleteModel, getStoredManifest, listStoredModels, type StoredModelInfo } from '../../model/store';
 import { updateSettings } from '../../settings/settings';
 import { launchOptions, useEngine } from '../engine';
-import { MarkdownCard, ValidationReportView } from '../models/ModelCard';
-import '../models/models.css';
+import { MarkdownCard, ValidationReportView } from './ModelCard';
+import './models.css';
 import { useAdmin } from '../admin/admin-context';
 
 interface Installed {
@@ -179,14 +179,14 @@ export default function ModelsScreen() {
         </ul>
       </section>
 
-      <ImportPanel state={state} onFile={(f) => void importFile(f)} onActivate={(mf) => void activate({ id: mf.id, version: mf.version }, mf)} />
+      <ModelPackageImport state={state} onFile={(f) => void importFile(f)} onActivate={(mf) => void activate({ id: mf.id, version: mf.version }, mf)} />
       <TrustedKeys registry={registry} onChange={refresh} />
       <ModelLog registry={registry} revision={revision} />
     </div>
   );
 }
 
-function ImportPanel({ state, onFile, onActivate }: { state: ImportState; onFile: (f: File) => void; onActivate: (m: ModelManifest) => void }) {
+function ModelPackageImport({ state, onFile, onActivate }: { state: ImportState; onFile: (f: File) => void; onActivate: (m: ModelManifest) => void }) {
   const { t, i18n } = useTranslation('models');
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);

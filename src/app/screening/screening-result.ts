@@ -1,8 +1,10 @@
-import type { FusionRule } from '../model/manifest';
-import type { DetectedFace, QuarterTurn } from '../pipeline/face-search';
-import type { RgbaImage } from '../pipeline/image';
-import type { QualityReport } from '../pipeline/quality';
-import type { TtaMode } from '../pipeline/tta';
+// The types of a screening's result as the screens show it and the records store saves it: faces, crop, quality,
+// probabilities, TTA, the child's fused result. Types and small helpers only: the state lives in ScreeningScreen.
+import type { FusionRule } from '../../model/manifest';
+import type { DetectedFace, QuarterTurn } from '../../pipeline/face-search';
+import type { RgbaImage } from '../../pipeline/image';
+import type { QualityReport } from '../../pipeline/quality';
+import type { TtaMode } from '../../pipeline/tta';
 
 export interface ScreeningTimings {
   decodeMs: number;

@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { blockedRequests } from '../../privacy/network-guard';
 import { StoragePanel } from '../offline/StoragePanel';
 import { ErasePanel } from '../offline/ErasePanel';
-import { GuidanceSources } from '../guidance/NextSteps';
+import { GuidanceSources } from '../screening/NextSteps';
 
 export default function AboutScreen() {
   const { t } = useTranslation('about');
