@@ -1,4 +1,5 @@
-import { defineConfig, defaultClientConditions, type Plugin, type Connect } from 'vite';
+import { defaultClientConditions, type Plugin, type Connect } from 'vite';
+import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -84,7 +85,7 @@ function modelsPlugin(): Plugin {
   };
 }
 
-export default defineConfig(({ command }) => ({
+export default defineConfig({
   plugins: [react(), modelsPlugin(), metaPolicy(), ...pwaPlugins(JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')).version)],
   // ORT's runtime files are self-hosted from /vendor/ort/ (see scripts/prepare-assets.ts): use the builds that
   // load them from there instead of the bundles that embed a second copy of the 14–27 MB .wasm in assets/.
@@ -110,4 +111,4 @@ export default defineConfig(({ command }) => ({
     include: ['tests/unit/**/*.test.ts', 'models/**/*.test.ts'],
     environment: 'node',
   },
-}));
+});

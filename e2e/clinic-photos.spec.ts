@@ -189,7 +189,7 @@ test('one child from three photos (one failing the gate): the fused result, save
   await panel.getByTestId('export-plain-ack').check();
   const [dl] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-plain').click()]);
   await expect(panel.getByTestId('export-done')).toBeVisible();
-  const text = await readFile((await dl.path())!, 'utf8');
+  const text = await readFile((await dl.path()), 'utf8');
   await panel.getByTestId('export-close').click();
   const archived = JSON.parse(text.trimEnd().split('\n')[1]!).case as { extraPhotos: { crop: string | null }[]; result: { probabilities: number[]; fusion: { rule: string; photos: { included: boolean }[] } } };
   expect(archived.result.fusion.rule).toBe('mean-probability');

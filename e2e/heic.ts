@@ -34,7 +34,7 @@ const child = (b: Buffer, parent: Box, type: string, skip = 0) => {
 };
 
 /** The file with an `irot` (quarter turns anticlockwise, 0–3) on its primary image. */
-export function withRotation(heic: Buffer, quarterTurnsAnticlockwise: number): Buffer {
+function withRotation(heic: Buffer, quarterTurnsAnticlockwise: number): Buffer {
   const meta = boxes(heic, 0, heic.length).find((x) => x.type === 'meta');
   if (!meta) throw new Error('no meta box');
   const pitm = child(heic, meta, 'pitm', 4);

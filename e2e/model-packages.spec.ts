@@ -45,7 +45,7 @@ test.beforeAll(async ({ browser }) => {
   claims.id = BOLD_ID;
   claims.version = '2.0.0';
   claims.clinicalValidation = { status: 'external', summary: 'Externally validated at three independent sites: recall 0.95 for every syndrome.', by: 'Claims Inc.', dataset: '1,000 children at three sites' };
-  for (const c of Object.values(claims.validation.perClass) as { recall: { mean: number } }[]) c.recall.mean = 0.95;
+  for (const c of Object.values<{ recall: { mean: number } }>(claims.validation.perClass)) c.recall.mean = 0.95;
   writeFileSync(join(bold, 'config.json'), JSON.stringify(claims, null, 2));
   cli('model-pack.ts', bold, '--out', boldClaims);
   // Tampered: one byte of the weights changed and the archive rebuilt, so only the manifest's SHA-256 can tell.

@@ -22,7 +22,7 @@ async function flipStoredModelByte(p: Page, id: string) {
     const db = await new Promise<IDBDatabase>((res, rej) => {
       const r = indexedDB.open('facies-models');
       r.onsuccess = () => res(r.result);
-      r.onerror = () => rej(r.error);
+      r.onerror = () => rej(r.error ?? new Error('IndexedDB request failed'));
     });
     const tx = db.transaction('chunks', 'readwrite');
     const store = tx.objectStore('chunks');

@@ -31,7 +31,7 @@ async function rawCases(p: Page): Promise<{ id: string; keys: string[]; text: st
     () =>
       new Promise((resolve, reject) => {
         const req = indexedDB.open('facies-records');
-        req.onerror = () => reject(req.error);
+        req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
         req.onsuccess = () => {
           const db = req.result;
           const all = db.transaction('cases').objectStore('cases').getAll();
@@ -92,7 +92,7 @@ async function exportFile(p: Page, testId: 'export-json' | 'export-csv', passphr
   }
   const [dl] = await Promise.all([p.waitForEvent('download'), panel.getByTestId(trigger).click()]);
   await expect(panel.getByTestId('export-done')).toBeVisible();
-  const text = await readFile((await dl.path())!, 'utf8');
+  const text = await readFile((await dl.path()), 'utf8');
   await panel.getByTestId('export-close').click();
   return { text, name: dl.suggestedFilename() };
 }
@@ -233,7 +233,7 @@ test('a conflicting import shows what differs, a future timestamp is flagged, an
   await expect(replaced.getByTestId('replaced-row')).toContainText('second');
   await replaced.getByTestId('replaced-restore').click();
   // Restored: the case has its own notes again, and the imported copy is kept in its place.
-  await expect(page.locator(`[data-testid="history-row"][data-case-id="${target.id}"]`)).toBeVisible();
+  await expect(page.locator(`[data-testid="history-row"][data-case-id="${String(target.id)}"]`)).toBeVisible();
   await expect(page.getByTestId('replaced-row')).toContainText('seen by genetics');
   await page.getByTestId('replaced-forget').click();
   await expect(page.getByTestId('replaced-copies')).toHaveCount(0);

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright';
+import { chromium } from '@playwright/test';
 import { chromiumArgs } from '../../e2e/browser.ts';
 import { FACE_FIXTURES } from '../../tests/fixtures/faces.ts';
 import { CHROMIUM } from '../system-tools.ts';
@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
     'single-look': { type: 'boolean', default: false },
   },
 });
-const short = args.short!;
+const short = args.short;
 const model = args.model ?? (short ? 'test-tiny' : 'demo');
 const repeats = Number(args.repeats ?? (short ? 2 : 5));
 const port = Number(process.env.FACIES_PORT ?? 4308);

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser } from 'playwright';
+import { chromium, type Browser } from '@playwright/test';
 import { chromiumArgs } from '../../e2e/browser.ts';
 import type { ModelManifest } from '../../src/model/manifest.ts';
 import type { FaciesBench } from './page/bench-page.ts';
@@ -53,7 +53,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs() });
   try {
     const manifest = JSON.parse(readFileSync(join(root, 'models/demo/manifest.json'), 'utf8')) as ModelManifest;
-    const got = await collectFixtureInputs(browser, port, values.photo!, manifest.normalization);
+    const got = await collectFixtureInputs(browser, port, values.photo, manifest.normalization);
     const all = new Float32Array(got.inputs.reduce((n, x) => n + x.length, 0));
     got.inputs.reduce((o, x) => (all.set(x, o), o + x.length), 0);
     writeFileSync(out, new Uint8Array(all.buffer));

@@ -14,9 +14,9 @@ import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { chromiumArgs } from '../../e2e/browser.ts';
-import { selfTestImage, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
+import { selfTestImage, validateManifest } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 import type { FaciesBench, LoadReport, StageSample } from './page/bench-page.ts';
 import type { SimdPeak } from './page/simd-peak.ts';
@@ -49,14 +49,14 @@ const { values: args } = parseArgs({
 });
 /** A lever under test, e.g. --session-options '{"graphOptimizationLevel":"extended"}' (merged over the worker's). */
 const sessionOptions = args['session-options'] ? (JSON.parse(args['session-options']) as LoadTuning['sessionOptions']) : undefined;
-const short = args.short!;
+const short = args.short;
 const port = Number(process.env.FACIES_PORT ?? 4307);
 const dist = process.env.FACIES_DIST ?? 'dist-bench';
 const models = (args.models ?? (short ? 'test-tiny,demo' : 'demo')).split(',').filter(Boolean);
 const repeats = Number(args.repeats ?? (short ? 2 : 7));
 const loads = Number(args.loads ?? (short ? 1 : 3));
-const photoBase64 = readFileSync(args.photo!).toString('base64');
-const photoType = args.photo!.endsWith('.png') ? 'image/png' : 'image/jpeg';
+const photoBase64 = readFileSync(args.photo).toString('base64');
+const photoType = args.photo.endsWith('.png') ? 'image/png' : 'image/jpeg';
 
 /**
  * --compare-export: the float32 export an optimised model was made from, as its own model folder
@@ -68,7 +68,8 @@ async function exportFolder(model: string): Promise<string | null> {
   const id = `bench-${model}-export`;
   const target = join(root, 'models', id);
   mkdirSync(target, { recursive: true });
-  const { optimize: _, ...config } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  delete config.optimize;
   Object.assign(config, { id: `${config.id}-export`, bundled: false });
   writeFileSync(join(target, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   linkOrCopy(join(dir, EXPORT_FILE), join(target, 'model.onnx'));
@@ -132,7 +133,11 @@ function descendantsRssKb(): number {
   for (const [pid, ppid, rss] of rows) children.set(ppid, [...(children.get(ppid) ?? []), [pid, rss]]);
   let total = 0;
   const stack = [process.pid];
-  while (stack.length) for (const [pid, rss] of children.get(stack.pop()!) ?? []) (total += rss), stack.push(pid);
+  while (stack.length)
+    for (const [pid, rss] of children.get(stack.pop()!) ?? []) {
+      total += rss;
+      stack.push(pid);
+    }
   return total;
 }
 function rssSampler() {
@@ -271,7 +276,11 @@ function processRss(): ProcessRss {
   const mine = new Set([process.pid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const r of rows) if (mine.has(r.ppid) && !mine.has(r.pid)) (mine.add(r.pid), (grew = true));
+    for (const r of rows)
+      if (mine.has(r.ppid) && !mine.has(r.pid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
   }
   const chromium = rows.filter((r) => mine.has(r.pid) && /chrom/.test(r.cmd));
   const mb = (kb: number) => Math.round(kb / 1024);
@@ -326,7 +335,7 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
     await ready();
     await mark('model ready (reload: read from the store)');
     for (let i = 1; i <= screenings; i++) {
-      await page.getByTestId('photo-input').setInputFiles(args.photo!);
+      await page.getByTestId('photo-input').setInputFiles(args.photo);
       await page.getByTestId('result').waitFor({ timeout: 300_000 });
       if (i === 1 || i === screenings) await mark(`screening ${i}`, !short && i === screenings);
       await page.evaluate(() => (location.hash = '#/about'));
@@ -423,7 +432,7 @@ try {
         log(`fixture drift ${model}: model.onnx vs ${EXPORT_FILE}, native`);
         const manifest = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
         const key = JSON.stringify(manifest.normalization);
-        if (!fixtureInputs.has(key)) fixtureInputs.set(key, await collectFixtureInputs(cpu, port, args.photo!, manifest.normalization));
+        if (!fixtureInputs.has(key)) fixtureInputs.set(key, await collectFixtureInputs(cpu, port, args.photo, manifest.normalization));
         const got = fixtureInputs.get(key)!;
         const exported = readFileSync(join(dir, EXPORT_FILE));
         const shipped = readFileSync(join(dir, 'model.onnx'));

@@ -1,12 +1,12 @@
 // The production build plus one extra page, the benchmark page, which drives the app's own modules stage by stage.
-import { defineConfig, mergeConfig, type ConfigEnv } from 'vite';
+import { defineConfig, mergeConfig } from 'vite';
 import { resolve } from 'node:path';
 import appConfig from '../../vite.config.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
-export default defineConfig((env: ConfigEnv) =>
-  mergeConfig(appConfig(env), {
+export default defineConfig(
+  mergeConfig(appConfig, {
     root,
     build: {
       outDir: process.env.FACIES_DIST ?? 'dist-bench',

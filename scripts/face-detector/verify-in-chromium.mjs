@@ -119,7 +119,8 @@ async function main() {
     const result = await page.evaluate(
       async ({ images }) => {
         const t0 = performance.now();
-        const vision = await import('/vision_bundle.mjs');
+        const bundle = '/vision_bundle.mjs'; // served by this script's page server, not a module of the repository
+        const vision = await import(bundle);
         const fileset = await vision.FilesetResolver.forVisionTasks('/wasm');
         const detector = await vision.FaceDetector.createFromOptions(fileset, {
           baseOptions: { modelAssetPath: '/face_detection_short_range.tflite', delegate: 'CPU' },

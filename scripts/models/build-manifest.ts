@@ -56,7 +56,9 @@ export async function runOnnxNode(modelPath: string | Uint8Array, manifest: Pick
  * config fields as written, plus what is computed here — file sizes and hashes, the self-test vector (run with
  * onnxruntime-node) and the output shape — then checked by the same validator and session check the app uses.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config.json as written by hand: validateManifest checks the manifest made from it
 export async function draftManifest(modelDir: string, config?: Record<string, any>): Promise<ModelManifest> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- config.json as written by hand: validateManifest checks the manifest made from it
   config ??= JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as Record<string, any>;
   const modelPath = join(modelDir, 'model.onnx');
   const bytes = await readFile(modelPath);
@@ -97,6 +99,7 @@ export async function draftManifest(modelDir: string, config?: Record<string, an
   return validateManifest(draft);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config.json as written by hand: validateManifest checks the manifest made from it
 export async function buildManifest(modelDir: string, config?: Record<string, any>): Promise<ModelManifest> {
   const manifest = await draftManifest(modelDir, config);
   await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');

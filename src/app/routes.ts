@@ -12,7 +12,7 @@ export interface Route {
   kiosk?: true;
 }
 
-export const routes: Route[] = [
+const routes: Route[] = [
   { path: '/', labelKey: 'nav.screening', component: ScreeningScreen, kiosk: true },
   { path: '/history', labelKey: 'records:nav.history', component: lazy(() => import('./records/HistoryScreen')) },
   { path: '/summary', labelKey: 'records:nav.summary', component: lazy(() => import('./records/SummaryScreen')) },

@@ -16,7 +16,7 @@ const CODES: Record<ModelStoreErrorCode, InferenceFailure['code']> = {
   unavailable: 'model-storage',
 };
 
-export function fromStoreError(e: unknown): InferenceFailure {
+function fromStoreError(e: unknown): InferenceFailure {
   if (!(e instanceof ModelStoreError)) return new InferenceFailure('model-download', (e as Error)?.message ?? String(e));
   return new InferenceFailure(CODES[e.code], e.message);
 }

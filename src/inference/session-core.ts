@@ -46,7 +46,7 @@ export function inputLayout(manifest: Pick<ModelManifest, 'input'>): InputLayout
   const positive = (d: number | undefined): d is number => Number.isInteger(d) && d! > 0;
   if (shape.length !== 4 || !positive(c) || !positive(h) || !positive(w) || !(n === -1 || positive(n)))
     throw new InferenceFailure('model-invalid', `The model input must be [N, C, H, W] with fixed C, H and W (the manifest says [${shape.join(', ')}]).`);
-  return { channels: c, height: h, width: w, itemLength: c * h * w, fixedBatch: n === -1 ? null : n! };
+  return { channels: c, height: h, width: w, itemLength: c * h * w, fixedBatch: n === -1 ? null : n };
 }
 
 export interface Classification {
@@ -267,7 +267,7 @@ export interface StartedModel {
  * defaults stay until a measurement on a tablet (scripts/bench, LoadTuning.sessionOptions) shows one that wins.
  * (graphOptimizationLevel below 'all' did save 300–480 MB in Node, but ran 4–5× slower: not a trade for a ward.)
  */
-export const SESSION_MEMORY_OPTIONS: Readonly<SessionOptions> = Object.freeze({});
+const SESSION_MEMORY_OPTIONS: Readonly<SessionOptions> = Object.freeze({});
 
 /**
  * The model, ready to classify: session created (falling back when asked), signature checked, self-test passed.

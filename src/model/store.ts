@@ -227,7 +227,7 @@ async function readChunksInto(chunkStore: ChunkStore, id: string, chunkKey: stri
   let chunks = 0;
   let offset = 0;
   while (cursor) {
-    const index = (cursor.key as [string, string, number])[2];
+    const index = (cursor.key)[2];
     const data = cursor.value;
     if (index !== chunks || offset + data.byteLength > target.byteLength) break;
     target.set(new Uint8Array(data), offset);

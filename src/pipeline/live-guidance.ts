@@ -20,10 +20,10 @@ export interface LiveFace {
  * The face box centre must lie within this fraction of the frame's width / height from the frame centre:
  * a centred face leaves margin on every side, so the crop is not cut off and the lens distorts it least.
  */
-export const CENTRE_TOLERANCE = 0.15;
+const CENTRE_TOLERANCE = 0.15;
 
 /** A live frame asks for a level head (±15°): the photo gate tolerates more, since alignment levels it, but a level head is the easy case. */
-export const LIVE_ROLL_LIMIT_DEG = 15;
+const LIVE_ROLL_LIMIT_DEG = 15;
 
 export interface LiveGuidance {
   checks: { id: LiveCheckId; ok: boolean }[];

@@ -80,7 +80,7 @@ export const QUALITY_LIMITS = Object.freeze({
  * The face region of the aligned 112×112 crop used by the image checks: eyebrows to chin, cheek to cheek,
  * leaving out hair and background, which have their own sharpness and brightness.
  */
-export const CROP_FACE_REGION = Object.freeze({ x: 24, y: 32, width: 64, height: 72 });
+const CROP_FACE_REGION = Object.freeze({ x: 24, y: 32, width: 64, height: 72 });
 
 type Region = { x: number; y: number; width: number; height: number };
 
@@ -160,7 +160,7 @@ export function checkYaw(keypoints: readonly Point[]): QualityCheck {
 // ——— Image ———
 
 /** Rec. 709 luma of each pixel of a region, on the sRGB values (0–255). */
-export function luma(image: RgbaImage, region: Region = { x: 0, y: 0, width: image.width, height: image.height }): Float32Array {
+function luma(image: RgbaImage, region: Region = { x: 0, y: 0, width: image.width, height: image.height }): Float32Array {
   const out = new Float32Array(region.width * region.height);
   const d = image.data;
   for (let y = 0; y < region.height; y++) {
@@ -313,7 +313,7 @@ export interface QualityInput {
   cropTransform: Matrix2x3;
 }
 
-export function combineChecks(checks: QualityCheck[]): QualityReport {
+function combineChecks(checks: QualityCheck[]): QualityReport {
   return { checks, overall: checks.reduce<QualityStatus>((s, c) => worst(s, c.status), 'pass') };
 }
 

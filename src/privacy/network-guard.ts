@@ -27,7 +27,7 @@ export function isSameOrigin(url: string, origin: string): boolean {
 }
 
 /** Thrown in place of a request to another origin. */
-export class BlockedRequestError extends TypeError {
+class BlockedRequestError extends TypeError {
   constructor(readonly origin: string) {
     super(`Facies blocked a request to ${origin}: nothing leaves this device.`);
     this.name = 'BlockedRequestError';
@@ -60,7 +60,7 @@ export function installNetworkGuard(scope: typeof globalThis = globalThis): void
     try {
       check(url);
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return originalFetch(input, init);
   };
@@ -75,11 +75,15 @@ export function installNetworkGuard(scope: typeof globalThis = globalThis): void
   }
   const XHR = scope.XMLHttpRequest;
   if (typeof XHR === 'function') {
+    // The casts are for tsc, which sees only open()'s fixed overloads (no rest parameter to spread into); the linter's
+    // checker calls them unnecessary.
+    /* eslint-disable @typescript-eslint/unbound-method, @typescript-eslint/no-unnecessary-type-assertion */
     const open = XHR.prototype.open as (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) => void;
     XHR.prototype.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
       check(url);
       return open.call(this, method, url, ...rest);
     } as typeof XHR.prototype.open;
+    /* eslint-enable @typescript-eslint/unbound-method, @typescript-eslint/no-unnecessary-type-assertion */
   }
   for (const name of ['WebSocket', 'EventSource'] as const) {
     const Original = scope[name] as unknown as (new (url: string | URL, ...rest: unknown[]) => object) | undefined;

@@ -13,7 +13,7 @@ export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
  * Nothing may leave the device: every fetch, script and worker comes from this origin.
  * 'wasm-unsafe-eval' is what WebAssembly compilation needs; no other eval is allowed.
  */
-export const CSP_DIRECTIVES: readonly string[] = [
+const CSP_DIRECTIVES: readonly string[] = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",

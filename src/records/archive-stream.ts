@@ -13,7 +13,7 @@ import { type DataKey, type KeyEnvelope, WrongPassphraseError, createKey, openBy
 
 export const STREAM_FORMAT = 'facies-cases/2';
 /** One line holds one case: a 60 MiB photo is 80 MiB in base64. Longer is not an archive Facies wrote. */
-export const MAX_LINE_BYTES = 96 * 1024 * 1024;
+const MAX_LINE_BYTES = 96 * 1024 * 1024;
 const END_AAD = 'facies-archive-end';
 
 export interface ArchiveHeader {

@@ -34,7 +34,7 @@ export async function exportArchive(
 }
 
 /** Refused entries kept with their reasons (a hostile file could have millions; the rest are counted). */
-export const REJECTED_DETAILS = 200;
+const REJECTED_DETAILS = 200;
 
 export interface StagedArchive {
   rejected: Extract<ArchiveItem, { kind: 'rejected' }>[];

@@ -9,7 +9,7 @@
 import { type CasePhoto, type CaseRecord, validateCaseRecord } from './case-record';
 
 export const KDF = { name: 'PBKDF2', hash: 'SHA-256', iterations: 600_000, saltBytes: 16 } as const;
-export const CIPHER = { name: 'AES-GCM', keyBits: 256, ivBytes: 12 } as const;
+const CIPHER = { name: 'AES-GCM', keyBits: 256, ivBytes: 12 } as const;
 
 /** What IndexedDB keeps about the passphrase: never the passphrase or the key itself. */
 export interface KeyEnvelope {

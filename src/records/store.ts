@@ -19,10 +19,10 @@ export class StoreError extends Error {
 }
 
 /** Storage-full errors come as QuotaExceededError (Chromium, Safari) or NS_ERROR_DOM_QUOTA_REACHED (Firefox). */
-function translate(e: unknown): unknown {
+function translate(e: unknown): Error {
   const name = (e as DOMException | null)?.name ?? '';
   if (name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED') return new StoreError('quota', (e as Error).message);
-  return e;
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 export interface ReadResult {

@@ -19,7 +19,7 @@ export const NO_FILTER: CaseFilter = { search: '', from: '', to: '', topClass: '
 export const modelKey = (c: CaseRecord) => `${c.result.model.id} ${c.result.model.version}`;
 
 /** Local calendar day of an ISO timestamp (what "from"/"to" date inputs mean to the clinician). */
-export function localDay(iso: string): string {
+function localDay(iso: string): string {
   const d = new Date(iso);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
@@ -39,7 +39,7 @@ export function filterCases(cases: CaseRecord[], f: CaseFilter): CaseRecord[] {
 }
 
 /** The model class a confirmed diagnosis corresponds to. 'none' (no syndrome) is the non-syndromic class. */
-export const DIAGNOSIS_CLASS: Partial<Record<Diagnosis, string>> = { wbs: 'wbs', ns: 'ns', algs: 'algs', none: 'non_gs' };
+const DIAGNOSIS_CLASS: Partial<Record<Diagnosis, string>> = { wbs: 'wbs', ns: 'ns', algs: 'algs', none: 'non_gs' };
 
 export interface Summary {
   total: number;

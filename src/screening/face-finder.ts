@@ -20,7 +20,7 @@ type Mode = 'IMAGE' | 'VIDEO';
  * The canvas MediaPipe binds its WebGL context to. By default it makes an OffscreenCanvas; Safari's engine (WebKit)
  * has WebGL2 on a DOM canvas but not on an OffscreenCanvas, so there it gets a DOM canvas.
  */
-export function mediaPipeCanvas(): HTMLCanvasElement | undefined {
+function mediaPipeCanvas(): HTMLCanvasElement | undefined {
   if (typeof OffscreenCanvas !== 'undefined') {
     try {
       if (new OffscreenCanvas(1, 1).getContext('webgl2')) return undefined;
@@ -51,7 +51,7 @@ export class FaceFinder {
     const finder = new FaceFinder(detector);
     // MediaPipe starts its graph on the first detect() (≈ 0.2–0.5 s): pay that while the model loads, not on the first photo.
     const blank = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(128, 128) : Object.assign(document.createElement('canvas'), { width: 128, height: 128 });
-    blank.getContext('2d')!.fillRect(0, 0, 128, 128);
+    (blank.getContext('2d') as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D).fillRect(0, 0, 128, 128);
     await finder.detect(blank);
     return finder;
   }

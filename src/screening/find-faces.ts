@@ -87,7 +87,7 @@ function centred(m: Matrix2x3): Matrix2x3 {
 
 /** Composites an image with transparent parts (outside the photo) over mid-grey. */
 function onGrey(image: RgbaImage): RgbaImage {
-  const d = image.data as Uint8ClampedArray;
+  const d = image.data;
   for (let i = 0; i < d.length; i += 4) {
     const uncovered = 255 - d[i + 3]!;
     if (uncovered === 0) continue;

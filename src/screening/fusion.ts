@@ -9,7 +9,7 @@
 import { fromBase64 } from '../encoding/base64';
 import type { FusionRule, ModelManifest } from '../model/manifest';
 
-export { FUSION_RULES, type FusionRule } from '../model/manifest';
+export type { FusionRule } from '../model/manifest';
 
 /** A screening holds at most this many photos of one child. */
 export const MAX_PHOTOS_PER_CHILD = 5;

@@ -39,7 +39,7 @@ function libheif(): Promise<Libheif> {
           // The callback can come before factory() returns: resolve on the next microtask, once `module` is set.
           const module = factory({ onRuntimeInitialized: () => queueMicrotask(() => resolve(module)) }) as Libheif;
         } catch (e) {
-          reject(e as Error);
+          reject(e instanceof Error ? e : new Error(String(e)));
         }
       }),
   );

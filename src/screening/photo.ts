@@ -4,8 +4,8 @@ import { decodeHeif, isHeif } from './heic';
 import { declaredSize, HEADER_BYTES } from './image-header';
 
 /** A phone photo is 12–50 MP; anything far beyond is not a clinical photo and would exhaust a tablet's memory. */
-export const MAX_FILE_BYTES = 60 * 1024 * 1024;
-export const MAX_PIXELS = 100_000_000;
+const MAX_FILE_BYTES = 60 * 1024 * 1024;
+const MAX_PIXELS = 100_000_000;
 
 export interface DecodedPhoto {
   bitmap: ImageBitmap;

@@ -112,7 +112,7 @@ async function turned(photo: DecodedPhoto, turn: QuarterTurn): Promise<DecodedPh
  * The aligned crop of one face, reading only the part of the photo the crop samples (the alignment plan's source
  * region), so the result is identical to aligning the whole photo without holding 48 MB of pixels for 12 MP.
  */
-export function alignFromPhoto(photo: DecodedPhoto, face: DetectedFace): AlignedFace {
+function alignFromPhoto(photo: DecodedPhoto, face: DetectedFace): AlignedFace {
   try {
     const plan = planAlignment(face.keypoints);
     const x0 = Math.max(0, plan.source.x0);

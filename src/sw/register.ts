@@ -35,11 +35,6 @@ export function registerServiceWorker(): void {
   wb.register().catch((e: unknown) => set({ error: (e as Error).message }));
 }
 
-/** Looks for a new version now (also done by the browser on navigation). */
-export async function checkForUpdate(): Promise<void> {
-  await wb?.update();
-}
-
 /** The user chose to switch to the waiting version: it activates, then the page reloads (see 'controlling'). */
 export function applyUpdate(): void {
   reloadRequested = true;

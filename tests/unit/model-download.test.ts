@@ -120,8 +120,8 @@ describe('fetchInto', () => {
 describe('fetchManifestJson', () => {
   it('parses the manifest, and names what went wrong', async () => {
     const base = new URL('http://h/m/');
-    expect(await fetchManifestJson(base, (async () => new Response('{"a":1}')) as typeof fetch)).toEqual({ a: 1 });
-    await expect(fetchManifestJson(base, (async () => new Response('{', { status: 200 })) as typeof fetch)).rejects.toMatchObject({ code: 'invalid-manifest' });
-    await expect(fetchManifestJson(base, (async () => new Response('', { status: 404 })) as typeof fetch)).rejects.toMatchObject({ code: 'download' });
+    expect(await fetchManifestJson(base, (async () => new Response('{"a":1}')))).toEqual({ a: 1 });
+    await expect(fetchManifestJson(base, (async () => new Response('{', { status: 200 })))).rejects.toMatchObject({ code: 'invalid-manifest' });
+    await expect(fetchManifestJson(base, (async () => new Response('', { status: 404 })))).rejects.toMatchObject({ code: 'download' });
   });
 });

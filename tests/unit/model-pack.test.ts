@@ -10,6 +10,7 @@ import { ManifestError } from '../../src/model/manifest';
 const tiny = resolve(import.meta.dirname, '../../models/test-tiny');
 const fixture = resolve(import.meta.dirname, '../../e2e/fixtures/hospital-model');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test edits config.json as freely as a person would
 async function folder(edit: (config: Record<string, any>) => void): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'facies-pack-'));
   const config = JSON.parse(await readFile(join(fixture, 'config.json'), 'utf8'));

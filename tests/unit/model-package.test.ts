@@ -178,7 +178,7 @@ describe('model packages: contents', () => {
 
   it('refuses an invalid manifest with every problem named', async () => {
     const m = { ...(await manifest()), classes: (await manifest()).classes.slice(0, 3) };
-    const pkg = join(writeZip(files({ 'manifest.json': manifestBytes(m as ModelManifest), 'MODEL_CARD.md': card, 'model.onnx': model })));
+    const pkg = join(writeZip(files({ 'manifest.json': manifestBytes(m), 'MODEL_CARD.md': card, 'model.onnx': model })));
     const r = await refusal(pkg);
     expect(r.reason).toBe('invalid-manifest');
     expect(r.detail).toContain('output.shape must be [N, 3]: the manifest lists 3 classes but the output has 4');

@@ -4,6 +4,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exampleManifest } from './fixtures/manifest';
 import { CHUNK_BYTES, closeModelStore, downloadModel, MODEL_DB_NAME, pendingDownloadBytes, readModelBytes, storeModel } from '../../src/model/store';
+import { requestUrl } from './fixtures/request-url';
 
 function modelFile(size: number): Uint8Array {
   const out = new Uint8Array(size);
@@ -17,7 +18,7 @@ function modelFile(size: number): Uint8Array {
 
 async function rawDb(): Promise<IDBDatabase> {
   const req = indexedDB.open(MODEL_DB_NAME);
-  return new Promise((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error))));
+  return new Promise((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error ?? new Error('IndexedDB request failed')))));
 }
 
 async function chunkSizes(): Promise<number[]> {
@@ -39,7 +40,7 @@ async function deleteChunk(key: [string, string, number]) {
 const serve = (manifest: unknown, file: Uint8Array, dropAfter?: number) => {
   let drops = dropAfter === undefined ? 0 : 1;
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
-    if (String(input).endsWith('manifest.json')) return new Response(JSON.stringify(manifest));
+    if (requestUrl(input).endsWith('manifest.json')) return new Response(JSON.stringify(manifest));
     const range = new Headers(init?.headers).get('Range');
     const start = range ? Number(/bytes=(\d+)-/.exec(range)![1]) : 0;
     const body = file.subarray(start);

@@ -14,6 +14,7 @@ import {
   readModelBytes,
   storeModel,
 } from '../../src/model/store';
+import { requestUrl } from './fixtures/request-url';
 
 /** Deterministic pseudo-random bytes: a stand-in model file whose hash we know. */
 function modelFile(size: number, seed = 1): Uint8Array {
@@ -34,7 +35,7 @@ function modelServer(manifest: unknown, file: Uint8Array, opts: { failAfter?: nu
   const requests: { url: string; range: string | null }[] = [];
   const failures = [...(opts.failAfter ?? [])];
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = String(input);
+    const url = requestUrl(input);
     const range = new Headers(init?.headers).get('Range');
     requests.push({ url, range });
     if (url.endsWith('/manifest.json')) return new Response(JSON.stringify(manifest), { headers: { 'Content-Type': 'application/json' } });
@@ -61,7 +62,7 @@ function modelServer(manifest: unknown, file: Uint8Array, opts: { failAfter?: nu
 
 async function flipByte(id: string, version: string, chunk: number, at: number) {
   const req = indexedDB.open(MODEL_DB_NAME);
-  const idb = await new Promise<IDBDatabase>((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error))));
+  const idb = await new Promise<IDBDatabase>((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error ?? new Error('IndexedDB request failed')))));
   const tx = idb.transaction('chunks', 'readwrite');
   const store = tx.objectStore('chunks');
   const get = store.get([id, version, chunk]);
@@ -99,6 +100,7 @@ describe('model store', { timeout: 30_000 }, () => {
     const first = modelFile(CHUNK_BYTES + 100, 1);
     await storeModel(await manifestFor(first), first);
     const second = modelFile(CHUNK_BYTES * 2 + 100, 2);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with apply(this, …)
     const put = IDBObjectStore.prototype.put;
     let puts = 0;
     // The device refuses the second chunk of the new copy.

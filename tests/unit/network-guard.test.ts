@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blockedRequests, installNetworkGuard, isSameOrigin } from '../../src/privacy/network-guard';
+import { requestUrl } from './fixtures/request-url';
 
 describe('network guard', () => {
   it('tells same-origin URLs from others', () => {
@@ -16,7 +17,7 @@ describe('network guard', () => {
     const scope = {
       location: { origin: 'http://localhost:4173' },
       fetch: async (input: RequestInfo | URL) => {
-        calls.push(String(input));
+        calls.push(requestUrl(input));
         return new Response('ok');
       },
       navigator: {},

@@ -239,6 +239,7 @@ describe('case store', () => {
     await store.chooseNoEncryption();
     // Every add fails the way a full disk does, after the transaction has started.
     const proto = globalThis.IDBObjectStore.prototype;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with apply(this, …)
     const realAdd = proto.add;
     let calls = 0;
     proto.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
@@ -291,7 +292,7 @@ describe('schema versions', () => {
       const req = indexedDB.deleteDatabase(name);
       req.onblocked = () => (blocked = true);
       req.onsuccess = () => resolve();
-      req.onerror = () => reject(req.error);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
     });
     expect(blocked).toBe(false);
     // The store reopens on next use: an empty database, with no encryption choice yet.

@@ -1,7 +1,7 @@
 // The face-stage sweep in the browser: makes each cell's photo from a fixture with its known transform, runs the
 // screening pipeline's face stage on it (search, choice, alignment, quality) and measures it against the truth.
 import { applySimilarity, invertSimilarity, type Matrix2x3 } from '../../../src/pipeline/align';
-import { turnPhoto, type QuarterTurn } from '../../../src/pipeline/face-search';
+import { turnPhoto } from '../../../src/pipeline/face-search';
 import type { Point } from '../../../src/pipeline/image';
 import { interOcularDistance } from '../../../src/pipeline/quality';
 import { ScreeningError } from '../../../src/screening/errors';
@@ -103,7 +103,7 @@ async function makePhoto(cell: FaceCell, sources: Map<string, ImageBitmap>, refe
   // Stored turned: the stored pixels are the upright frame turned back, so that turning them clockwise by storedTurn is upright.
   let stored: OffscreenCanvas = upright;
   let uprightToStored: Matrix2x3 = [1, 0, 0, 0, 1, 0];
-  const turn = (cell.storedTurn ?? 0) as QuarterTurn;
+  const turn = (cell.storedTurn ?? 0);
   if (turn) {
     const storedSize = turn === 180 ? { width, height } : { width: height, height: width };
     uprightToStored = invertSimilarity(turnPhoto(storedSize, turn).matrix);

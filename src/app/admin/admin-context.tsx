@@ -77,7 +77,7 @@ function AdminPrompt({ lock, action, onDone }: { lock: AdminLock; action: AdminA
   };
   return (
     <div className="admin-backdrop">
-      <form className="admin-prompt records-card" role="dialog" aria-modal="true" aria-labelledby="admin-prompt-title" onSubmit={submit} data-testid="admin-prompt" data-action={action}>
+      <form className="admin-prompt records-card" role="dialog" aria-modal="true" aria-labelledby="admin-prompt-title" onSubmit={(e) => void submit(e)} data-testid="admin-prompt" data-action={action}>
         <h2 id="admin-prompt-title">{t('admin.promptTitle')}</h2>
         <p>{t(`admin.actions.${action}`)}</p>
         <label className="field">

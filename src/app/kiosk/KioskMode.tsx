@@ -76,7 +76,7 @@ export function KioskStart() {
 }
 
 /** Built-in public-domain / CC0 photos a booth visitor can try instead of their own. */
-export function DemoSamples({ onPhoto }: { onPhoto: (file: File) => void }) {
+function DemoSamples({ onPhoto }: { onPhoto: (file: File) => void }) {
   const { t } = useTranslation('kiosk');
   const [error, setError] = useState<string | null>(null);
   const pick = async (file: string, url: string) => {
@@ -116,7 +116,7 @@ export function DemoSamples({ onPhoto }: { onPhoto: (file: File) => void }) {
 }
 
 /** The method in four steps, with the founding study's figures, for a booth visitor. */
-export function MethodExplainer() {
+function MethodExplainer() {
   const { t, i18n } = useTranslation('kiosk');
   const n = (x: number) => new Intl.NumberFormat(i18n.language).format(x);
   const steps = ['detect', 'align', 'network', 'softmax'] as const;

@@ -237,9 +237,9 @@ function ValidationDetails({ report: v, manifest }: { report: ValidationReport; 
                     {rule(r)}
                     {r === v.patientLevel!.fusion && ` — ${t('card.chosen')}`}
                   </th>
-                  <td>{spread(f!.accuracy)}</td>
-                  <td>{spread(f!.macroF1)}</td>
-                  <td>{spread(f!.balancedAccuracy)}</td>
+                  <td>{spread(f.accuracy)}</td>
+                  <td>{spread(f.macroF1)}</td>
+                  <td>{spread(f.balancedAccuracy)}</td>
                 </tr>
               ))}
             </tbody>

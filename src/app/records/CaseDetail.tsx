@@ -25,9 +25,11 @@ export function CaseDetail({ record, names, validation, onClose }: { record: Cas
     setDiagnosis(r.followUp.diagnosis);
     setDetail(r.followUp.detail);
   };
+  // A newer stored version replaces what is shown unless the clinician has unsaved edits (then they choose, below).
   useEffect(() => {
     if (!dirty) load(record);
-  }, [record]); // only a new stored version matters, not each keystroke
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new stored version reloads the form, not each keystroke
+  }, [record]);
 
   const save = async () => {
     const now = new Date().toISOString();

@@ -4,7 +4,7 @@ export function PassphraseField({ label, value, onChange, kind, testId, autoFocu
   return (
     <label className="field">
       <span>{label}</span>
-      <input type="password" autoComplete={`${kind}-password`} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} autoFocus={autoFocus} />
+      <input type="password" autoComplete={kind === 'new' ? 'new-password' : 'current-password'} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} autoFocus={autoFocus} />
     </label>
   );
 }

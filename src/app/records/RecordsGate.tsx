@@ -37,7 +37,7 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
     }
   };
   return (
-    <form className="records-card encryption-setup" onSubmit={submit} data-testid="encryption-setup">
+    <form className="records-card encryption-setup" onSubmit={(e) => void submit(e)} data-testid="encryption-setup">
       <h3>{t('setup.title')}</h3>
       <p>{t('setup.body')}</p>
       <p className="hint">{t('setup.warning')}</p>
@@ -54,7 +54,7 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
           {busy ? t('setup.working') : t('setup.enable')}
         </button>
         {allowSkip && (
-          <button type="button" className="secondary" disabled={busy} onClick={() => vault.chooseNoEncryption().catch(setError)} data-testid="encryption-skip">
+          <button type="button" className="secondary" disabled={busy} onClick={() => void vault.chooseNoEncryption().catch(setError)} data-testid="encryption-skip">
             {t('setup.skip')}
           </button>
         )}
@@ -63,7 +63,7 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
   );
 }
 
-export function UnlockForm() {
+function UnlockForm() {
   const { t } = useTranslation('records');
   const { vault } = useVault();
   const [pass, setPass] = useState('');
@@ -83,7 +83,7 @@ export function UnlockForm() {
     }
   };
   return (
-    <form className="records-card unlock" onSubmit={submit} data-testid="records-locked">
+    <form className="records-card unlock" onSubmit={(e) => void submit(e)} data-testid="records-locked">
       <h3>{t('lock.title')}</h3>
       <p>{t('lock.body')}</p>
       <PassphraseField label={t('lock.passphrase')} kind="current" value={pass} onChange={setPass} testId="unlock-passphrase" autoFocus />

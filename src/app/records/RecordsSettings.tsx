@@ -11,7 +11,7 @@ import { useVault } from './vault-context';
 import './records.css';
 import { useAdmin } from '../admin/admin-context';
 
-export const LOCK_AFTER_CHOICES = [1, 5, 15, 30, 60] as const;
+const LOCK_AFTER_CHOICES = [1, 5, 15, 30, 60] as const;
 
 function ChangePassphrase() {
   const { t } = useTranslation('records');
@@ -47,7 +47,7 @@ function ChangePassphrase() {
     }
   };
   return (
-    <form onSubmit={submit} className="records-form" data-testid="change-passphrase">
+    <form onSubmit={(e) => void submit(e)} className="records-form" data-testid="change-passphrase">
       <h4>{t('settings.change')}</h4>
       <PassphraseField label={t('settings.current')} kind="current" value={current} onChange={setCurrent} testId="change-current" />
       <PassphraseField label={t('settings.next')} kind="new" value={next} onChange={setNext} testId="change-next" />

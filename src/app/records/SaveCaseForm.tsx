@@ -4,7 +4,6 @@ import { useTranslation } from 'react-i18next';
 import type { ModelReady } from '../../inference/protocol';
 import type { RgbaImage } from '../../pipeline/image';
 import type { Provenance } from '../../model/provenance';
-import type { TtaMode } from '../../model/manifest';
 import { type CaseRecord, LIMITS, SEXES, type Sex, newCaseId } from '../../records/case-record';
 import { useSettings } from '../../settings/settings';
 import type { ChildFusion, ChildPhoto, ScreeningResult } from '../screening/screening-result';
@@ -31,7 +30,7 @@ export interface ChildResult {
 const warningsOf = (quality: ResultExtras['quality']) => (quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : []);
 
 /** The case to store for a result and the clinician's entries; `keepOriginals`: the original photos too (with consent). */
-export async function caseFromResult(
+async function caseFromResult(
   result: ScreeningResult,
   model: ModelReady,
   provenance: Provenance,
@@ -78,7 +77,7 @@ export async function caseFromResult(
       qualityWarnings: warningsOf(quality),
       qualityOverridden: quality?.overridden ?? false,
       tta: tta !== undefined && tta.mode !== 'none',
-      ...(tta && { ttaMode: tta.mode as TtaMode }),
+      ...(tta && { ttaMode: tta.mode }),
       ...(several && { fusion: several.fusion }),
       model: { id: manifest.id, version: manifest.version, sha256: manifest.file.sha256, name: manifest.name, demonstration: manifest.demonstration, provenance },
       backend: { ep: backend.ep, threads: backend.threads },
@@ -158,7 +157,7 @@ function SaveCase({ result, model, provenance, original, child, pending = false 
             {t('save.saved')} <a href={`#/history?case=${encodeURIComponent(saved)}`}>{t('save.open')}</a>
           </p>
         ) : (
-          <form onSubmit={submit} className="records-form">
+          <form onSubmit={(e) => void submit(e)} className="records-form">
             <label className="field">
               <span>{t('fields.patientRef')}</span>
               <input value={patientRef} maxLength={LIMITS.patientRef} onChange={(e) => setPatientRef(e.target.value)} placeholder={t('fields.patientRefHint')} data-testid="case-patient-ref" autoComplete="off" />

@@ -16,7 +16,7 @@ export function onRecordsLocked(listener: () => void): () => void {
 }
 
 /** Created on first use (the records screens and the save form), not at app start. */
-export function getVault(): RecordsVault {
+function getVault(): RecordsVault {
   if (!vault) {
     const v = new RecordsVault(undefined, getSettings().lockAfterMinutes * 60_000);
     vault = v;

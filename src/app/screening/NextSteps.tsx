@@ -29,7 +29,7 @@ export function ResultNextSteps({ probabilities, manifest }: { probabilities: re
 }
 
 /** The finding in plain words: the class the face most resembles, or inconclusive. */
-export function FindingHeadline({ confidence, probabilities, manifest }: { confidence: Confidence; probabilities: readonly number[]; manifest: ModelManifest }) {
+function FindingHeadline({ confidence, probabilities, manifest }: { confidence: Confidence; probabilities: readonly number[]; manifest: ModelManifest }) {
   const { t, i18n } = useTranslation('guidance');
   const name = className(manifest, confidence.top, i18n.language);
   const p = formatPercent(probabilities[confidence.top]!);
@@ -42,7 +42,7 @@ export function FindingHeadline({ confidence, probabilities, manifest }: { confi
 }
 
 /** Suggestions for each syndrome, the most probable one open first. Sources are cited on the About page. */
-export function NextSteps({ confidence, manifest }: { confidence: Confidence; manifest: ModelManifest }) {
+function NextSteps({ confidence, manifest }: { confidence: Confidence; manifest: ModelManifest }) {
   const { t, i18n } = useTranslation('guidance');
   const topId = manifest.classes[confidence.top]!.id;
   const guided = GUIDED_SYNDROMES.map((id) => ({ id, index: manifest.classes.findIndex((c) => c.id === id) })).filter((g) => g.index >= 0);

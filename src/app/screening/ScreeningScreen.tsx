@@ -15,7 +15,7 @@ import { FaceOverlay } from './FaceOverlay';
 import { ResultView } from './ResultView';
 import { SaveCaseForm } from '../records/SaveCaseForm';
 import { onRecordsLocked } from '../records/vault-context';
-import { DEFAULT_INFERENCE, type ModelManifest } from '../../model/manifest';
+import { DEFAULT_INFERENCE } from '../../model/manifest';
 import type { Provenance } from '../../model/provenance';
 import type { ModelReady } from '../../inference/protocol';
 
@@ -215,7 +215,7 @@ export function ScreeningScreen() {
   const shown = work.kind === 'gated' || work.kind === 'waiting' ? work.shown : null;
   return (
     <>
-      <PhotoPicker onPhoto={onPhoto} disabled={busy} />
+      <PhotoPicker onPhoto={(file) => void onPhoto(file)} disabled={busy} />
       {camera ? (
         <CameraGuide
           onCapture={(file) => {
@@ -267,7 +267,7 @@ export function ScreeningScreen() {
             crop={shown.crop}
             blocked={work.kind === 'gated'}
             overridden={shown.override}
-            onOverride={work.kind === 'gated' ? () => screen({ ...shown, override: true }).catch(fail) : undefined}
+            onOverride={work.kind === 'gated' ? () => void screen({ ...shown, override: true }).catch(fail) : undefined}
           />
         </>
       )}

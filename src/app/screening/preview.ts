@@ -8,7 +8,7 @@ export interface Preview {
   scale: number;
 }
 
-export const PREVIEW_MAX_SIDE = 1024;
+const PREVIEW_MAX_SIDE = 1024;
 
 export function drawPreview(photo: DecodedPhoto): Preview {
   const scale = Math.min(1, PREVIEW_MAX_SIDE / Math.max(photo.width, photo.height));

@@ -40,13 +40,13 @@ export class SignatureError extends Error {
 
 const PARAMS: Record<SignatureAlgorithm, { key: EcKeyImportParams | Algorithm; sign: EcdsaParams | Algorithm }> = {
   Ed25519: { key: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
-  'ECDSA-P256': { key: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyImportParams, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams },
+  'ECDSA-P256': { key: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
 };
 
 const buf = (b: Uint8Array) => b as Uint8Array<ArrayBuffer>;
 
 /** SHA-256 of the public key's SPKI bytes, hex: what the admin compares with the publisher by phone or on paper. */
-export async function fingerprintOf(spki: Uint8Array): Promise<string> {
+async function fingerprintOf(spki: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf(spki)));
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -144,7 +144,7 @@ export async function verifyManifestSignature(manifestBytes: Uint8Array, sig: Pa
 
 /** A new signing key pair as PEM: the private key stays with the publisher, the public key goes to every hospital. */
 export async function generateSigningKey(algorithm: SignatureAlgorithm = 'Ed25519'): Promise<{ privateKeyPem: string; publicKeyPem: string; fingerprint: string }> {
-  const pair = (await crypto.subtle.generateKey(PARAMS[algorithm].key as EcKeyGenParams, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(PARAMS[algorithm].key as EcKeyGenParams, true, ['sign', 'verify']));
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
   const pem = (label: string, der: Uint8Array) => `-----BEGIN ${label}-----\n${toBase64(der).replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;

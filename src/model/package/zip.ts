@@ -125,7 +125,7 @@ export async function listEntries(src: ByteSource, limits: ArchiveLimits): Promi
     const dataOffset = localOffset + 30 + localNameLength + lv.getUint16(28, true);
     if (dataOffset + compressedSize > cdOffset) throw new ArchiveError('corrupt', `The package is damaged ("${name}" runs past the end of the data).`);
     ranges.push([localOffset, dataOffset + compressedSize, name]);
-    entries.push({ name, method: method as 0 | 8, compressedSize, size, crc32, dataOffset });
+    entries.push({ name, method: method, compressedSize, size, crc32, dataOffset });
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++)
