@@ -36,7 +36,7 @@ async function vendorRuntimes() {
 }
 
 /** The generator's inputs: the model's config and the Python files make_demo_model.py runs (not the whole training kit). */
-const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py', 'facies_train/optimize.py'];
+const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py', 'facies_train/optimize.py', 'facies_train/batchnorm.py'];
 
 async function generatorFingerprint(modelDir: string): Promise<string> {
   const h = createHash('sha256');

@@ -15,11 +15,12 @@ IR-100-shaped graph to run. To make those checks meaningful the network is
 made *well-scaled* rather than merely random:
 
 1. seeded Kaiming-normal initialisation of every convolution and of ``fc``;
-2. BatchNorm calibration: a few forward passes in train mode, with cumulative
-   running averages (``momentum=None``), over seeded synthetic 112x112 images
-   in [-1, 1] (half smooth multi-scale random fields, half uniform noise), so
-   that in eval mode every BN sees inputs of roughly zero mean / unit
-   variance and the embedding is centred;
+2. BatchNorm calibration (``facies_train.batchnorm.reestimate_batchnorm``, the
+   kit's precise BN): a few forward passes in train mode, with cumulative
+   running averages (``momentum=None``, accumulated in float64), over seeded
+   synthetic 112x112 images in [-1, 1] (half smooth multi-scale random fields,
+   half uniform noise), so that in eval mode every BN sees inputs of roughly
+   zero mean / unit variance and the embedding is centred;
 3. class weights drawn around a shared random direction, with the per-class
    part sized so that ``scale·cos/temperature`` differs between classes by
    about ``--logit-spread`` (default 1.5) standard deviation: the four
@@ -42,6 +43,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from facies_train.backbones import get_model  # noqa: E402
+from facies_train.batchnorm import reestimate_batchnorm  # noqa: E402
 from facies_train.export import (EXPECTED_OP_TYPES, ScreeningModel,  # noqa: E402
                                  export_onnx, onnx_op_types, sha256_hex)
 
@@ -86,50 +88,6 @@ def synthetic_images(n: int, generator: torch.Generator, size: int = INPUT_SIZE)
     return out
 
 
-@torch.no_grad()
-def calibrate_batchnorm(model: nn.Module, batches: int, batch_size: int,
-                        generator: torch.Generator) -> None:
-    """Set BN running statistics to cumulative averages over synthetic batches.
-
-    Equivalent to train-mode passes with ``momentum=None`` (the average of the
-    per-batch means and unbiased variances), except that the statistics are
-    accumulated in float64 from each BN's input: torch's float32 reductions
-    (BatchNorm1d's in particular) change in the last bit with the thread count,
-    which would make the generated file depend on the machine's core count.
-    """
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    sums = {}
-
-    def record(module, inputs):
-        x = inputs[0].detach().double()
-        dims = [0] + list(range(2, x.dim()))
-        acc = sums.setdefault(module, [0, 0.0, 0.0])
-        acc[0] += 1
-        acc[1] = acc[1] + x.mean(dim=dims)
-        acc[2] = acc[2] + x.var(dim=dims, unbiased=True)
-
-    saved = [m.momentum for m in bns]
-    handles = [m.register_forward_pre_hook(record) for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative moving average
-    model.train()
-    try:
-        for _ in range(batches):
-            model(synthetic_images(batch_size, generator))
-    finally:
-        for h in handles:
-            h.remove()
-        for m, mom in zip(bns, saved):
-            m.momentum = mom
-        model.eval()
-    for m in bns:
-        n, mean_sum, var_sum = sums[m]
-        m.running_mean.copy_((mean_sum / n).float())
-        m.running_var.copy_((var_sum / n).float())
-        m.num_batches_tracked.fill_(n)
-
-
 def class_weights(num_classes: int, dim: int, logit_scale: float, logit_spread: float,
                   generator: torch.Generator) -> torch.Tensor:
     """Seeded [C, D] weights: shared unit direction u plus beta * per-class Gaussian.
@@ -164,7 +122,7 @@ def build(config: dict, arch: str, calib_batches: int, calib_batch_size: int,
 
     t = time.perf_counter()
     calib_gen = torch.Generator().manual_seed(seed + 1)
-    calibrate_batchnorm(backbone, calib_batches, calib_batch_size, calib_gen)
+    reestimate_batchnorm(backbone, (synthetic_images(calib_batch_size, calib_gen) for _ in range(calib_batches)))
     log(f"  BN calibration: {calib_batches} x {calib_batch_size} images "
         f"in {time.perf_counter() - t:.1f} s")
 

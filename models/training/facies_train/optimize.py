@@ -26,7 +26,6 @@ paths or host names are written.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -36,11 +35,9 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from .export import sha256_hex
+
 FLOAT16_MIN_ELEMENTS = 1024
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class Graph:

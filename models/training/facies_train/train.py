@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from . import distributed
 from .backbones import get_model
+from .batchnorm import reestimate_batchnorm
 from .calibrate import fit_temperature
 from .dataset import (CropTensors, class_counts, class_ids, load_crops, load_model_config,
                       normalize, read_manifest)
@@ -236,31 +237,19 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     return backbone.cpu(), head.cpu(), history
 
 
-@torch.no_grad()
 def precise_batchnorm(backbone, data: CropTensors, normalization: Optional[dict], device,
                       batch_size: int, seed: int = 0) -> None:
     """Recompute BN running statistics as exact averages over the training crops
-    ("precise BN"): the exponential averages of a short fine-tuning run lag the
-    final weights, and the eval-mode network would see mis-scaled activations.
-    Batches are drawn in a seeded random order: a manifest sorted by class would
-    otherwise give one-class batches, whose within-batch variances (and, through
-    train-mode normalisation, deeper layers' inputs) are not the population's."""
-    bns = [m for m in backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    saved = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the passes below
+    ("precise BN", ``batchnorm.reestimate_batchnorm``): the exponential averages of a
+    short fine-tuning run lag the final weights, and the eval-mode network would see
+    mis-scaled activations. Batches are drawn in a seeded random order: a manifest sorted
+    by class would otherwise give one-class batches, whose within-batch variances (and,
+    through train-mode normalisation, deeper layers' inputs) are not the population's."""
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
-    backbone.train()
-    try:
-        for i in range(0, len(data) - 1, batch_size):
-            x = normalize(data.images[order[i:i + batch_size]], normalization)
-            if x.shape[0] > 1:
-                backbone(x.to(device))
-    finally:
-        for m, mom in zip(bns, saved):
-            m.momentum = mom
-        backbone.eval()
+    batches = (normalize(data.images[order[i:i + batch_size]], normalization)
+               for i in range(0, len(data) - 1, batch_size))
+    # Train-mode BN cannot normalise a single sample.
+    reestimate_batchnorm(backbone, (x.to(device) for x in batches if x.shape[0] > 1))
 
 
 @torch.no_grad()
