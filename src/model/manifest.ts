@@ -2,6 +2,7 @@
 // One implementation, used by the app, the build scripts and the tests.
 
 import manifestSchema from '../../models/schema/manifest.schema.json' with { type: 'json' };
+import { ALIGNED_CROP_SIZE } from '../pipeline/align';
 import { assertSupportedSchema, schemaProblems, type Schema } from './package/json-schema';
 
 export const MANIFEST_FORMAT = 'facies-model-manifest/1';
@@ -253,7 +254,8 @@ export function validateManifest(raw: unknown): ModelManifest {
   ids.forEach((id, i) => ids.indexOf(id) !== i && p.push(`classes[${i}].id "${id}" is duplicated`));
   if (m.output.shape[1] !== k) p.push(`output.shape must be [N, ${k}]: the manifest lists ${k} classes but the output has ${m.output.shape[1]}`);
   if (m.output.shape[0] === 0 || m.output.shape[0]! < -1 || m.input.shape[0] === 0) p.push('the batch dimension must be -1 (dynamic) or a positive number');
-  if (base64ByteLength(m.selfTest.inputRgbBase64) !== 112 * 112 * 3) p.push('selfTest.inputRgbBase64 must encode 112×112×3 bytes');
+  if (base64ByteLength(m.selfTest.inputRgbBase64) !== ALIGNED_CROP_SIZE * ALIGNED_CROP_SIZE * 3)
+    p.push(`selfTest.inputRgbBase64 must encode ${ALIGNED_CROP_SIZE}×${ALIGNED_CROP_SIZE}×3 bytes`);
   if (m.selfTest.expected.length !== k) p.push(`selfTest.expected must list ${k} probabilities, one per class (found ${m.selfTest.expected.length})`);
   else if (Math.abs(m.selfTest.expected.reduce((a, b) => a + b, 0) - 1) > 1e-3) p.push('selfTest.expected must sum to 1');
 
@@ -375,12 +377,12 @@ export function selfTestDeviation(manifest: ModelManifest, probabilities: ArrayL
 /** The self-test input as a 112×112 RGBA image, ready for the same preprocessing as a face crop. */
 export function selfTestImage(manifest: Pick<ModelManifest, 'selfTest'>): { width: number; height: number; data: Uint8ClampedArray } {
   const bin = atob(manifest.selfTest.inputRgbBase64);
-  const data = new Uint8ClampedArray(112 * 112 * 4);
+  const data = new Uint8ClampedArray(ALIGNED_CROP_SIZE * ALIGNED_CROP_SIZE * 4);
   for (let i = 0, j = 0; i < bin.length; i += 3, j += 4) {
     data[j] = bin.charCodeAt(i);
     data[j + 1] = bin.charCodeAt(i + 1);
     data[j + 2] = bin.charCodeAt(i + 2);
     data[j + 3] = 255;
   }
-  return { width: 112, height: 112, data };
+  return { width: ALIGNED_CROP_SIZE, height: ALIGNED_CROP_SIZE, data };
 }

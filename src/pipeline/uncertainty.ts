@@ -41,3 +41,10 @@ export function confidenceLimits(minTopProbability: number, minMargin: number): 
     minMargin: clamp(minMargin, 0, 0.99, DEFAULT_CONFIDENCE_LIMITS.minMargin),
   };
 }
+
+/** Index of the highest probability. */
+export function topClassIndex(probabilities: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+  return best;
+}

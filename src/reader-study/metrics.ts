@@ -1,6 +1,7 @@
 // Accuracy, per-class recall, precision and F1 — the figures the founding study reported for the model and the
 // five pediatricians. A missing answer (e.g. the model found no face) counts as wrong, never as skipped.
 
+import { topClassIndex } from '../pipeline/uncertainty';
 import type { FusionInput } from '../screening/fusion';
 
 export interface ClassMetrics {
@@ -80,7 +81,7 @@ export function childAnswers(
     const leaders = [...votes].filter(([, n]) => n === best);
     const scored = photos.filter((p) => p.probabilities.length === classIds.length).map((p) => ({ probabilities: p.probabilities, ...(p.embedding && { embedding: p.embedding }) }));
     const fused = scored.length ? fusePhotos(scored) : null;
-    const model = fused ? classIds[fused.indexOf(Math.max(...fused))]! : null;
+    const model = fused ? classIds[topClassIndex(fused)]! : null;
     return { patient: photos[0]!.patient ?? photos[0]!.photo, truth: photos[0]!.truth, photos: photos.length, reader: leaders.length === 1 ? leaders[0]![0] : null, model };
   });
 }

@@ -3,6 +3,7 @@
 // a damaged or hostile file can never put a malformed case on the device.
 import { FUSION_RULES, TTA_MODES, type FusionRule, type TtaMode } from '../model/manifest';
 import { parseProvenance, type Provenance } from '../model/provenance';
+import { topClassIndex } from '../pipeline/uncertainty';
 
 export const SEXES = ['female', 'male', 'unknown'] as const;
 export type Sex = (typeof SEXES)[number];
@@ -124,13 +125,6 @@ export class RecordError extends Error {
 
 export function newCaseId(): string {
   return crypto.randomUUID();
-}
-
-/** Index of the highest probability. */
-export function topClassIndex(probabilities: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[best]!) best = i;
-  return best;
 }
 
 export function topClass(record: Pick<CaseRecord, 'result'>): string {
@@ -285,7 +279,6 @@ function validateResult(
     timings: { decodeMs: ms('decodeMs'), detectMs: ms('detectMs'), alignMs: ms('alignMs'), inferenceMs: ms('inferenceMs'), totalMs: ms('totalMs') },
   };
 }
-
 
 function validateFusion(
   raw: Json,

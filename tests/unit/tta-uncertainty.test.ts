@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TTA_PASSES, greyscale, meanProbabilities, mirrorNchw, splitBatch, ttaBatch, withMirror } from '../../src/pipeline/tta';
-import { assessConfidence, DEFAULT_CONFIDENCE_LIMITS } from '../../src/pipeline/uncertainty';
+import { assessConfidence, DEFAULT_CONFIDENCE_LIMITS, topClassIndex } from '../../src/pipeline/uncertainty';
 
 const crop = () => Float32Array.from({ length: 3 * 112 * 112 }, (_, i) => Math.sin(i * 0.37));
 
@@ -51,6 +51,14 @@ describe('uncertainty', () => {
     expect(assessConfidence(p).conclusive).toBe(false);
     expect(assessConfidence(p, { minTopProbability: 0.4, minMargin: 0.1 }).conclusive).toBe(true);
     expect(DEFAULT_CONFIDENCE_LIMITS.minTopProbability).toBeGreaterThan(0.25);
+  });
+});
+
+describe('top class', () => {
+  it('is the most probable class, the first of equals', () => {
+    expect(topClassIndex([0.1, 0.6, 0.3])).toBe(1);
+    expect(topClassIndex([0.4, 0.2, 0.4])).toBe(0);
+    expect(topClassIndex([0.25])).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@
 // screening (the manifest's, else the flip setting), so the answer is what a screening of the photo shows; null
 // when the photo could not be screened (no face, unreadable: counted as wrong).
 import { screenFile, ttaFor } from '../../screening/pipeline';
+import { topClassIndex } from '../../pipeline/uncertainty';
 import { getSettings } from '../../settings/settings';
 import type { Engine } from '../engine';
 
@@ -21,7 +22,7 @@ export async function modelAnswer(engine: Engine, file: File): Promise<ModelAnsw
       tta: ttaFor(manifest, getSettings().flipTta),
     });
     const p = classification.probabilities;
-    return { classId: manifest.classes[p.indexOf(Math.max(...p))]!.id, probabilities: p, ...(classification.embedding && { embedding: classification.embedding }) };
+    return { classId: manifest.classes[topClassIndex(p)]!.id, probabilities: p, ...(classification.embedding && { embedding: classification.embedding }) };
   } catch {
     return { classId: null, probabilities: [] };
   }

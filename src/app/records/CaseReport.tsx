@@ -1,7 +1,8 @@
 // The one-page report of a case, as printed or saved as PDF (records.css hides everything else when printing).
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
-import { type CaseRecord, topClassIndex } from '../../records/case-record';
+import { topClassIndex } from '../../pipeline/uncertainty';
+import type { CaseRecord } from '../../records/case-record';
 import { CropImage } from './CropImage';
 import { ProvenanceLine } from '../models/ResultModelInfo';
 import { claimsVerified } from '../../model/provenance';

@@ -2,7 +2,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
-import { type Diagnosis, topClass, topClassIndex } from '../../records/case-record';
+import { topClassIndex } from '../../pipeline/uncertainty';
+import { type Diagnosis, topClass } from '../../records/case-record';
 import { DiagnosisOptions } from './DiagnosisOptions';
 import { type CaseFilter, NO_FILTER, filterCases, modelKey } from '../../records/summary';
 import { CaseDetail } from './CaseDetail';

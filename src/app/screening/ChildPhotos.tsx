@@ -3,6 +3,7 @@
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../../i18n';
+import { topClassIndex } from '../../pipeline/uncertainty';
 import type { ModelReady } from '../../inference/protocol';
 import type { RgbaImage } from '../../pipeline/image';
 import type { QualityReport } from '../../pipeline/quality';
@@ -61,7 +62,7 @@ export function ChildPhotos({
         <ol className="photo-entries">
           {cards.map((c, index) => {
             const failed = c.quality?.checks.filter((q) => q.status === 'fail').map((q) => t(`checks.${q.id}.name`, { ns: 'quality' })) ?? [];
-            const top = c.probabilities ? c.probabilities.indexOf(Math.max(...c.probabilities)) : -1;
+            const top = c.probabilities ? topClassIndex(c.probabilities) : -1;
             return (
               <li key={c.key} className={`photo-entry${c.included ? '' : ' left-out'}`} data-testid="photo-entry" data-state={c.state} data-included={c.included} data-name={c.name}>
                 <h4>

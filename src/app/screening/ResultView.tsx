@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { formatMs, formatPercent } from '../../i18n';
+import { topClassIndex } from '../../pipeline/uncertainty';
 import type { ModelReady } from '../../inference/protocol';
 import { faceChoice, type ChildFusion, type ScreeningResult } from './screening-result';
 import { backendLabel } from '../models/BackendName';
@@ -15,7 +16,7 @@ import { ResultFinding, ResultNextSteps } from './NextSteps';
 export function ResultView({ result, model, provenance, fusion }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; fusion?: ChildFusion }) {
   const { t, i18n } = useTranslation('screening');
   const { manifest, backend } = model;
-  const top = result.probabilities.indexOf(Math.max(...result.probabilities));
+  const top = topClassIndex(result.probabilities);
   const choice = faceChoice(result.faces.length, result.chosenFace, result.pickedByUser);
   const tm = result.timings;
   return (
