@@ -11,6 +11,7 @@ import { MAX_PHOTOS_PER_CHILD } from '../../screening/fusion';
 import type { ChildPhoto } from './screening-result';
 import { Heatmap } from './Heatmap';
 import { useFileDrop } from './file-drop';
+import { HiddenPhotoInput } from './HiddenPhotoInput';
 import { RgbaCanvas } from '../ui/RgbaCanvas';
 
 /** What a photo card shows: the first photo of the screening, or an added one. */
@@ -125,27 +126,8 @@ export function ChildPhotos({
           </button>
         </div>
         <p className="hint">{t('childPhotos.drop')}</p>
-        {[
-          { ref: fileInput, testId: 'photo-add-input', capture: undefined, multiple: true },
-          { ref: cameraInput, testId: 'photo-add-camera', capture: 'environment' as const, multiple: false },
-        ].map((i) => (
-          <input
-            key={i.testId}
-            ref={i.ref}
-            type="file"
-            accept="image/*"
-            multiple={i.multiple}
-            capture={i.capture}
-            data-testid={i.testId}
-            aria-label={t('childPhotos.addLabel')}
-            className="visually-hidden"
-            tabIndex={-1}
-            onChange={(e) => {
-              add(e.currentTarget.files);
-              e.currentTarget.value = '';
-            }}
-          />
-        ))}
+        <HiddenPhotoInput ref={fileInput} testId="photo-add-input" label={t('childPhotos.addLabel')} multiple onFiles={add} />
+        <HiddenPhotoInput ref={cameraInput} testId="photo-add-camera" label={t('childPhotos.addLabel')} capture="environment" onFiles={add} />
       </div>
       {limit && (
         <p className="error" role="alert" data-testid="photo-add-limit">

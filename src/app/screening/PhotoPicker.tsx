@@ -1,5 +1,6 @@
 import { useRef } from 'react';
 import { useFileDrop } from './file-drop';
+import { HiddenPhotoInput } from './HiddenPhotoInput';
 import { useTranslation } from 'react-i18next';
 
 export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => void; disabled: boolean }) {
@@ -26,26 +27,8 @@ export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => vo
           {t('picker.take')}
         </button>
       </div>
-      {[
-        { ref: fileInput, testId: 'photo-input', label: t('picker.chooseLabel'), capture: undefined },
-        { ref: cameraInput, testId: 'camera-input', label: t('picker.takeLabel'), capture: 'user' as const },
-      ].map((i) => (
-        <input
-          key={i.testId}
-          ref={i.ref}
-          type="file"
-          accept="image/*"
-          capture={i.capture}
-          data-testid={i.testId}
-          aria-label={i.label}
-          className="visually-hidden"
-          tabIndex={-1}
-          onChange={(e) => {
-            take(e.currentTarget.files);
-            e.currentTarget.value = '';
-          }}
-        />
-      ))}
+      <HiddenPhotoInput ref={fileInput} testId="photo-input" label={t('picker.chooseLabel')} onFiles={take} />
+      <HiddenPhotoInput ref={cameraInput} testId="camera-input" label={t('picker.takeLabel')} capture="user" onFiles={take} />
       <p className="hint">{t('picker.hint')}</p>
     </div>
   );
