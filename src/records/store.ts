@@ -375,9 +375,10 @@ export class CaseStore {
       const entry = await tx.objectStore('replaced').get(entryKey);
       if (!entry) throw new StoreError('not-found', entryKey);
       const current = await tx.objectStore('cases').get(entry.id);
+      // Deleted first: a restore in the same millisecond as the replacement gives the copy it keeps the same key.
+      await tx.objectStore('replaced').delete(entryKey);
       if (current) await tx.objectStore('replaced').put({ key: `${entry.id}@${now.toISOString()}`, id: entry.id, replacedAt: now.toISOString(), source: 'restore', stored: current });
       await tx.objectStore('cases').put(entry.stored);
-      await tx.objectStore('replaced').delete(entryKey);
       await tx.done;
     } catch (e) {
       abort(tx);
