@@ -47,7 +47,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['tests/**', 'e2e/**', 'scripts/**', 'models/training/aligner/**', '*.config.ts'],
+    files: ['**/*.test.ts', 'tests/**', 'e2e/**', 'scripts/**', 'models/training/aligner/**', '*.config.ts'],
     rules: {
       // Off outside the app: tests and build scripts read JSON (reports, manifests, CDP answers) whose shape the
       // test itself asserts; src/ keeps these on.

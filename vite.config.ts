@@ -108,7 +108,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
   },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'models/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'tests/**/*.test.ts', 'models/**/*.test.ts'],
     environment: 'node',
   },
 });

@@ -1,5 +1,5 @@
 // The programs from outside node_modules that the project's scripts and tests run. Each comes from a Debian package
-// that scripts/setup.sh installs (or that one of those depends on): tests/unit/install-steps.test.ts checks every
+// that scripts/setup.sh installs (or that one of those depends on): tests/tools/install-steps.test.ts checks every
 // path below against setup's package list, and fails on a path written anywhere else in the tree.
 export const SYSTEM_TOOL_DEFAULTS = {
   /** Debian's Chromium: the e2e suite, the benchmark, the training kit's batch aligner. */

@@ -1,7 +1,7 @@
 """Tests of the post-export optimisation (structure, determinism, hash check).
 
 The numerical check (optimised vs float32 probabilities in onnxruntime) is in
-tests/unit/model-optimize.test.ts, where onnxruntime-node is available.
+tests/tools/model-optimize.test.ts, where onnxruntime-node is available.
 """
 
 import os

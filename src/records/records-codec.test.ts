@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type CaseRecord, LIMITS, topClass, validateCaseRecord } from '../../src/records/case-record';
-import { ARCHIVE_FORMAT, ArchiveError, caseToJson, csvCell, exportCsv, parseArchive } from '../../src/records/archive';
-import { deserializeCase, serializeCase } from '../../src/records/crypto';
-import { pngBytes, problems, sampleCase } from './records-fixtures';
+import { type CaseRecord, LIMITS, topClass, validateCaseRecord } from './case-record';
+import { ARCHIVE_FORMAT, ArchiveError, caseToJson, csvCell, exportCsv, parseArchive } from './archive';
+import { deserializeCase, serializeCase } from './crypto';
+import { pngBytes, problems, sampleCase } from '../../tests/unit/records-fixtures';
 
 describe('case record codec', () => {
   it('accepts a complete case and keeps every field', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FusionError, fuse } from '../../src/screening/fusion';
-import { classifyCrop, meanEmbedding } from '../../src/screening/pipeline';
+import { FusionError, fuse } from './fusion';
+import { classifyCrop, meanEmbedding } from './pipeline';
 
 const close = (a: number[], b: number[], eps = 1e-9) => a.every((v, i) => Math.abs(v - b[i]!) < eps);
 

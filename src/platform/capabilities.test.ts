@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessCapabilities, detectCapabilities, IMPACT, type Capabilities } from '../../src/platform/capabilities';
+import { assessCapabilities, detectCapabilities, IMPACT, type Capabilities } from './capabilities';
 
 const all = Object.fromEntries(Object.keys(IMPACT).map((k) => [k, true])) as Capabilities;
 

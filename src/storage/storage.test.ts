@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../src/storage/storage';
+import { formatBytes } from './storage';
 
 describe('storage sizes', () => {
   it('formats bytes per locale in decimal units', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialLanguage } from '../../src/i18n/language';
+import { initialLanguage } from './language';
 
 describe('initialLanguage', () => {
   it('keeps a saved choice', () => {

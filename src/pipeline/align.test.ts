@@ -15,8 +15,8 @@ import {
   warpSimilarity,
   type AlignmentErrorCode,
   type Matrix2x3,
-} from '../../src/pipeline/align';
-import type { Point, RgbaImage } from '../../src/pipeline/image';
+} from './align';
+import type { Point, RgbaImage } from './image';
 
 // ---------------------------------------------------------------- helpers
 

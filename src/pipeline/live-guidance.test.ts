@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveGuidance, type LiveFace } from '../../src/pipeline/live-guidance';
+import { liveGuidance, type LiveFace } from './live-guidance';
 
 /** A frontal face centred at (cx, cy) with eyes `iod` px apart, optionally rolled. */
 function face(cx: number, cy: number, iod: number, roll = 0): LiveFace {

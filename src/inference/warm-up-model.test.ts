@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { warmUpModel } from '../../src/inference/warm-up-model';
+import { warmUpModel } from './warm-up-model';
 
 describe('warm-up model', () => {
   it('is a valid ONNX graph that ONNX Runtime runs: y = x', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, parseSettings } from '../../src/settings/settings';
+import { DEFAULT_SETTINGS, parseSettings } from './settings';
 
 describe('parseSettings', () => {
   it('gives the defaults for nothing stored or corrupt JSON', () => {
@@ -15,7 +15,7 @@ describe('parseSettings', () => {
 
 describe('resolveTheme', () => {
   it('follows the device unless Settings chose light or dark', async () => {
-    const { resolveTheme } = await import('../../src/app/theme');
+    const { resolveTheme } = await import('../app/theme');
     expect(resolveTheme('system', true)).toBe('dark');
     expect(resolveTheme('system', false)).toBe('light');
     expect(resolveTheme('light', true)).toBe('light');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, isSoftwareAdapter, wasmThreadCount } from '../../src/inference/backend';
+import { chooseBackend, isSoftwareAdapter, wasmThreadCount } from './backend';
 
 const hardware = { vendor: 'nvidia', architecture: 'hopper', software: false };
 const swiftshader = { vendor: 'google', architecture: 'swiftshader', software: true };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InactivityTimer } from '../../src/app/kiosk/inactivity';
+import { InactivityTimer } from './inactivity';
 
 describe('kiosk inactivity reset', () => {
   beforeEach(() => void vi.useFakeTimers());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blockedRequests, installNetworkGuard, isSameOrigin } from '../../src/privacy/network-guard';
-import { requestUrl } from './fixtures/request-url';
+import { blockedRequests, installNetworkGuard, isSameOrigin } from './network-guard';
+import { requestUrl } from '../../tests/unit/fixtures/request-url';
 
 describe('network guard', () => {
   it('tells same-origin URLs from others', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FUTURE_TOLERANCE_MS, caseDifferences, describeConflict, replacedByDefault } from '../../src/records/conflicts';
-import { pngBytes, sampleCase } from './records-fixtures';
+import { FUTURE_TOLERANCE_MS, caseDifferences, describeConflict, replacedByDefault } from './conflicts';
+import { pngBytes, sampleCase } from '../../tests/unit/records-fixtures';
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 

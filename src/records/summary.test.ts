@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NO_FILTER, filterCases, summarize } from '../../src/records/summary';
-import type { Diagnosis } from '../../src/records/case-record';
-import { sampleCase } from './records-fixtures';
+import { NO_FILTER, filterCases, summarize } from './summary';
+import type { Diagnosis } from './case-record';
+import { sampleCase } from '../../tests/unit/records-fixtures';
 
 const CLASSES = ['wbs', 'ns', 'algs', 'non_gs'];
 const withTop = (id: string, top: number, diagnosis: Diagnosis, createdAt = '2026-03-04T10:20:30.000Z') => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_LIMITS, AdminLock } from '../../src/admin/admin-lock';
+import { ADMIN_LIMITS, AdminLock } from './admin-lock';
 
 function memoryStorage() {
   const m = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Point, RgbaImage } from '../../src/pipeline/image';
+import type { Point, RgbaImage } from './image';
 import {
   assessQuality,
   checkBrightness,
@@ -20,8 +20,8 @@ import {
   QUALITY_LIMITS,
   rollDegrees,
   yawDegrees,
-} from '../../src/pipeline/quality';
-import { estimateSimilarity, ARCFACE_TEMPLATE_112_BLAZEFACE } from '../../src/pipeline/align';
+} from './quality';
+import { estimateSimilarity, ARCFACE_TEMPLATE_112_BLAZEFACE } from './align';
 
 /** A deterministic textured 112×112 "face": smooth shading plus fine pseudo-random detail (skin, lashes, edges). */
 function texturedImage(size = 112, seed = 7): RgbaImage {

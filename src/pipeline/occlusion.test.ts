@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { greyFill, occludeInto, occlusionGrid, patchOrigin, sensitivityMap } from '../../src/pipeline/occlusion';
-import { ARCFACE_NORMALIZATION } from '../../src/pipeline/preprocess';
+import { greyFill, occludeInto, occlusionGrid, patchOrigin, sensitivityMap } from './occlusion';
+import { ARCFACE_NORMALIZATION } from './preprocess';
 
 describe('occlusion sensitivity', () => {
   it('the default grid is 7 × 7 patches of 28 px every 14 px, covering the crop', () => {
@@ -42,7 +42,7 @@ describe('occlusion sensitivity', () => {
 
 describe('heatmap colours', () => {
   it('red for drops, blue for rises, transparent for no change, opacity by magnitude', async () => {
-    const { heatmapRgba, maxAbs } = await import('../../src/pipeline/occlusion');
+    const { heatmapRgba, maxAbs } = await import('./occlusion');
     const map = Float32Array.of(0.2, -0.1, 0, 0.4);
     expect(maxAbs(map)).toBeCloseTo(0.4);
     const px = heatmapRgba(map, maxAbs(map));

@@ -1,7 +1,7 @@
 // The HTTP half of the model store (src/model/download.ts): streaming into one pre-sized buffer, whole chunks
 // handed over as they complete, Range resume and the server's ways of getting it wrong.
 import { describe, expect, it } from 'vitest';
-import { fetchInto, fetchManifestJson } from '../../src/model/download';
+import { fetchInto, fetchManifestJson } from './download';
 
 const file = Uint8Array.from({ length: 1000 }, (_, i) => (i * 31) % 256);
 const url = new URL('http://h/m/model.onnx');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AnswerKeyError, buildStudySet, classForLabel, shuffled, splitCsvLine } from '../../src/reader-study/answer-key';
-import { childAnswers, studyMetrics } from '../../src/reader-study/metrics';
-import { csvCell, studyCsv } from '../../src/reader-study/csv';
-import { fuse, type FusionInput } from '../../src/screening/fusion';
+import { AnswerKeyError, buildStudySet, classForLabel, shuffled, splitCsvLine } from './answer-key';
+import { childAnswers, studyMetrics } from './metrics';
+import { csvCell, studyCsv } from './csv';
+import { fuse, type FusionInput } from '../screening/fusion';
 
 const CLASSES = [
   { id: 'wbs', displayName: { en: 'Williams–Beuren syndrome' } },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySimilarity } from '../../src/pipeline/align';
+import { applySimilarity } from './align';
 import {
   CONFIDENT_SCORE,
   SEARCH,
@@ -21,8 +21,8 @@ import {
   wholePhotoView,
   type DetectedFace,
   type FaceView,
-} from '../../src/pipeline/face-search';
-import type { Point } from '../../src/pipeline/image';
+} from './face-search';
+import type { Point } from './image';
 
 /** A frontal face of eye distance `iod` at `centre` (pixel-centre coordinates), rolled by `roll`° clockwise. */
 function face(centre: Point, iod: number, roll = 0, score = 0.9): DetectedFace {

@@ -1,6 +1,6 @@
 """Lists the third-party modules the training kit imports, with the file each resolves to under this interpreter.
 
-    /usr/bin/python3 tests/unit/kit_imports.py models/training   -> JSON [{module, file, error?}]
+    /usr/bin/python3 tests/tools/kit_imports.py models/training   -> JSON [{module, file, error?}]
 
 Read by install-steps.test.ts, which asks dpkg which Debian package owns each file.
 """

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TTA_PASSES, greyscale, meanProbabilities, mirrorNchw, splitBatch, ttaBatch, withMirror } from '../../src/pipeline/tta';
-import { assessConfidence, DEFAULT_CONFIDENCE_LIMITS, topClassIndex } from '../../src/pipeline/uncertainty';
+import { TTA_PASSES, greyscale, meanProbabilities, mirrorNchw, splitBatch, ttaBatch, withMirror } from './tta';
+import { assessConfidence, DEFAULT_CONFIDENCE_LIMITS, topClassIndex } from './uncertainty';
 
 const crop = () => Float32Array.from({ length: 3 * 112 * 112 }, (_, i) => Math.sin(i * 0.37));
 
@@ -64,7 +64,7 @@ describe('top class', () => {
 
 describe('limits from settings', () => {
   it('keeps stored limits within [0, 0.99] and falls back on non-numbers', async () => {
-    const { confidenceLimits } = await import('../../src/pipeline/uncertainty');
+    const { confidenceLimits } = await import('./uncertainty');
     expect(confidenceLimits(0.6, 0.2)).toEqual({ minTopProbability: 0.6, minMargin: 0.2 });
     expect(confidenceLimits(3, -1)).toEqual({ minTopProbability: 0.99, minMargin: 0 });
     expect(confidenceLimits(NaN, 0.1).minTopProbability).toBe(DEFAULT_CONFIDENCE_LIMITS.minTopProbability);

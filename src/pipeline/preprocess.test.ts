@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../../src/pipeline/image';
+import type { RgbaImage } from './image';
 import {
   ARCFACE_NORMALIZATION,
   toNchwFloat32,
-} from '../../src/pipeline/preprocess';
+} from './preprocess';
 
 function image(width: number, height: number, pixels: number[][]): RgbaImage {
   return { width, height, data: new Uint8ClampedArray(pixels.flat()) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE, parseMarkdown } from '../../src/model/package/markdown';
+import { MAX_LINE, parseMarkdown } from './markdown';
 
 /** Lines crafted against backtracking patterns: each took seconds with the earlier heading, rule and table patterns. */
 const hostile = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromBase64, toBase64 } from '../../src/encoding/base64';
+import { fromBase64, toBase64 } from './base64';
 
 describe('base64', () => {
   it('matches Node for every byte value, every tail length and arrays larger than one piece', () => {
