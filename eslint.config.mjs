@@ -7,7 +7,21 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dev-dist/', 'public/', 'models/', '!models/training/', 'models/training/**/*.py', 'scratch/', '.ci-clone/', 'test-results/', 'playwright-report/', 'coverage/'] },
+  {
+    ignores: [
+      'dist/',
+      'dev-dist/',
+      'public/',
+      'models/',
+      '!models/training/',
+      'models/training/**/*.py',
+      'scratch/',
+      '.ci-clone/',
+      'test-results/',
+      'playwright-report/',
+      'coverage/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

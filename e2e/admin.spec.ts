@@ -72,7 +72,9 @@ test('installing a model package asks for the PIN once the admin moment is over'
   await go('/settings');
   await page.getByTestId('admin-lock-now').click();
   await go('/models');
-  await page.getByTestId('package-input').setInputFiles({ name: 'x.facies-model.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really a package') });
+  await page
+    .getByTestId('package-input')
+    .setInputFiles({ name: 'x.facies-model.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really a package') });
   await answerPrompt(null);
   await expect(page.getByTestId('models-notice')).toContainText('needs the administrator PIN');
   await expect(page.getByTestId('import-refused')).toHaveCount(0);

@@ -90,7 +90,10 @@ async function photo(p: Page, recipe: Recipe): Promise<{ name: string; mimeType:
 }
 
 const box = async (p: Page) => (await p.getByTestId('face-box-chosen').getAttribute('data-box'))!.split(',').map(Number) as [number, number, number, number];
-const check = async (p: Page, id: string) => ({ status: await p.getByTestId(`quality-${id}`).getAttribute('data-status'), value: Number(await p.getByTestId(`quality-${id}`).getAttribute('data-value')) });
+const check = async (p: Page, id: string) => ({
+  status: await p.getByTestId(`quality-${id}`).getAttribute('data-status'),
+  value: Number(await p.getByTestId(`quality-${id}`).getAttribute('data-value')),
+});
 
 test('a small face in a 12-megapixel photo (5 % of its width) is found and screened', async () => {
   await screen(page, await photo(page, 'small-face'));
@@ -167,7 +170,8 @@ test('one child from three photos (one failing the gate): the fused result, save
   await expect(fusion).toHaveAttribute('data-rule', 'mean-probability');
   await expect(fusion).toContainText('from 2 of 3 photos (mean of the photos’ probabilities)');
   // The child's result is the mean of the two included photos' own results (the manifest declares no other rule).
-  const own = async (i: number) => Promise.all(CLASS_IDS.map(async (c) => Number(await entries.nth(i).getByTestId(`photo-prob-${c}`).getAttribute('data-value'))));
+  const own = async (i: number) =>
+    Promise.all(CLASS_IDS.map(async (c) => Number(await entries.nth(i).getByTestId(`photo-prob-${c}`).getAttribute('data-value'))));
   const [first, second] = [await own(0), await own(1)];
   await expect(entries.nth(2).getByTestId('photo-prob-wbs')).toHaveCount(0);
   const fused = await probabilities(page);
@@ -189,9 +193,12 @@ test('one child from three photos (one failing the gate): the fused result, save
   await panel.getByTestId('export-plain-ack').check();
   const [dl] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-plain').click()]);
   await expect(panel.getByTestId('export-done')).toBeVisible();
-  const text = await readFile((await dl.path()), 'utf8');
+  const text = await readFile(await dl.path(), 'utf8');
   await panel.getByTestId('export-close').click();
-  const archived = JSON.parse(text.trimEnd().split('\n')[1]!).case as { extraPhotos: { crop: string | null }[]; result: { probabilities: number[]; fusion: { rule: string; photos: { included: boolean }[] } } };
+  const archived = JSON.parse(text.trimEnd().split('\n')[1]!).case as {
+    extraPhotos: { crop: string | null }[];
+    result: { probabilities: number[]; fusion: { rule: string; photos: { included: boolean }[] } };
+  };
   expect(archived.result.fusion.rule).toBe('mean-probability');
   expect(archived.result.fusion.photos.map((ph) => ph.included)).toEqual([true, true, false]);
   expect(archived.extraPhotos.every((e) => (e.crop ?? '').length > 100)).toBe(true);

@@ -18,7 +18,7 @@ interface Box {
 
 function boxes(b: Buffer, from: number, to: number): Box[] {
   const out: Box[] = [];
-  for (let at = from; at + 8 <= to; ) {
+  for (let at = from; at + 8 <= to;) {
     const size = b.readUInt32BE(at);
     const type = b.toString('latin1', at + 4, at + 8);
     if (size < 8) throw new Error(`unsupported box size ${size} (${type})`);
@@ -125,7 +125,12 @@ export function heicOf(png: string, { storedTurnedClockwise = false, quality = 9
     let source = png;
     if (storedTurnedClockwise) {
       source = join(dir, 'stored.png');
-      execFileSync(PYTHON, ['-c', 'import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").transpose(Image.ROTATE_270).save(sys.argv[2])', png, source]);
+      execFileSync(PYTHON, [
+        '-c',
+        'import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").transpose(Image.ROTATE_270).save(sys.argv[2])',
+        png,
+        source,
+      ]);
     }
     const out = join(dir, 'photo.heic');
     execFileSync(systemTool('heifEnc'), ['-q', String(quality), '-o', out, source], { stdio: 'ignore' });

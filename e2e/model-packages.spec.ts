@@ -19,7 +19,8 @@ const boldClaims = join(work, 'bold-claims-unsigned.facies-model.zip');
 const BOLD_ID = 'bold-claims-tiny';
 const ID = 'example-hospital-ps-tiny';
 
-const cli = (script: string, ...args: string[]) => execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts', script), ...args], { cwd: root, encoding: 'utf8' });
+const cli = (script: string, ...args: string[]) =>
+  execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts', script), ...args], { cwd: root, encoding: 'utf8' });
 
 test.describe.configure({ mode: 'serial' });
 let page: Page;
@@ -44,7 +45,12 @@ test.beforeAll(async ({ browser }) => {
   const claims = JSON.parse(readFileSync(join(bold, 'config.json'), 'utf8'));
   claims.id = BOLD_ID;
   claims.version = '2.0.0';
-  claims.clinicalValidation = { status: 'external', summary: 'Externally validated at three independent sites: recall 0.95 for every syndrome.', by: 'Claims Inc.', dataset: '1,000 children at three sites' };
+  claims.clinicalValidation = {
+    status: 'external',
+    summary: 'Externally validated at three independent sites: recall 0.95 for every syndrome.',
+    by: 'Claims Inc.',
+    dataset: '1,000 children at three sites',
+  };
   for (const c of Object.values<{ recall: { mean: number } }>(claims.validation.perClass)) c.recall.mean = 0.95;
   writeFileSync(join(bold, 'config.json'), JSON.stringify(claims, null, 2));
   cli('model-pack.ts', bold, '--out', boldClaims);
@@ -103,7 +109,9 @@ test('the signed package imports offline, with its card, metrics and confusion m
   await expect(row).toContainText("Example Children's Hospital, Cardiology ML group");
   await expect(row.getByTestId('model-signature')).toHaveAttribute('data-status', 'trusted');
   await expect(row.getByTestId('model-validation')).toHaveText('Internally validated');
-  await expect(row.getByTestId('model-weights')).toContainText(/Stored as float16 \(first layers float32\), computed in float32 — probabilities within \d\.\dE-\d of the float32 export/);
+  await expect(row.getByTestId('model-weights')).toContainText(
+    /Stored as float16 \(first layers float32\), computed in float32 — probabilities within \d\.\dE-\d of the float32 export/,
+  );
   await row.getByTestId(`details-${ID}`).click();
   const card = row.getByTestId('model-card');
   await expect(card.getByRole('heading', { name: 'Intended use' })).toBeVisible();

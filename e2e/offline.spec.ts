@@ -82,7 +82,9 @@ test.beforeAll(async ({ browser, baseURL }) => {
     const log: string[] = ((window as unknown as { __modelStatusLog: string[] }).__modelStatusLog = []);
     new MutationObserver(() => {
       const el = document.querySelector('[data-testid="model-loading"]');
-      const text = el ? `${el.textContent} [${el.querySelector('progress')?.getAttribute('value') ?? ''}/${el.querySelector('progress')?.getAttribute('max') ?? ''}]` : '';
+      const text = el
+        ? `${el.textContent} [${el.querySelector('progress')?.getAttribute('value') ?? ''}/${el.querySelector('progress')?.getAttribute('max') ?? ''}]`
+        : '';
       if (text && log.at(-1) !== text) log.push(text);
     }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   });

@@ -54,9 +54,16 @@ test('every channel to another origin is refused in the page, and nothing is sen
   for (const f of failed.filter((x) => x.includes('.example/'))) expect(f).toMatch(/BLOCKED_BY_CSP|csp/i);
 });
 
-test('on a plain static host that sends no security headers, the page\'s own policy still blocks other origins', async ({ page }) => {
+test("on a plain static host that sends no security headers, the page's own policy still blocks other origins", async ({ page }) => {
   const dist = resolve(import.meta.dirname, '..', process.env.FACIES_DIST ?? 'dist');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.mjs': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json',
+  };
   const server = createServer((req, res) => {
     const path = join(dist, decodeURIComponent((req.url ?? '/').split('?')[0]!));
     const file = existsSync(path) && statSync(path).isFile() ? path : join(dist, 'index.html');

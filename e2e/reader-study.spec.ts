@@ -80,7 +80,10 @@ test('three photos: answers before the model, then accuracy, recall and F1 for r
   await page.getByTestId('study-export').click();
   const file = await download;
   expect(file.suggestedFilename()).toMatch(/^reader-study-Dr_Test-\d{4}-\d{2}-\d{2}\.csv$/);
-  const csv = (await readFile(await file.path())).toString('utf8').replace(/^\uFEFF/, '').split('\r\n');
+  const csv = (await readFile(await file.path()))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split('\r\n');
   expect(csv[0]).toBe('reader,Dr Test');
   expect(csv).toContain('accuracy,0.6667,' + Number((modelCorrect / 3).toFixed(4)));
   expect(csv.find((l) => l.startsWith('child-b.png,'))).toMatch(/^child-b\.png,ns,algs,0,/);
@@ -88,7 +91,11 @@ test('three photos: answers before the model, then accuracy, recall and F1 for r
 
   // The model's answer is a screening's: the same photo screened on the screening screen (flip TTA on by
   // default) gives the probabilities the study exported, to the CSV's four decimals.
-  const exported = csv.find((l) => l.startsWith('child-a.png,'))!.split(',').slice(6, 10).map(Number);
+  const exported = csv
+    .find((l) => l.startsWith('child-a.png,'))!
+    .split(',')
+    .slice(6, 10)
+    .map(Number);
   await page.evaluate(() => (location.hash = '#/'));
   await page.getByTestId('photo-input').setInputFiles(fixture('astronaut.png'));
   await expect(page.getByTestId('tta')).toHaveAttribute('data-mode', 'flip');

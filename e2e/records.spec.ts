@@ -43,11 +43,19 @@ async function rawCases(p: Page): Promise<{ id: string; keys: string[]; text: st
                 for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
                 return s;
               }
-              if (v && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k}:${flat(x)}`).join('|');
+              if (v && typeof v === 'object')
+                return Object.entries(v)
+                  .map(([k, x]) => `${k}:${flat(x)}`)
+                  .join('|');
               return String(v);
             };
             resolve(
-              all.result.map((v: { id: string; sealed?: { data: Uint8Array } }) => ({ id: v.id, keys: Object.keys(v), text: flat(v), sealedBytes: v.sealed ? v.sealed.data.byteLength : null })),
+              all.result.map((v: { id: string; sealed?: { data: Uint8Array } }) => ({
+                id: v.id,
+                keys: Object.keys(v),
+                text: flat(v),
+                sealedBytes: v.sealed ? v.sealed.data.byteLength : null,
+              })),
             );
           };
         };
@@ -92,13 +100,19 @@ async function exportFile(p: Page, testId: 'export-json' | 'export-csv', passphr
   }
   const [dl] = await Promise.all([p.waitForEvent('download'), panel.getByTestId(trigger).click()]);
   await expect(panel.getByTestId('export-done')).toBeVisible();
-  const text = await readFile((await dl.path()), 'utf8');
+  const text = await readFile(await dl.path(), 'utf8');
   await panel.getByTestId('export-close').click();
   return { text, name: dl.suggestedFilename() };
 }
 
 /** The cases of a plain (version-2, JSON Lines) archive: the lines between the header and the closing count. */
-const archiveCases = (text: string) => ({ cases: text.trimEnd().split('\n').slice(1, -1).map((l) => JSON.parse(l).case as Record<string, unknown>) });
+const archiveCases = (text: string) => ({
+  cases: text
+    .trimEnd()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => JSON.parse(l).case as Record<string, unknown>),
+});
 
 test('first run asks about encryption; a screening is saved with a patient reference and found in history after reload', async () => {
   await screen(page, fixture('astronaut.png'));
@@ -176,7 +190,9 @@ test('archive export, erase everything, import: the same cases come back; CSV ha
   await expect(page.getByTestId('history-count')).toHaveAttribute('data-count', '0');
 
   // A foreign file is refused with a clear message.
-  await page.getByTestId('import-file').setInputFiles({ name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"facies-model-manifest/1"}') });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'manifest.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"facies-model-manifest/1"}') });
   await expect(page.getByTestId('import-error')).toContainText('not a Facies records archive');
 
   const archive = Buffer.from(plain.text);
@@ -198,20 +214,36 @@ test('archive export, erase everything, import: the same cases come back; CSV ha
   await expect(page.getByTestId('import-done')).toContainText('2 skipped');
 
   // A file cut short (an unfinished download) is refused and nothing from it is imported.
-  await page.getByTestId('import-file').setInputFiles({ name: 'cut.jsonl', mimeType: 'application/x-ndjson', buffer: archive.subarray(0, archive.length - 30) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'cut.jsonl', mimeType: 'application/x-ndjson', buffer: archive.subarray(0, archive.length - 30) });
   await expect(page.getByTestId('import-error')).toContainText('incomplete');
 });
 
 test('a conflicting import shows what differs, a future timestamp is flagged, and the replaced copy can be restored', async () => {
   const target = exported.cases.find((c) => c.patientRef === 'MRN-55100')!;
-  const edited = (notes: string, updatedAt: string) => ({ ...target, notes, updatedAt, followUp: { diagnosis: 'ns', detail: 'PTPN11', updatedAt: '2026-05-01T00:00:00.000Z' } });
+  const edited = (notes: string, updatedAt: string) => ({
+    ...target,
+    notes,
+    updatedAt,
+    followUp: { diagnosis: 'ns', detail: 'PTPN11', updatedAt: '2026-05-01T00:00:00.000Z' },
+  });
   const future = new Date(Date.now() + 24 * 3600_000).toISOString();
   // A minute ahead (within clock tolerance) and written without milliseconds.
   const newer = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000).toISOString().replace('.000Z', 'Z');
   const file = (c: Record<string, unknown>) =>
-    Buffer.from([JSON.stringify({ format: 'facies-cases/2', exportedAt: newer, app: 'Facies test', count: 1, encryption: null }), JSON.stringify({ case: c }), '{"end":1}', ''].join('\n'));
+    Buffer.from(
+      [
+        JSON.stringify({ format: 'facies-cases/2', exportedAt: newer, app: 'Facies test', count: 1, encryption: null }),
+        JSON.stringify({ case: c }),
+        '{"end":1}',
+        '',
+      ].join('\n'),
+    );
 
-  await page.getByTestId('import-file').setInputFiles({ name: 'future.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('from a wrong clock', future)) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'future.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('from a wrong clock', future)) });
   const row = page.getByTestId('import-conflict');
   await expect(row).toHaveAttribute('data-newer', 'file');
   await expect(row.getByTestId('import-future')).toContainText('in the future');
@@ -220,7 +252,9 @@ test('a conflicting import shows what differs, a future timestamp is flagged, an
   await expect(row.getByTestId('import-replace')).not.toBeChecked();
   await page.getByTestId('import-cancel').click();
 
-  await page.getByTestId('import-file').setInputFiles({ name: 'colleague.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('seen by genetics', newer)) });
+  await page
+    .getByTestId('import-file')
+    .setInputFiles({ name: 'colleague.jsonl', mimeType: 'application/x-ndjson', buffer: file(edited('seen by genetics', newer)) });
   await expect(row.locator('[data-testid="import-diff"][data-field="notes"]')).toContainText('seen by genetics');
   await expect(row.locator('[data-testid="import-diff"][data-field="diagnosis"]')).toContainText('Noonan');
   await page.getByTestId('import-dup-newer').check();

@@ -98,9 +98,14 @@ const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b
 
 /** Growth of the objects the page keeps between two snapshots, with the kinds that grew most. */
 function objectGrowth(name: string, before: Map<string, number>, after: Map<string, number>): number {
-  const grew = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]).slice(0, 4);
+  const grew = [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4);
   const growth = (total(after) - total(before)) / total(before);
-  console.log(`${name}: heap objects (code left out) ${mib(total(before))} → ${mib(total(after))} (${(growth * 100).toFixed(1)} %); grew most: ${grew.map(([k, v]) => `${k} +${(v / 1024).toFixed(1)} KiB`).join(', ')}`);
+  console.log(
+    `${name}: heap objects (code left out) ${mib(total(before))} → ${mib(total(after))} (${(growth * 100).toFixed(1)} %); grew most: ${grew.map(([k, v]) => `${k} +${(v / 1024).toFixed(1)} KiB`).join(', ')}`,
+  );
   return growth;
 }
 

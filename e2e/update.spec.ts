@@ -18,13 +18,26 @@ let page: Page;
 let versionA = '';
 
 function buildVersionB() {
-  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { env: { ...process.env, FACIES_DIST: DIST.b, FACIES_BUILD_ID: 'update-b' }, stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], {
+    env: { ...process.env, FACIES_DIST: DIST.b, FACIES_BUILD_ID: 'update-b' },
+    stdio: 'inherit',
+  });
 }
 
 async function serve(v: keyof typeof DIST) {
-  server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { env: { ...process.env, FACIES_DIST: DIST[v] }, stdio: 'ignore', detached: true });
+  server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], {
+    env: { ...process.env, FACIES_DIST: DIST[v] },
+    stdio: 'ignore',
+    detached: true,
+  });
   for (let i = 0; i < 120; i++) {
-    if (await fetch(BASE).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(BASE).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`preview of ${DIST[v]} did not start`);
@@ -34,7 +47,16 @@ async function stop() {
   if (!server?.pid) return;
   process.kill(-server.pid, 'SIGTERM');
   server = null;
-  for (let i = 0; i < 60 && (await fetch(BASE).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 250));
+  for (
+    let i = 0;
+    i < 60 &&
+    (await fetch(BASE).then(
+      () => true,
+      () => false,
+    ));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 250));
 }
 
 test.beforeAll(async ({ browser }) => {

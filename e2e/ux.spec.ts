@@ -50,14 +50,20 @@ async function check(name: string, { axe = true } = {}) {
   await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
   if (!axe) return;
   // Only violations are serialised back: the passes' node lists cost seconds per screen on 2 cores.
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).options({ resultTypes: ['violations'] }).analyze();
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .options({ resultTypes: ['violations'] })
+    .analyze();
   const counts = { minor: 0, moderate: 0, serious: 0, critical: 0 } as Record<string, number>;
   const ids = results.violations.map((v) => `${v.id} (${v.impact})`);
   for (const v of results.violations) {
     counts[v.impact ?? 'minor'] = (counts[v.impact ?? 'minor'] ?? 0) + v.nodes.length;
-    if (v.impact === 'serious' || v.impact === 'critical') blocking.push({ where: name, id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) });
+    if (v.impact === 'serious' || v.impact === 'critical')
+      blocking.push({ where: name, id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) });
   }
-  axeSummary.push(`${name}: violations critical ${counts.critical}, serious ${counts.serious}, moderate ${counts.moderate}, minor ${counts.minor}${ids.length ? ` — ${ids.join(', ')}` : ''}`);
+  axeSummary.push(
+    `${name}: violations critical ${counts.critical}, serious ${counts.serious}, moderate ${counts.moderate}, minor ${counts.minor}${ids.length ? ` — ${ids.join(', ')}` : ''}`,
+  );
 }
 
 async function screenPhoto(file: string) {
@@ -85,7 +91,7 @@ test('every screen, both languages, three viewports: screenshots and axe (no ser
       await expect(page.getByTestId('result')).toBeVisible();
       await expect(page.getByTestId('finding')).toBeVisible();
       await expect(page.getByTestId('next-steps')).toBeVisible();
-      await check(`${lng}-${vp.name}-result`);  // the hero screen: axe at every size
+      await check(`${lng}-${vp.name}-result`); // the hero screen: axe at every size
       await screenPhoto('chelsea.png');
       await expect(page.getByRole('alert')).toBeVisible();
       await check(`${lng}-${vp.name}-no-face`, { axe });
@@ -186,7 +192,10 @@ test('conference demo: sample photo, result, nothing stored, back to the start a
   await expect(page.getByTestId('model-ready')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('kiosk-banner')).toContainText('10 seconds');
   await expect(page.getByTestId('method-explainer')).toContainText('84.8%');
-  const storedBefore = await page.evaluate(async () => ({ local: Object.keys(localStorage).sort(), dbs: (await indexedDB.databases()).map((d) => d.name).sort() }));
+  const storedBefore = await page.evaluate(async () => ({
+    local: Object.keys(localStorage).sort(),
+    dbs: (await indexedDB.databases()).map((d) => d.name).sort(),
+  }));
 
   await page.getByTestId('sample-astronaut.png').click();
   await expect(page.getByTestId('result')).toHaveAttribute('data-photo', 'astronaut.png');
@@ -200,7 +209,10 @@ test('conference demo: sample photo, result, nothing stored, back to the start a
   // A bookmarked records link opens the screening screen instead.
   await expect(page.getByTestId('nav-screening')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByTestId('result')).toBeVisible();
-  const storedAfter = await page.evaluate(async () => ({ local: Object.keys(localStorage).sort(), dbs: (await indexedDB.databases()).map((d) => d.name).sort() }));
+  const storedAfter = await page.evaluate(async () => ({
+    local: Object.keys(localStorage).sort(),
+    dbs: (await indexedDB.databases()).map((d) => d.name).sort(),
+  }));
   expect(storedAfter).toEqual(storedBefore);
 
   // A sample without a face gets the clear message, not a result.

@@ -8,7 +8,8 @@ import { parseArgs, UsageError } from './model-package/node.ts';
 try {
   const { options, positional } = parseArgs(process.argv.slice(2), ['--algorithm']);
   const algorithm = (options['--algorithm']?.[0] ?? 'Ed25519') as SignatureAlgorithm;
-  if (positional.length !== 1 || (algorithm !== 'Ed25519' && algorithm !== 'ECDSA-P256')) throw new UsageError('usage: npm run model:keygen -- <name> [--algorithm Ed25519|ECDSA-P256]');
+  if (positional.length !== 1 || (algorithm !== 'Ed25519' && algorithm !== 'ECDSA-P256'))
+    throw new UsageError('usage: npm run model:keygen -- <name> [--algorithm Ed25519|ECDSA-P256]');
   const name = positional[0]!;
   const key = await generateSigningKey(algorithm);
   await writeFile(`${name}.key.pem`, key.privateKeyPem, { mode: 0o600, flag: 'wx' });

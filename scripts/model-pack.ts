@@ -12,7 +12,10 @@ import { publicKeyOf } from '../src/model/package/signature.ts';
 import { ManifestError } from '../src/model/manifest.ts';
 import { fileSource, parseArgs, selfTestOnNode, UsageError } from './model-package/node.ts';
 
-const USAGE = 'usage: npm run model:pack -- <model folder with config.json, model.onnx (or model.export.onnx with "optimize"), MODEL_CARD.md> [--out <file>' + PACKAGE_EXTENSION + '] [--sign-key <private key .pem>]';
+const USAGE =
+  'usage: npm run model:pack -- <model folder with config.json, model.onnx (or model.export.onnx with "optimize"), MODEL_CARD.md> [--out <file>' +
+  PACKAGE_EXTENSION +
+  '] [--sign-key <private key .pem>]';
 
 async function main(argv: string[]): Promise<number> {
   const { options, positional } = parseArgs(argv, ['--out', '--sign-key']);
@@ -30,7 +33,9 @@ async function main(argv: string[]): Promise<number> {
   // "optimize" in the config: model.onnx is made here from the float32 export (float16 storage, drift-checked).
   const source = config.optimize ? EXPORT_FILE : 'model.onnx';
   if (!existsSync(join(dir, source)))
-    throw new UsageError(`${join(dir, source)} is missing: ${config.optimize ? `with "optimize" in config.json the folder holds the float32 export as ${EXPORT_FILE}` : 'the model folder needs config.json, model.onnx and MODEL_CARD.md'}`);
+    throw new UsageError(
+      `${join(dir, source)} is missing: ${config.optimize ? `with "optimize" in config.json the folder holds the float32 export as ${EXPORT_FILE}` : 'the model folder needs config.json, model.onnx and MODEL_CARD.md'}`,
+    );
   if (config.optimize) {
     config.weights = await optimizeModelFolder(dir, config as FolderConfig);
     console.log(`model.onnx: ${config.weights.storage} weights, probabilities within ${config.weights.maxProbabilityDrift} of ${EXPORT_FILE}`);
@@ -54,7 +59,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${out}: ${manifest.id} ${manifest.version}, ${(src.size / 2 ** 20).toFixed(1)} MB`);
     console.log(`  model.onnx sha256 ${manifest.file.sha256}`);
     console.log(`  self-test expected ${manifest.selfTest.expected.map((p) => p.toFixed(4)).join(' ')} (tolerance ${manifest.selfTest.tolerance})`);
-    console.log(opened.signature.status === 'trusted' ? `  signed (${opened.signature.key.algorithm}), key fingerprint ${opened.signature.key.fingerprint}` : '  unsigned: tablets will ask the admin to confirm the import');
+    console.log(
+      opened.signature.status === 'trusted'
+        ? `  signed (${opened.signature.key.algorithm}), key fingerprint ${opened.signature.key.fingerprint}`
+        : '  unsigned: tablets will ask the admin to confirm the import',
+    );
   } finally {
     await src.close();
   }
@@ -65,7 +74,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError) console.error(`model:pack: ${e.message}\n${USAGE}`);
-    else if (e instanceof ManifestError) console.error(`model:pack: the model folder's config does not make a valid manifest:\n  - ${e.problems.join('\n  - ')}`);
+    else if (e instanceof ManifestError)
+      console.error(`model:pack: the model folder's config does not make a valid manifest:\n  - ${e.problems.join('\n  - ')}`);
     else if (e instanceof PackageRefusal) console.error(`model:pack: the written package does not verify (${e.reason}): ${e.detail}`);
     else console.error(`model:pack: ${(e as Error).message}`);
     process.exit(e instanceof UsageError ? 2 : 1);

@@ -18,12 +18,20 @@ async function main(argv: string[]): Promise<number> {
     const { manifest } = opened;
     const deviation = await selfTestOnNode(manifest, opened.model);
     if (!(deviation <= manifest.selfTest.tolerance))
-      throw new PackageRefusal('self-test', `outputs differ from the expected ones by ${deviation.toExponential(2)}, more than the allowed ${manifest.selfTest.tolerance}`);
+      throw new PackageRefusal(
+        'self-test',
+        `outputs differ from the expected ones by ${deviation.toExponential(2)}, more than the allowed ${manifest.selfTest.tolerance}`,
+      );
     console.log(`ACCEPTED ${path}`);
     console.log(`  ${manifest.name} (${manifest.id} ${manifest.version}), created ${manifest.created}, publisher ${manifest.publisher.name}`);
     console.log(`  classes: ${manifest.classes.map((c) => c.id).join(', ')}; clinical validation: ${manifest.clinicalValidation.status}`);
-    if (manifest.validation) console.log(`  ${manifest.validation.protocol}: accuracy ${fmt(manifest.validation.accuracy)}, macro-F1 ${fmt(manifest.validation.macroF1)}`);
-    console.log(opened.signature.status === 'trusted' ? `  signed by "${opened.signature.key.label}" (${formatFingerprint(opened.signature.key.fingerprint)})` : '  unsigned (accepted with --allow-unsigned)');
+    if (manifest.validation)
+      console.log(`  ${manifest.validation.protocol}: accuracy ${fmt(manifest.validation.accuracy)}, macro-F1 ${fmt(manifest.validation.macroF1)}`);
+    console.log(
+      opened.signature.status === 'trusted'
+        ? `  signed by "${opened.signature.key.label}" (${formatFingerprint(opened.signature.key.fingerprint)})`
+        : '  unsigned (accepted with --allow-unsigned)',
+    );
     console.log(`  self-test on onnxruntime-node: max deviation ${deviation.toExponential(2)} (tolerance ${manifest.selfTest.tolerance})`);
     return 0;
   } finally {

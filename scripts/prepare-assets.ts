@@ -36,7 +36,15 @@ async function vendorRuntimes() {
 }
 
 /** The generator's inputs: the model's config and the Python files make_demo_model.py runs (not the whole training kit). */
-const GENERATOR_SOURCES = ['make_demo_model.py', 'facies_train/__init__.py', 'facies_train/export.py', 'facies_train/backbones/__init__.py', 'facies_train/backbones/iresnet.py', 'facies_train/optimize.py', 'facies_train/batchnorm.py'];
+const GENERATOR_SOURCES = [
+  'make_demo_model.py',
+  'facies_train/__init__.py',
+  'facies_train/export.py',
+  'facies_train/backbones/__init__.py',
+  'facies_train/backbones/iresnet.py',
+  'facies_train/optimize.py',
+  'facies_train/batchnorm.py',
+];
 
 async function generatorFingerprint(modelDir: string): Promise<string> {
   const h = createHash('sha256');
@@ -51,13 +59,19 @@ async function prepareModel(id: string) {
   const stampPath = join(dir, '.generated');
   const fingerprint = await generatorFingerprint(dir);
   const stamp = existsSync(stampPath) ? await readFile(stampPath, 'utf8') : '';
-  const fresh = stamp === fingerprint && existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'manifest.json')) && (!config.optimize || existsSync(join(dir, EXPORT_FILE)));
+  const fresh =
+    stamp === fingerprint &&
+    existsSync(join(dir, 'model.onnx')) &&
+    existsSync(join(dir, 'manifest.json')) &&
+    (!config.optimize || existsSync(join(dir, EXPORT_FILE)));
   if (fresh) return console.log(`model ${id}: up to date`);
   const t0 = performance.now();
   const arch = config.architecture === 'iresnet-tiny' ? 'tiny' : config.architecture;
   // With "optimize" in the config the float32 export is kept next to the optimised model.onnx, as its reference.
   const exported = join(dir, config.optimize ? EXPORT_FILE : 'model.onnx');
-  execFileSync(PYTHON, [join(root, 'models/training/make_demo_model.py'), '--config', join(dir, 'config.json'), '--out', exported, '--arch', arch], { stdio: 'inherit' });
+  execFileSync(PYTHON, [join(root, 'models/training/make_demo_model.py'), '--config', join(dir, 'config.json'), '--out', exported, '--arch', arch], {
+    stdio: 'inherit',
+  });
   if (!config.optimize) rmSync(join(dir, EXPORT_FILE), { force: true });
   const weights = config.optimize ? await optimizeModelFolder(dir, config) : undefined;
   if (weights) console.log(`model ${id}: ${weights.storage} weights, probabilities within ${weights.maxProbabilityDrift} of the float32 export`);

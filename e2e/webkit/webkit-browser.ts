@@ -73,5 +73,9 @@ export async function byTestId(driver: WebDriver, id: string, timeoutMs = 60_000
 
 /** Waits until a script run in the page returns a truthy value, and returns it. */
 export async function waitInPage<T>(driver: WebDriver, script: string, timeoutMs = 60_000, ...args: unknown[]): Promise<T> {
-  return driver.wait(async () => (await driver.executeScript<T>(script, ...args)) || null, timeoutMs, `not true within ${timeoutMs} ms: ${script}`) as Promise<T>;
+  return driver.wait(
+    async () => (await driver.executeScript<T>(script, ...args)) || null,
+    timeoutMs,
+    `not true within ${timeoutMs} ms: ${script}`,
+  ) as Promise<T>;
 }

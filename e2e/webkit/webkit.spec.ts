@@ -70,7 +70,9 @@ test.afterAll(async () => {
 
 test('first visit: cross-origin isolated, the model ready on WASM with the threads ORT really runs, and what this engine lacks said plainly', async () => {
   await openInWebKit();
-  const facts = await driver.executeScript<{ isolated: boolean; sab: boolean; ua: string }>('return { isolated: crossOriginIsolated, sab: typeof SharedArrayBuffer !== "undefined", ua: navigator.userAgent }');
+  const facts = await driver.executeScript<{ isolated: boolean; sab: boolean; ua: string }>(
+    'return { isolated: crossOriginIsolated, sab: typeof SharedArrayBuffer !== "undefined", ua: navigator.userAgent }',
+  );
   console.log(`WebKit: ${facts.ua}; crossOriginIsolated ${facts.isolated}, SharedArrayBuffer ${facts.sab}`);
   expect(facts.isolated).toBe(true);
   const ready = await text('model-ready');
@@ -121,7 +123,8 @@ test('a signed model package is verified and imported', async () => {
   const folder = join(work, 'trained-model');
   cpSync(join(root, 'e2e/fixtures/hospital-model'), folder, { recursive: true });
   cpSync(join(root, 'models/test-tiny/model.onnx'), join(folder, 'model.onnx'));
-  const cli = (script: string, ...args: string[]) => execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts', script), ...args], { cwd: root, encoding: 'utf8' });
+  const cli = (script: string, ...args: string[]) =>
+    execFileSync(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts', script), ...args], { cwd: root, encoding: 'utf8' });
   cli('model-keygen.ts', join(work, 'publisher'));
   const pkg = join(work, 'example-hospital.facies-model.zip');
   cli('model-pack.ts', folder, '--out', pkg, '--sign-key', join(work, 'publisher.key.pem'));
@@ -132,7 +135,9 @@ test('a signed model package is verified and imported', async () => {
   await byTestId(driver, 'trusted-key');
   await pickPhoto(pkg, 'package-input');
   await waitInPage(driver, `return document.querySelector('[data-testid="import-done"]')?.textContent.includes('passed its self-test')`, 120_000);
-  const status = await driver.executeScript<string>(`return document.querySelector('[data-testid="model-row"][data-model-id="example-hospital-ps-tiny"] [data-testid="model-signature"]')?.dataset.status`);
+  const status = await driver.executeScript<string>(
+    `return document.querySelector('[data-testid="model-row"][data-model-id="example-hospital-ps-tiny"] [data-testid="model-signature"]')?.dataset.status`,
+  );
   expect(status).toBe('trusted');
 });
 
@@ -175,7 +180,12 @@ test('offline (the server gone), a reload still opens the app, loads the stored 
   const port = Number(new URL(origin).port);
   await server!.close();
   server = null;
-  expect(await fetch(`${origin}/`).then(() => 'up', () => 'down')).toBe('down');
+  expect(
+    await fetch(`${origin}/`).then(
+      () => 'up',
+      () => 'down',
+    ),
+  ).toBe('down');
   await openInWebKit();
   await pickPhoto(fixture('astronaut.png'));
   const probs = await resultFor('astronaut.png');

@@ -25,7 +25,12 @@ export function driftInputs(count: number, seed = 7): Float32Array[] {
   return out;
 }
 
-export async function probabilityDrift(reference: string | Uint8Array, candidate: string | Uint8Array, inputs: Float32Array[], names = { input: 'input', output: 'probabilities' }) {
+export async function probabilityDrift(
+  reference: string | Uint8Array,
+  candidate: string | Uint8Array,
+  inputs: Float32Array[],
+  names = { input: 'input', output: 'probabilities' },
+) {
   const open = (m: string | Uint8Array) => (typeof m === 'string' ? ort.InferenceSession.create(m) : ort.InferenceSession.create(m));
   const [a, b] = await Promise.all([open(reference), open(candidate)]);
   let worst = 0;

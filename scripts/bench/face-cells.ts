@@ -39,7 +39,9 @@ export function sweepCells(short: boolean): FaceCell[] {
   const cells: FaceCell[] = [];
   const face = 'astronaut.png';
   const widths = short ? [0.04, 0.05, 0.2, 0.6, 1] : [0.03, 0.04, 0.05, 0.07, 0.1, 0.15, 0.25, 0.4, 0.6, 0.8, 1];
-  for (const megapixels of short ? [12] : MP) for (const faceWidth of widths) cells.push({ id: `size ${megapixels}MP ${(faceWidth * 100).toFixed(0)}%`, sweep: 'size', source: face, megapixels, faceWidth });
+  for (const megapixels of short ? [12] : MP)
+    for (const faceWidth of widths)
+      cells.push({ id: `size ${megapixels}MP ${(faceWidth * 100).toFixed(0)}%`, sweep: 'size', source: face, megapixels, faceWidth });
   for (const roll of short ? [-60, -45, 30, 60] : [-90, -75, -60, -45, -30, -15, 0, 15, 30, 45, 60, 75, 90])
     cells.push({ id: `roll ${roll}°`, sweep: 'roll', source: face, megapixels: 4, faceWidth: 0.2, roll });
   for (const storedTurn of [90, 180, 270] as const) {
@@ -47,13 +49,23 @@ export function sweepCells(short: boolean): FaceCell[] {
     if (!short) cells.push({ id: `turn ${storedTurn}° 12MP 6%`, sweep: 'turn', source: face, megapixels: 12, faceWidth: 0.06, storedTurn });
   }
   for (const megapixels of short ? [4] : [0.3, 4, 16])
-    for (const blurCropPx of short ? [0, 1, 2] : [0, 0.5, 1, 1.5, 2, 3, 4, 6]) cells.push({ id: `blur σ${blurCropPx} ${megapixels}MP`, sweep: 'blur', source: face, megapixels, faceWidth: 0.2, blurCropPx });
-  for (const exposure of short ? [0.3, 1.5] : [0.15, 0.3, 0.5, 0.75, 1.25, 1.5, 2]) cells.push({ id: `exposure ×${exposure}`, sweep: 'exposure', source: face, megapixels: 4, faceWidth: 0.2, exposure });
-  for (const jpegQuality of short ? [10] : [5, 10, 20, 40, 60, 80, 95]) cells.push({ id: `jpeg q${jpegQuality}`, sweep: 'jpeg', source: face, megapixels: 4, faceWidth: 0.2, jpegQuality });
+    for (const blurCropPx of short ? [0, 1, 2] : [0, 0.5, 1, 1.5, 2, 3, 4, 6])
+      cells.push({ id: `blur σ${blurCropPx} ${megapixels}MP`, sweep: 'blur', source: face, megapixels, faceWidth: 0.2, blurCropPx });
+  for (const exposure of short ? [0.3, 1.5] : [0.15, 0.3, 0.5, 0.75, 1.25, 1.5, 2])
+    cells.push({ id: `exposure ×${exposure}`, sweep: 'exposure', source: face, megapixels: 4, faceWidth: 0.2, exposure });
+  for (const jpegQuality of short ? [10] : [5, 10, 20, 40, 60, 80, 95])
+    cells.push({ id: `jpeg q${jpegQuality}`, sweep: 'jpeg', source: face, megapixels: 4, faceWidth: 0.2, jpegQuality });
   for (const source of ['chelsea.png', 'coffee.png']) cells.push({ id: `no face: ${source}`, sweep: 'no-face', source, megapixels: 0 });
   if (!short) cells.push({ id: 'no face: coffee.png 12MP', sweep: 'no-face', source: 'coffee.png', megapixels: 12, faceWidth: 1 });
   // Both found in the first look (≥ 15 % each): the fixture face is chosen (both are confident; it is larger).
-  cells.push({ id: 'two faces: astronaut + camera', sweep: 'faces', source: face, megapixels: 4, faceWidth: 0.25, second: { source: 'camera.png', faceWidth: 0.2 } });
+  cells.push({
+    id: 'two faces: astronaut + camera',
+    sweep: 'faces',
+    source: face,
+    megapixels: 4,
+    faceWidth: 0.25,
+    second: { source: 'camera.png', faceWidth: 0.2 },
+  });
   return cells;
 }
 
@@ -103,23 +115,51 @@ export function evaluateTargets(cells: readonly FaceCell[], outcomes: readonly C
   return [
     target(
       'found and correctly chosen: face ≥ 5 % of the longer side, eyes ≥ 24 px apart, roll within ±60°, any stored turn',
-      (c, o) => faceCell(c) && (c.faceWidth ?? 1) >= 0.05 && Math.abs(c.roll ?? 0) <= 60 && (o.eyesApartPx ?? expectedEyesApart(c)) >= 24 && !c.blurCropPx && !c.jpegQuality && !c.exposure,
+      (c, o) =>
+        faceCell(c) &&
+        (c.faceWidth ?? 1) >= 0.05 &&
+        Math.abs(c.roll ?? 0) <= 60 &&
+        (o.eyesApartPx ?? expectedEyesApart(c)) >= 24 &&
+        !c.blurCropPx &&
+        !c.jpegQuality &&
+        !c.exposure,
       (_c, o) => o.found && o.chosenRight,
     ),
     // Faces wholly inside the frame: at 80–100 % of the longer side a 4:3 frame cuts off the chin or forehead.
     target(
       'eye and mouth error ≤ 1.5 crop px: roll within ±45°, stored turns, sizes 10–60 % (the whole face in the frame)',
-      (c, o) => faceCell(c) && o.found && o.chosenRight && Math.abs(c.roll ?? 0) <= 45 && !c.blurCropPx && !c.jpegQuality && !c.exposure && (c.faceWidth ?? 0) >= 0.1 && (c.faceWidth ?? 0) <= 0.6,
+      (c, o) =>
+        faceCell(c) &&
+        o.found &&
+        o.chosenRight &&
+        Math.abs(c.roll ?? 0) <= 45 &&
+        !c.blurCropPx &&
+        !c.jpegQuality &&
+        !c.exposure &&
+        (c.faceWidth ?? 0) >= 0.1 &&
+        (c.faceWidth ?? 0) <= 0.6,
       (_c, o) => (o.eyeErrorPx ?? 99) <= 1.5 && (o.mouthErrorPx ?? 99) <= 1.5,
     ),
-    target('blur σ ≥ 2 crop px fails the gate', (c) => (c.blurCropPx ?? 0) >= 2, (_c, o) => o.found && o.sharpness?.status === 'fail'),
-    target('blur σ ≥ 1 crop px at least warns', (c) => (c.blurCropPx ?? 0) >= 1, (_c, o) => o.found && o.sharpness?.status !== 'pass'),
+    target(
+      'blur σ ≥ 2 crop px fails the gate',
+      (c) => (c.blurCropPx ?? 0) >= 2,
+      (_c, o) => o.found && o.sharpness?.status === 'fail',
+    ),
+    target(
+      'blur σ ≥ 1 crop px at least warns',
+      (c) => (c.blurCropPx ?? 0) >= 1,
+      (_c, o) => o.found && o.sharpness?.status !== 'pass',
+    ),
     target(
       'no sharp cell warns on sharpness (σ = 0, the crop not upsampled, exposure and JPEG as shot)',
       (c, o) => faceCell(c) && o.found && o.chosenRight && !c.blurCropPx && !c.exposure && !c.jpegQuality && o.checks?.['face-size'] === 'pass',
       (_c, o) => o.sharpness?.status === 'pass',
     ),
-    target('no face reported on the no-face photos', (c) => c.sweep === 'no-face', (_c, o) => !o.found),
+    target(
+      'no face reported on the no-face photos',
+      (c) => c.sweep === 'no-face',
+      (_c, o) => !o.found,
+    ),
   ];
 }
 

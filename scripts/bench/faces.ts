@@ -36,7 +36,9 @@ const model = args.model ?? (short ? 'test-tiny' : 'demo');
 const repeats = Number(args.repeats ?? (short ? 2 : 5));
 const port = Number(process.env.FACIES_PORT ?? 4308);
 const dist = process.env.FACIES_DIST ?? 'dist-bench';
-const fixtures = Object.fromEntries(['astronaut.png', 'camera.png', 'chelsea.png', 'coffee.png'].map((f) => [f, readFileSync(join(FACE_FIXTURES, f)).toString('base64')]));
+const fixtures = Object.fromEntries(
+  ['astronaut.png', 'camera.png', 'chelsea.png', 'coffee.png'].map((f) => [f, readFileSync(join(FACE_FIXTURES, f)).toString('base64')]),
+);
 
 if (!args['no-build']) buildBenchPages(dist);
 const server = await serveBenchPages(port, dist);
@@ -54,7 +56,12 @@ try {
   const search = args['single-look'] ? { refine: false, extraPasses: false } : {};
   outcomes = await page.evaluate((o) => (window as unknown as Page).faciesBench.faceSweep(o), { cells, fixtures, search });
   // What the extra passes cost where one look is enough: photos whose face is 20–60 % of the frame, model loaded.
-  await page.evaluate((o) => (window as unknown as Page).faciesBench.load(o), { modelBaseUrl: `/models/${model}/`, backend: 'wasm' as const, photoBase64: fixtures['astronaut.png']!, photoType: 'image/png' });
+  await page.evaluate((o) => (window as unknown as Page).faciesBench.load(o), {
+    modelBaseUrl: `/models/${model}/`,
+    backend: 'wasm' as const,
+    photoBase64: fixtures['astronaut.png']!,
+    photoType: 'image/png',
+  });
   const timed = cells.filter((c) => c.sweep === 'size' && (c.faceWidth ?? 0) >= 0.2 && (c.faceWidth ?? 0) <= 0.6);
   cost = await page.evaluate((o) => (window as unknown as Page).faciesBench.searchCost(o), { cells: timed, fixtures, repeats });
 } finally {
@@ -85,18 +92,36 @@ console.log(
 
 const targets = evaluateTargets(cells, outcomes);
 console.log('\nTargets\n');
-for (const t of targets) console.log(`${t.failures.length ? 'MISSED' : 'met   '}  ${t.name}: ${t.cells.length - t.failures.length}/${t.cells.length}${t.failures.length ? ` (missed: ${t.failures.join('; ')})` : ''}`);
+for (const t of targets)
+  console.log(
+    `${t.failures.length ? 'MISSED' : 'met   '}  ${t.name}: ${t.cells.length - t.failures.length}/${t.cells.length}${t.failures.length ? ` (missed: ${t.failures.join('; ')})` : ''}`,
+  );
 
 const median = (xs: number[]) => summarize(xs)!.median;
-const costRows = cost.map((c) => ({ id: c.id, shipped: summarize(c.shippedMs)!, singleLook: summarize(c.singleLookMs)!, extra: median(c.shippedMs) / median(c.singleLookMs) - 1 }));
+const costRows = cost.map((c) => ({
+  id: c.id,
+  shipped: summarize(c.shippedMs)!,
+  singleLook: summarize(c.singleLookMs)!,
+  extra: median(c.shippedMs) / median(c.singleLookMs) - 1,
+}));
 console.log(`\nPhoto → result (JPEG file → probabilities, ${model} on WASM), the face found in the first look\n`);
-console.log(formatTable(['photo', 'shipped search', 'one look only', 'extra'], costRows.map((r) => [r.id, formatSummary(r.shipped), formatSummary(r.singleLook), `${(r.extra * 100).toFixed(0)} %`])));
+console.log(
+  formatTable(
+    ['photo', 'shipped search', 'one look only', 'extra'],
+    costRows.map((r) => [r.id, formatSummary(r.shipped), formatSummary(r.singleLook), `${(r.extra * 100).toFixed(0)} %`]),
+  ),
+);
 const medianExtra = median(costRows.map((r) => r.extra));
-console.log(`\nMedian extra time of the shipped face search: ${(medianExtra * 100).toFixed(0)} % (target ≤ 30 %); sweep took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+console.log(
+  `\nMedian extra time of the shipped face search: ${(medianExtra * 100).toFixed(0)} % (target ≤ 30 %); sweep took ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+);
 
 const out = args.out ?? join(root, 'test-results/bench', short ? 'faces-short.json' : 'faces.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), short, model, cells, outcomes, targets, searchCost: { rows: costRows, medianExtra } }, null, 2));
+writeFileSync(
+  out,
+  JSON.stringify({ date: new Date().toISOString(), short, model, cells, outcomes, targets, searchCost: { rows: costRows, medianExtra } }, null, 2),
+);
 console.log(`wrote ${out}`);
 if (short && targets.some((t) => t.failures.length > 0)) {
   console.error('bench:faces --short: a face-stage target was missed (see above)');

@@ -22,16 +22,22 @@ export interface FixtureInputs {
   skipped: string[];
 }
 
-export async function collectFixtureInputs(browser: Browser, port: number, photo: string, normalization: ModelManifest['normalization']): Promise<FixtureInputs> {
+export async function collectFixtureInputs(
+  browser: Browser,
+  port: number,
+  photo: string,
+  normalization: ModelManifest['normalization'],
+): Promise<FixtureInputs> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     await page.goto(`http://localhost:${port}/scripts/bench/page/index.html`);
     await page.waitForSelector('#bench-status[data-ready]');
-    const got = await page.evaluate(
-      (o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.fixtureInputs(o),
-      { photoBase64: readFileSync(photo).toString('base64'), photoType: photo.endsWith('.png') ? 'image/png' : 'image/jpeg', normalization },
-    );
+    const got = await page.evaluate((o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.fixtureInputs(o), {
+      photoBase64: readFileSync(photo).toString('base64'),
+      photoType: photo.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      normalization,
+    });
     const inputs = got.inputs.map((x) => {
       const b = Buffer.from(x.inputBase64, 'base64');
       return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -43,7 +49,10 @@ export async function collectFixtureInputs(browser: Browser, port: number, photo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { photo: { type: 'string', default: DEFAULT_FIXTURE_PHOTO }, 'no-build': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { photo: { type: 'string', default: DEFAULT_FIXTURE_PHOTO }, 'no-build': { type: 'boolean', default: false } },
+  });
   const out = positionals[0];
   if (!out) throw new Error('usage: tsx scripts/bench/fixtures.ts <out.bin> [--photo path] [--no-build]');
   const port = Number(process.env.FACIES_PORT ?? 4307);

@@ -89,7 +89,14 @@ interface BrowserResult {
   emulated: boolean;
   adapter?: unknown;
   reason: string;
-  load: { wallMs: Summary | null; downloadMs: Summary | null; runtimeStartMs: Summary | null; runtimeWaitMs: Summary | null; sessionMs: Summary | null; selfTestMs: Summary | null };
+  load: {
+    wallMs: Summary | null;
+    downloadMs: Summary | null;
+    runtimeStartMs: Summary | null;
+    runtimeWaitMs: Summary | null;
+    sessionMs: Summary | null;
+    selfTestMs: Summary | null;
+  };
   detector: { createMs: Summary | null; firstDetectionMs: Summary | null };
   stages: Record<Exclude<keyof StageSample, 'longTasksMs' | 'probabilities' | 'jsHeapBytes'>, Summary | null>;
   longTasks: { count: number; maxMs: number };
@@ -179,7 +186,16 @@ async function native(model: string, threads: number): Promise<NativeResult> {
     two.push(performance.now() - t);
   }
   await session!.release();
-  return { model, runtime: 'native', ep: 'cpu', threads, sessionMs: summarize(sessionMs), inferenceMs: summarize(one), inferenceFlipBatchMs: summarize(two), probabilities };
+  return {
+    model,
+    runtime: 'native',
+    ep: 'cpu',
+    threads,
+    sessionMs: summarize(sessionMs),
+    inferenceMs: summarize(one),
+    inferenceFlipBatchMs: summarize(two),
+    probabilities,
+  };
 }
 
 // --- the browser ---
@@ -192,7 +208,16 @@ async function benchPage(context: BrowserContext, warnings: string[]): Promise<P
   return page;
 }
 
-async function browserRun(browser: Browser, model: string, ep: Ep, threads: number, emulated: boolean, adapter: unknown, nLoads: number, nRepeats: number): Promise<BrowserResult> {
+async function browserRun(
+  browser: Browser,
+  model: string,
+  ep: Ep,
+  threads: number,
+  emulated: boolean,
+  adapter: unknown,
+  nLoads: number,
+  nRepeats: number,
+): Promise<BrowserResult> {
   const memory = rssSampler();
   const warnings: string[] = [];
   // One profile per configuration: the first load downloads the model into the app's store, later loads read it from there.
@@ -203,10 +228,13 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
     await page?.close();
     page = await benchPage(context, warnings);
     reports.push(
-      await page.evaluate(
-        (o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.load(o),
-        { modelBaseUrl: `/models/${model}/`, backend: ep, tuning: { threads, ...(sessionOptions ? { sessionOptions } : {}), ...(args['no-runtime-warm-up'] ? { runtimeWarmUp: false } : {}) }, photoBase64, photoType },
-      ),
+      await page.evaluate((o) => (window as unknown as { faciesBench: FaciesBench }).faciesBench.load(o), {
+        modelBaseUrl: `/models/${model}/`,
+        backend: ep,
+        tuning: { threads, ...(sessionOptions ? { sessionOptions } : {}), ...(args['no-runtime-warm-up'] ? { runtimeWarmUp: false } : {}) },
+        photoBase64,
+        photoType,
+      }),
     );
   }
   const samples: StageSample[] = [];
@@ -225,7 +253,14 @@ async function browserRun(browser: Browser, model: string, ep: Ep, threads: numb
     emulated,
     ...(adapter ? { adapter } : {}),
     reason: last.ready.backend.reason,
-    load: { wallMs: summarize(reports.map((r) => r.wallMs)), downloadMs: t('downloadMs'), runtimeStartMs: t('runtimeStartMs'), runtimeWaitMs: t('runtimeWaitMs'), sessionMs: t('sessionMs'), selfTestMs: t('selfTestMs') },
+    load: {
+      wallMs: summarize(reports.map((r) => r.wallMs)),
+      downloadMs: t('downloadMs'),
+      runtimeStartMs: t('runtimeStartMs'),
+      runtimeWaitMs: t('runtimeWaitMs'),
+      sessionMs: t('sessionMs'),
+      selfTestMs: t('selfTestMs'),
+    },
     detector: { createMs: summarize(reports.map((r) => r.detectorCreateMs)), firstDetectionMs: summarize(reports.map((r) => r.detectorFirstMs)) },
     stages: {
       decodeMs: s('decodeMs'),
@@ -274,7 +309,7 @@ function processRss(): ProcessRss {
       return { pid: Number(pid), ppid: Number(ppid), kb: Number(rss), cmd: cmd.join(' ') };
     });
   const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const r of rows)
       if (mine.has(r.ppid) && !mine.has(r.pid)) {
@@ -295,7 +330,9 @@ function processRss(): ProcessRss {
 async function workerJsMB(page: Page): Promise<number | null> {
   const bytes = await page
     .evaluate(async () => {
-      const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ breakdown: { bytes: number; attribution: { scope: string }[] }[] }> }).measureUserAgentSpecificMemory;
+      const measure = (
+        performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ breakdown: { bytes: number; attribution: { scope: string }[] }[] }> }
+      ).measureUserAgentSpecificMemory;
       if (!measure || !crossOriginIsolated) return null;
       const r = await measure.call(performance);
       return r.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((a, b) => a + b.bytes, 0);
@@ -319,7 +356,13 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
     const mark = async (stage: string, worker = false) => {
       const now = processRss();
       const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
-      stages.push({ stage, ...now, peakRendererMB: Math.max(peak, now.rendererMB), pageJsMB: Math.round(usedSize / 1048576), workerJsMB: worker ? await workerJsMB(page) : null });
+      stages.push({
+        stage,
+        ...now,
+        peakRendererMB: Math.max(peak, now.rendererMB),
+        pageJsMB: Math.round(usedSize / 1048576),
+        workerJsMB: worker ? await workerJsMB(page) : null,
+      });
       peak = 0;
     };
     await page.goto('about:blank');
@@ -394,10 +437,11 @@ if (!args['no-build']) {
   execFileSync('npx', ['tsx', 'scripts/prepare-assets.ts'], { cwd: root, stdio: 'inherit' });
   buildBenchPages(dist);
 }
-if (args['compare-export']) for (const m of [...models]) {
-  const id = await exportFolder(m);
-  if (id) models.splice(models.indexOf(m), 0, id);
-}
+if (args['compare-export'])
+  for (const m of [...models]) {
+    const id = await exportFolder(m);
+    if (id) models.splice(models.indexOf(m), 0, id);
+  }
 const server = await serveBenchPages(port, dist);
 const started = new Date();
 const browserResults: BrowserResult[] = [];
@@ -467,13 +511,18 @@ try {
       const probe = await benchPage(await gpu.newContext(), []);
       const adapter = await probe.evaluate(() => (window as unknown as { faciesBench: FaciesBench }).faciesBench.adapterInfo());
       await probe.close();
-      const emulated = !!adapter && (adapter.fallback || /swiftshader|llvmpipe|software/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`));
+      const emulated =
+        !!adapter && (adapter.fallback || /swiftshader|llvmpipe|software/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`));
       if (!adapter) notes.push(`${model}: no WebGPU adapter in this browser; WebGPU not measured`);
       else if (emulated && large && !args['webgpu-emulated-full'])
-        notes.push(`${model}: WebGPU adapter is software-emulated (${adapter.architecture || adapter.vendor}); IR-100 on it takes about a minute per run, skipped (--webgpu-emulated-full runs it)`);
+        notes.push(
+          `${model}: WebGPU adapter is software-emulated (${adapter.architecture || adapter.vendor}); IR-100 on it takes about a minute per run, skipped (--webgpu-emulated-full runs it)`,
+        );
       else {
         log(`browser WebGPU ${model}${emulated ? ' (emulated)' : ''}`);
-        browserResults.push(await browserRun(gpu, model, 'webgpu', 1, emulated, adapter, emulated ? 1 : nLoads, emulated ? Math.min(nRepeats, short ? 1 : 3) : nRepeats));
+        browserResults.push(
+          await browserRun(gpu, model, 'webgpu', 1, emulated, adapter, emulated ? 1 : nLoads, emulated ? Math.min(nRepeats, short ? 1 : 3) : nRepeats),
+        );
       }
     } finally {
       await gpu.close();
@@ -538,7 +587,15 @@ console.log('\nBrowser WASM / native (medians; the figure to compare across mach
 console.log(
   formatTable(
     ['model', 'threads', 'inference', 'flip batch', 'session', 'photo→result / inference', 'self-test |Δp| vs native'],
-    ratios.map((r) => [r.model, String(r.threads), x(r.inference), x(r.flipBatch), x(r.session), x(r.photoToResultOverInference), r.selfTestDeviation.toExponential(1)]),
+    ratios.map((r) => [
+      r.model,
+      String(r.threads),
+      x(r.inference),
+      x(r.flipBatch),
+      x(r.session),
+      x(r.photoToResultOverInference),
+      r.selfTestDeviation.toExponential(1),
+    ]),
   ),
 );
 // The ceiling: best SIMD128 peak of the launches; the IR-100's achieved GFLOP/s (24.2 GFLOP per image over the
@@ -574,21 +631,39 @@ const computeCeiling = {
 if (simdPeaks.length) {
   const g = (v: number | null) => (v === null ? '—' : v.toFixed(1));
   const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
-  console.log(`\nCompute ceiling: WebAssembly SIMD128 peak ${g(simdPeakGflops[1])} GFLOP/s (1 worker), ${g(simdPeakGflops[2])} GFLOP/s (2 workers); IR-100 = ${IR100_GFLOP_PER_IMAGE} GFLOP per image\n`);
+  console.log(
+    `\nCompute ceiling: WebAssembly SIMD128 peak ${g(simdPeakGflops[1])} GFLOP/s (1 worker), ${g(simdPeakGflops[2])} GFLOP/s (2 workers); IR-100 = ${IR100_GFLOP_PER_IMAGE} GFLOP per image\n`,
+  );
   if (computeCeiling.ir100.length)
     console.log(
       formatTable(
         ['model', 'threads', 'browser ms', 'browser GFLOP/s', 'of SIMD128 peak', 'native ms', 'native GFLOP/s', 'native / SIMD128 peak'],
-        computeCeiling.ir100.map((c) => [c.model, String(c.threads), g(c.msPerImage), g(c.achievedGflops), pct(c.fractionOfPeak), g(c.native.msPerImage), g(c.native.achievedGflops), pct(c.native.fractionOfSimd128Peak)]),
+        computeCeiling.ir100.map((c) => [
+          c.model,
+          String(c.threads),
+          g(c.msPerImage),
+          g(c.achievedGflops),
+          pct(c.fractionOfPeak),
+          g(c.native.msPerImage),
+          g(c.native.achievedGflops),
+          pct(c.native.fractionOfSimd128Peak),
+        ]),
       ),
     );
 }
 if (fixtureDrifts.length) {
-  console.log('\nOptimised model vs its float32 export (native, fixture photo and variants through the app\'s alignment)\n');
+  console.log("\nOptimised model vs its float32 export (native, fixture photo and variants through the app's alignment)\n");
   console.log(
     formatTable(
       ['model', 'weights', 'download', 'export', 'inputs', 'max |Δp|'],
-      fixtureDrifts.map((d) => [d.model, d.storage, `${(d.bytes / 1e6).toFixed(1)} MB`, `${(d.exportBytes / 1e6).toFixed(1)} MB`, String(d.inputs.length), d.maxAbsDelta.toExponential(2)]),
+      fixtureDrifts.map((d) => [
+        d.model,
+        d.storage,
+        `${(d.bytes / 1e6).toFixed(1)} MB`,
+        `${(d.exportBytes / 1e6).toFixed(1)} MB`,
+        String(d.inputs.length),
+        d.maxAbsDelta.toExponential(2),
+      ]),
     ),
   );
 }
@@ -599,14 +674,30 @@ for (const [model, stages] of Object.entries(memory)) {
   console.log(
     formatTable(
       ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS'],
-      stages.map((m) => [m.stage, String(m.rendererMB), String(m.peakRendererMB), String(m.browserMB), String(m.gpuMB), String(m.otherMB), String(m.pageJsMB), mbOr(m.workerJsMB)]),
+      stages.map((m) => [
+        m.stage,
+        String(m.rendererMB),
+        String(m.peakRendererMB),
+        String(m.browserMB),
+        String(m.gpuMB),
+        String(m.otherMB),
+        String(m.pageJsMB),
+        mbOr(m.workerJsMB),
+      ]),
     ),
   );
   const high = stages.reduce((a, b) => (b.peakRendererMB > a.peakRendererMB ? b : a));
   const browserGrowth = Math.max(...stages.map((m) => m.browserMB)) - empty.browserMB;
-  console.log(`renderer high-water mark ${high.peakRendererMB} MB during "${high.stage}" (empty page ${empty.rendererMB} MB; target ≤ 700 MB); browser process growth ${browserGrowth} MB (target ≤ 100 MB)`);
+  console.log(
+    `renderer high-water mark ${high.peakRendererMB} MB during "${high.stage}" (empty page ${empty.rendererMB} MB; target ≤ 700 MB); browser process growth ${browserGrowth} MB (target ≤ 100 MB)`,
+  );
 }
-if (Object.keys(coldStarts).length) console.log(`\nCold start (app page → ready for photo, WASM): ${Object.entries(coldStarts).map(([m, s]) => `${m} ${formatSummary(s)}`).join('; ')}`);
+if (Object.keys(coldStarts).length)
+  console.log(
+    `\nCold start (app page → ready for photo, WASM): ${Object.entries(coldStarts)
+      .map(([m, s]) => `${m} ${formatSummary(s)}`)
+      .join('; ')}`,
+  );
 for (const n of notes) console.log(`note: ${n}`);
 
 const report = {
@@ -614,7 +705,15 @@ const report = {
   mode: short ? 'short' : 'full',
   startedAt: started.toISOString(),
   durationS: Math.round((Date.now() - started.getTime()) / 1000),
-  machine: { cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1), loadAverage1m: loadavg()[0], os: `${platform()} ${release()}`, node: process.version },
+  machine: {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1),
+    loadAverage1m: loadavg()[0],
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  },
   browser: { name: 'chromium', version: browserVersion(), headless: true },
   photo: args.photo,
   settings: { models, repeats, loads, runtimeWarmUp: !args['no-runtime-warm-up'], ...(sessionOptions ? { sessionOptions } : {}) },

@@ -8,7 +8,10 @@ export interface Summary {
 }
 
 export function summarize(samples: readonly number[]): Summary | null {
-  const xs = samples.filter(Number.isFinite).slice().sort((a, b) => a - b);
+  const xs = samples
+    .filter(Number.isFinite)
+    .slice()
+    .sort((a, b) => a - b);
   if (xs.length === 0) return null;
   const mid = xs.length >> 1;
   const median = xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;

@@ -4,14 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {
-  MANIFEST_FORMAT,
-  checkSessionSignature,
-  selfTestImage,
-  sha256Hex,
-  validateManifest,
-  type ModelManifest,
-} from '../../src/model/manifest.ts';
+import { MANIFEST_FORMAT, checkSessionSignature, selfTestImage, sha256Hex, validateManifest, type ModelManifest } from '../../src/model/manifest.ts';
 import { toNchwFloat32 } from '../../src/pipeline/preprocess.ts';
 
 export const SELF_TEST_TOLERANCE = 1e-4;

@@ -15,7 +15,6 @@ import { formatTable } from '../bench/stats.ts';
 import { runOptimize } from './optimize-model.ts';
 import { PYTHON } from './training-kit.ts';
 
-
 /** Node-name prefixes of the network's blocks, in graph order: "/backbone/conv1/", "/backbone/layer1/layer1.0/", … */
 export function blockPrefixes(nodeNames: readonly string[]): string[] {
   const out: string[] = [];
@@ -30,11 +29,16 @@ export function blockPrefixes(nodeNames: readonly string[]): string[] {
 
 function nodeNames(model: string): string[] {
   const code = 'import onnx,sys\nfor n in onnx.load(sys.argv[1], load_external_data=False).graph.node: print(n.name)';
-  return execFileSync(PYTHON, ['-c', code, model], { encoding: 'utf8', maxBuffer: 1 << 26 }).split('\n').filter(Boolean);
+  return execFileSync(PYTHON, ['-c', code, model], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    .split('\n')
+    .filter(Boolean);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { inputs: { type: 'string' }, 'max-blocks': { type: 'string', default: '12' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { inputs: { type: 'string' }, 'max-blocks': { type: 'string', default: '12' } },
+  });
   const source = positionals[0];
   if (!source) throw new Error('usage: tsx scripts/models/fp16-sensitivity.ts <model.export.onnx> [--inputs fixtures.bin] [--max-blocks N]');
   const inputs = values.inputs ? readInputs(values.inputs) : driftInputs(8);
@@ -56,6 +60,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n${inputs.length} ${values.inputs ? 'fixture' : 'synthetic'} inputs; each row keeps in float32 everything up to and including the block named\n`);
+  console.log(
+    `\n${inputs.length} ${values.inputs ? 'fixture' : 'synthetic'} inputs; each row keeps in float32 everything up to and including the block named\n`,
+  );
   console.log(formatTable(['kept in float32 up to', 'download MB', 'max |Δp| vs export'], rows));
 }

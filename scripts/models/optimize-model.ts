@@ -22,7 +22,12 @@ export interface OptimizeConfig {
 }
 
 /** facies_train.optimize from `source` to `target`. */
-export function runOptimize(source: string, target: string, o: { weights: OptimizeConfig['weights']; keepFloat32?: readonly string[]; expectSha256?: string }, stdio?: StdioOptions): void {
+export function runOptimize(
+  source: string,
+  target: string,
+  o: { weights: OptimizeConfig['weights']; keepFloat32?: readonly string[]; expectSha256?: string },
+  stdio?: StdioOptions,
+): void {
   const args = [resolve(source), resolve(target), '--weights', o.weights, ...(o.keepFloat32 ?? []).flatMap((k) => ['--keep-float32', k])];
   runKitModule('optimize', o.expectSha256 ? [...args, '--expect-sha256', o.expectSha256] : args, stdio);
 }
@@ -44,7 +49,8 @@ export function optimizeConfigProblems(o: unknown): string[] {
   if (c.keepFloat32 !== undefined && (!Array.isArray(c.keepFloat32) || c.keepFloat32.some((k) => typeof k !== 'string' || !k.startsWith('/'))))
     p.push('optimize.keepFloat32 must list node-name prefixes, each starting with "/"');
   if (c.keepFloat32 !== undefined && c.weights === 'float32') p.push('optimize.keepFloat32 only applies to float16 weights');
-  if (typeof c.maxProbabilityDrift !== 'number' || !(c.maxProbabilityDrift > 0 && c.maxProbabilityDrift <= 0.05)) p.push('optimize.maxProbabilityDrift must be a number above 0 and at most 0.05');
+  if (typeof c.maxProbabilityDrift !== 'number' || !(c.maxProbabilityDrift > 0 && c.maxProbabilityDrift <= 0.05))
+    p.push('optimize.maxProbabilityDrift must be a number above 0 and at most 0.05');
   return p;
 }
 
@@ -59,10 +65,18 @@ export async function optimizeModelFolder(dir: string, config: FolderConfig): Pr
   const keep = options.keepFloat32 ?? [];
   runOptimize(source, target, { weights: options.weights, keepFloat32: keep, expectSha256: sourceSha }, ['ignore', 'inherit', 'inherit']);
   // The same self-test input build-manifest.ts records, so the manifest's self-test is among the inputs checked here.
-  const selfTest = toNchwFloat32(selfTestImage({ selfTest: { inputRgbBase64: selfTestInputBase64(config.seed), expected: [], tolerance: 1 } }), config.normalization);
-  const drift = await probabilityDrift(sourceBytes, readFileSync(target), [selfTest, ...driftInputs(8)], { input: config.input.name, output: config.output.name });
+  const selfTest = toNchwFloat32(
+    selfTestImage({ selfTest: { inputRgbBase64: selfTestInputBase64(config.seed), expected: [], tolerance: 1 } }),
+    config.normalization,
+  );
+  const drift = await probabilityDrift(sourceBytes, readFileSync(target), [selfTest, ...driftInputs(8)], {
+    input: config.input.name,
+    output: config.output.name,
+  });
   if (drift > options.maxProbabilityDrift)
-    throw new Error(`${target}: optimised probabilities move by ${drift.toExponential(2)} from ${EXPORT_FILE}, more than the ${options.maxProbabilityDrift} its config allows`);
+    throw new Error(
+      `${target}: optimised probabilities move by ${drift.toExponential(2)} from ${EXPORT_FILE}, more than the ${options.maxProbabilityDrift} its config allows`,
+    );
   const storage = options.weights === 'float32' ? 'float32' : keep.length ? 'float16-mixed' : 'float16';
   return {
     storage,

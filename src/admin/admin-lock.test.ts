@@ -3,7 +3,12 @@ import { ADMIN_LIMITS, AdminLock } from './admin-lock';
 
 function memoryStorage() {
   const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k), dump: () => [...m.values()].join('\n') };
+  return {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    removeItem: (k: string) => void m.delete(k),
+    dump: () => [...m.values()].join('\n'),
+  };
 }
 
 describe('administrator lock', () => {

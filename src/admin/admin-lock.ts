@@ -86,7 +86,14 @@ export class AdminLock {
     }
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const verifier = await derive(pin, salt, ADMIN_LIMITS.iterations);
-    this.write({ format: 'facies-admin-lock/1', salt: toBase64(salt), iterations: ADMIN_LIMITS.iterations, verifier: toBase64(verifier), failures: 0, blockedUntil: 0 });
+    this.write({
+      format: 'facies-admin-lock/1',
+      salt: toBase64(salt),
+      iterations: ADMIN_LIMITS.iterations,
+      verifier: toBase64(verifier),
+      failures: 0,
+      blockedUntil: 0,
+    });
     this.unlockedUntil = this.now() + ADMIN_LIMITS.unlockedMs;
     return { ok: true };
   }

@@ -58,7 +58,8 @@ export function EngineProvider({ children }: { children: ReactNode }) {
             ? await client.current!.load(source, options.backend, onProgress)
             : await client.current!.loadStored(source.id, source.version, options.backend, onProgress);
         // Who vouches for it: the bundled model, or what the package came with when it was installed.
-        const provenance: Provenance = typeof source === 'string' ? { kind: 'bundled' } : provenanceOf(new ModelRegistry(localStorage).package(source)?.signature);
+        const provenance: Provenance =
+          typeof source === 'string' ? { kind: 'bundled' } : provenanceOf(new ModelRegistry(localStorage).package(source)?.signature);
         setModel({ status: 'ready', ready, provenance });
       } catch (e) {
         setModel(e instanceof InferenceError ? { status: 'error', code: e.code, detail: e.message } : { status: 'error', code: 'unknown', detail: String(e) });

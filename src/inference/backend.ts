@@ -21,7 +21,8 @@ export function chooseBackend(preference: BackendPreference, adapter: AdapterFac
   const wasm = (reason: string): BackendInfo => ({ ep: 'wasm', threads: wasmThreads, reason, ...(adapter ? { adapter } : {}) });
   if (preference === 'wasm') return wasm('WASM requested');
   if (!adapter) return wasm('no WebGPU adapter on this device');
-  if (preference === 'webgpu') return { ep: 'webgpu', threads: wasmThreads, adapter, reason: adapter.software ? 'WebGPU requested (software adapter)' : 'WebGPU requested' };
+  if (preference === 'webgpu')
+    return { ep: 'webgpu', threads: wasmThreads, adapter, reason: adapter.software ? 'WebGPU requested (software adapter)' : 'WebGPU requested' };
   if (adapter.software) return wasm(`WebGPU adapter is software-emulated (${adapter.architecture || adapter.vendor}); WASM is faster`);
   return { ep: 'webgpu', threads: wasmThreads, adapter, reason: 'hardware WebGPU adapter' };
 }

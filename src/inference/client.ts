@@ -1,8 +1,22 @@
 // The UI side of the inference worker: promises over typed messages.
-import { REPLY_TYPES, type BackendPreference, type FromWorker, type InferenceErrorCode, type LoadTuning, type ModelReady, type ProgressMessage, type ReplyTo, type Request, type ToWorker } from './protocol';
+import {
+  REPLY_TYPES,
+  type BackendPreference,
+  type FromWorker,
+  type InferenceErrorCode,
+  type LoadTuning,
+  type ModelReady,
+  type ProgressMessage,
+  type ReplyTo,
+  type Request,
+  type ToWorker,
+} from './protocol';
 
 export class InferenceError extends Error {
-  constructor(readonly code: InferenceErrorCode, message: string) {
+  constructor(
+    readonly code: InferenceErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'InferenceError';
   }
@@ -51,14 +65,20 @@ export class InferenceClient {
     return new Promise((resolve, reject) => {
       const expected = REPLY_TYPES[msg.type];
       const settle = (reply: FromWorker) =>
-        reply.type === expected ? resolve(reply as ReplyTo<R>) : reject(new InferenceError(msg.type === 'load' ? 'session' : 'inference', 'Unexpected reply from the inference worker.'));
+        reply.type === expected
+          ? resolve(reply as ReplyTo<R>)
+          : reject(new InferenceError(msg.type === 'load' ? 'session' : 'inference', 'Unexpected reply from the inference worker.'));
       this.pending.set(msg.requestId, { resolve: settle, reject, onProgress });
       this.worker.postMessage(msg satisfies ToWorker, transfer);
     });
   }
 
   async load(modelBaseUrl: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, tuning?: LoadTuning): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(tuning ? { tuning } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
+    const reply = await this.request(
+      { type: 'load', requestId: this.nextId++, modelBaseUrl, backend, ...(tuning ? { tuning } : {}) },
+      [],
+      (p) => p.type === 'progress' && onProgress?.(p),
+    );
     return reply.ready;
   }
 
@@ -67,7 +87,11 @@ export class InferenceClient {
    * checkOnly: self-tests it on this device's backend without switching to it (model import).
    */
   async loadStored(id: string, version: string, backend: BackendPreference, onProgress?: (p: LoadProgress) => void, checkOnly = false): Promise<ModelReady> {
-    const reply = await this.request({ type: 'load', requestId: this.nextId++, modelBaseUrl: '', backend, stored: { id, version }, ...(checkOnly ? { checkOnly } : {}) }, [], (p) => p.type === 'progress' && onProgress?.(p));
+    const reply = await this.request(
+      { type: 'load', requestId: this.nextId++, modelBaseUrl: '', backend, stored: { id, version }, ...(checkOnly ? { checkOnly } : {}) },
+      [],
+      (p) => p.type === 'progress' && onProgress?.(p),
+    );
     return reply.ready;
   }
 
@@ -97,7 +121,11 @@ export class InferenceClient {
       return { result: Promise.reject(new InferenceError('cancelled', 'The explanation was cancelled.')), cancel: () => undefined };
     }
     signal?.addEventListener('abort', cancel, { once: true });
-    const result = this.request({ type: 'explain', requestId, input, classIndex, patch, stride, batchSize }, [input.buffer], (p) => p.type === 'explain-progress' && onProgress?.(p))
+    const result = this.request(
+      { type: 'explain', requestId, input, classIndex, patch, stride, batchSize },
+      [input.buffer],
+      (p) => p.type === 'explain-progress' && onProgress?.(p),
+    )
       .then((reply) => ({ drops: reply.drops, cells: reply.cells, baseProbability: reply.baseProbability, elapsedMs: reply.elapsedMs }))
       .finally(() => signal?.removeEventListener('abort', cancel));
     return { result, cancel };

@@ -59,7 +59,12 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   // Report the threads ONNX Runtime runs, not the ones asked for: it falls back to one where WebAssembly threads
   // cannot run, and says so only in the console.
   const numThreads = running.env.wasm.numThreads ?? threads;
-  const backend = { ...chosen, ep, threads: numThreads, ...(started.fallbackReason !== undefined ? { reason: `WebGPU failed (${started.fallbackReason}); using WASM` } : {}) };
+  const backend = {
+    ...chosen,
+    ep,
+    threads: numThreads,
+    ...(started.fallbackReason !== undefined ? { reason: `WebGPU failed (${started.fallbackReason}); using WASM` } : {}),
+  };
   if (msg.checkOnly) await started.model.release();
   else {
     const previous = loaded; // a load that overtook this one (loads are queued: none, normally)
@@ -90,7 +95,10 @@ async function classify(msg: Extract<ToWorker, { type: 'classify' }>) {
   const { probabilities, embeddings } = await current().classify(msg.input, msg.batch);
   const inferenceMs = performance.now() - t0;
   // The core returns copies the worker owns: transferred, not copied again.
-  post({ type: 'result', requestId: msg.requestId, probabilities, ...(embeddings ? { embeddings } : {}), batch: msg.batch, inferenceMs }, embeddings ? [probabilities.buffer, embeddings.buffer] : [probabilities.buffer]);
+  post(
+    { type: 'result', requestId: msg.requestId, probabilities, ...(embeddings ? { embeddings } : {}), batch: msg.batch, inferenceMs },
+    embeddings ? [probabilities.buffer, embeddings.buffer] : [probabilities.buffer],
+  );
 }
 
 async function explain(msg: Extract<ToWorker, { type: 'explain' }>, signal: AbortSignal) {

@@ -32,7 +32,11 @@ export interface ObtainedModel {
  * The model's verified bytes. A stored model is read by id; a model folder is downloaded into the store once;
  * offline, the copy stored from that folder is used.
  */
-export async function obtainModel(msg: Extract<ToWorker, { type: 'load' }>, post: (m: Extract<FromWorker, { type: 'progress' }>) => void, origin: string): Promise<ObtainedModel> {
+export async function obtainModel(
+  msg: Extract<ToWorker, { type: 'load' }>,
+  post: (m: Extract<FromWorker, { type: 'progress' }>) => void,
+  origin: string,
+): Promise<ObtainedModel> {
   const { requestId } = msg;
   let lastReport = -Infinity;
   const onProgress = ({ loaded, total }: StoreProgress) => {

@@ -34,13 +34,24 @@ export interface LoadTuning {
   /** false: start ONNX Runtime only when the model's session is created (the behaviour before the warm-up; to measure it). */
   runtimeWarmUp?: boolean;
   /** Merged over the worker's session options. */
-  sessionOptions?: Pick<InferenceSession.SessionOptions, 'graphOptimizationLevel' | 'enableMemPattern' | 'enableCpuMemArena' | 'freeDimensionOverrides' | 'extra'>;
+  sessionOptions?: Pick<
+    InferenceSession.SessionOptions,
+    'graphOptimizationLevel' | 'enableMemPattern' | 'enableCpuMemArena' | 'freeDimensionOverrides' | 'extra'
+  >;
 }
 
 export type ToWorker =
   /** stored: load a model from the on-device store by id and version (imported models) instead of modelBaseUrl. */
   /** checkOnly: run the checks and the self-test, then release the session and keep the current model (import). */
-  | { type: 'load'; requestId: number; modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; stored?: { id: string; version: string }; checkOnly?: boolean }
+  | {
+      type: 'load';
+      requestId: number;
+      modelBaseUrl: string;
+      backend: BackendPreference;
+      tuning?: LoadTuning;
+      stored?: { id: string; version: string };
+      checkOnly?: boolean;
+    }
   | { type: 'classify'; requestId: number; input: Float32Array; batch: number }
   /** Occlusion sensitivity of one crop (NCHW, the manifest's input shape) for one class; see src/pipeline/occlusion.ts. */
   | { type: 'explain'; requestId: number; input: Float32Array; classIndex: number; patch: number; stride: number; batchSize: number }
@@ -57,7 +68,8 @@ export type FromWorker =
   | { type: 'explanation'; requestId: number; drops: Float32Array; cells: number; baseProbability: number; elapsedMs: number }
   | { type: 'error'; requestId: number; code: InferenceErrorCode; message: string };
 
-export type InferenceErrorCode = 'model-download' | 'model-invalid' | 'model-corrupt' | 'model-storage' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';
+export type InferenceErrorCode =
+  'model-download' | 'model-invalid' | 'model-corrupt' | 'model-storage' | 'model-self-test' | 'session' | 'inference' | 'not-ready' | 'cancelled';
 
 /** The reply that settles each request (besides 'error'); 'cancel' gets none of its own. */
 export interface ReplyTypes {

@@ -19,7 +19,11 @@ async function gpuAdapter(): Promise<AdapterFacts | null> {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
     const info = adapter.info ?? {};
-    return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', software: isSoftwareAdapter(info, (adapter as GpuAdapterLike).isFallbackAdapter === true) };
+    return {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      software: isSoftwareAdapter(info, (adapter as GpuAdapterLike).isFallbackAdapter === true),
+    };
   } catch {
     return null;
   }

@@ -77,7 +77,12 @@ export interface ModelSession {
   classify(input: Float32Array, batch: number): Promise<Classification>;
   /** The largest deviation from the manifest's self-test probabilities. */
   selfTestDeviation(): Promise<number>;
-  explain(input: Float32Array, classIndex: number, options: ExplainOptions, control?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<ExplainResult>;
+  explain(
+    input: Float32Array,
+    classIndex: number,
+    options: ExplainOptions,
+    control?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<ExplainResult>;
   release(): Promise<void>;
 }
 
@@ -152,7 +157,8 @@ class CoreSession implements ModelSession {
 
   async classify(input: Float32Array, batch: number): Promise<Classification> {
     const { itemLength, fixedBatch } = this.layout;
-    if (!(Number.isInteger(batch) && batch > 0) || input.length !== batch * itemLength) throw new InferenceFailure('inference', 'The input does not have the expected size.');
+    if (!(Number.isInteger(batch) && batch > 0) || input.length !== batch * itemLength)
+      throw new InferenceFailure('inference', 'The input does not have the expected size.');
     if (fixedBatch === null || fixedBatch === batch) return this.runOnce(input, batch);
     // A graph with a fixed batch dimension: runs of exactly that many, the last one padded with zeros.
     const probabilities = new Float32Array(batch * this.classes);
@@ -176,7 +182,10 @@ class CoreSession implements ModelSession {
     const { channels, height, width } = this.layout;
     const image = selfTestImage(this.manifest);
     if (channels !== 3 || height !== image.height || width !== image.width)
-      throw new InferenceFailure('model-invalid', `The model input is ${channels}×${height}×${width}, but its self-test image is 3×${image.height}×${image.width}.`);
+      throw new InferenceFailure(
+        'model-invalid',
+        `The model input is ${channels}×${height}×${width}, but its self-test image is 3×${image.height}×${image.width}.`,
+      );
     const { probabilities } = await this.classify(toNchwFloat32(image, this.manifest.normalization), 1);
     return selfTestDeviation(this.manifest, probabilities);
   }
@@ -188,8 +197,10 @@ class CoreSession implements ModelSession {
     control: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<ExplainResult> {
     const { itemLength, height, width, fixedBatch } = this.layout;
-    if (crop.length !== itemLength || height !== width || this.layout.channels !== 3) throw new InferenceFailure('inference', 'The input does not have the expected size.');
-    if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.classes)) throw new InferenceFailure('inference', `No class ${classIndex} in this model.`);
+    if (crop.length !== itemLength || height !== width || this.layout.channels !== 3)
+      throw new InferenceFailure('inference', 'The input does not have the expected size.');
+    if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.classes))
+      throw new InferenceFailure('inference', `No class ${classIndex} in this model.`);
     let grid;
     try {
       grid = occlusionGrid(options.patch, options.stride, height);

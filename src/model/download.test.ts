@@ -24,7 +24,8 @@ function server(body: Uint8Array, opts: { piece?: number; status?: number; conte
       },
     });
     const status = opts.status ?? (start > 0 ? 206 : 200);
-    const headers: Record<string, string> = start > 0 ? { 'Content-Range': `bytes ${opts.contentRangeStart ?? start}-${body.byteLength - 1}/${body.byteLength}` } : {};
+    const headers: Record<string, string> =
+      start > 0 ? { 'Content-Range': `bytes ${opts.contentRangeStart ?? start}-${body.byteLength - 1}/${body.byteLength}` } : {};
     return new Response(status === 204 ? null : stream, { status, headers });
   }) as typeof fetch;
   return { fetch: fetchFn, ranges };
@@ -65,7 +66,12 @@ describe('fetchInto', () => {
     const target = new Uint8Array(file.length);
     let restarts = 0;
     const chunks: number[] = [];
-    await fetchInto(url, target, 256, { fetch: server(file, { ignoreRange: true }).fetch, chunkBytes: 256, onChunk: async (i) => void chunks.push(i), onRestart: async () => void restarts++ });
+    await fetchInto(url, target, 256, {
+      fetch: server(file, { ignoreRange: true }).fetch,
+      chunkBytes: 256,
+      onChunk: async (i) => void chunks.push(i),
+      onRestart: async () => void restarts++,
+    });
     expect(restarts).toBe(1);
     expect(chunks).toEqual([0, 1, 2]);
     expect(target).toEqual(file);
@@ -74,13 +80,24 @@ describe('fetchInto', () => {
   it('refuses a resume at the wrong byte, more bytes than declared, and HTTP errors', async () => {
     let restarts = 0;
     await expect(
-      fetchInto(url, new Uint8Array(1000), 256, { fetch: server(file, { contentRangeStart: 100 }).fetch, chunkBytes: 256, onRestart: async () => void restarts++ }),
+      fetchInto(url, new Uint8Array(1000), 256, {
+        fetch: server(file, { contentRangeStart: 100 }).fetch,
+        chunkBytes: 256,
+        onRestart: async () => void restarts++,
+      }),
     ).rejects.toMatchObject({ code: 'download', message: expect.stringContaining('resumed at byte 100') });
     expect(restarts).toBe(1);
     await expect(fetchInto(url, new Uint8Array(999), 0, { fetch: server(file).fetch, chunkBytes: 256 })).rejects.toMatchObject({ code: 'mismatch' });
-    await expect(fetchInto(url, new Uint8Array(1001), 0, { fetch: server(file).fetch, chunkBytes: 256 })).rejects.toMatchObject({ code: 'download', message: expect.stringContaining('1000 of 1001') });
-    await expect(fetchInto(url, new Uint8Array(1000), 0, { fetch: server(file, { status: 404 }).fetch, chunkBytes: 256 })).rejects.toMatchObject({ code: 'mismatch' });
-    await expect(fetchInto(url, new Uint8Array(1000), 0, { fetch: server(file, { status: 503 }).fetch, chunkBytes: 256 })).rejects.toMatchObject({ code: 'download' });
+    await expect(fetchInto(url, new Uint8Array(1001), 0, { fetch: server(file).fetch, chunkBytes: 256 })).rejects.toMatchObject({
+      code: 'download',
+      message: expect.stringContaining('1000 of 1001'),
+    });
+    await expect(fetchInto(url, new Uint8Array(1000), 0, { fetch: server(file, { status: 404 }).fetch, chunkBytes: 256 })).rejects.toMatchObject({
+      code: 'mismatch',
+    });
+    await expect(fetchInto(url, new Uint8Array(1000), 0, { fetch: server(file, { status: 503 }).fetch, chunkBytes: 256 })).rejects.toMatchObject({
+      code: 'download',
+    });
   });
 
   it('reports a dropped connection as a download error, after the chunks it completed', async () => {
@@ -96,7 +113,9 @@ describe('fetchInto', () => {
         }),
       )) as typeof fetch;
     const chunks: number[] = [];
-    await expect(fetchInto(url, new Uint8Array(1000), 0, { fetch: dropping, chunkBytes: 256, onChunk: async (i) => void chunks.push(i) })).rejects.toMatchObject({
+    await expect(
+      fetchInto(url, new Uint8Array(1000), 0, { fetch: dropping, chunkBytes: 256, onChunk: async (i) => void chunks.push(i) }),
+    ).rejects.toMatchObject({
       code: 'download',
       message: expect.stringContaining('after 600 of 1000'),
     });
@@ -120,8 +139,8 @@ describe('fetchInto', () => {
 describe('fetchManifestJson', () => {
   it('parses the manifest, and names what went wrong', async () => {
     const base = new URL('http://h/m/');
-    expect(await fetchManifestJson(base, (async () => new Response('{"a":1}')))).toEqual({ a: 1 });
-    await expect(fetchManifestJson(base, (async () => new Response('{', { status: 200 })))).rejects.toMatchObject({ code: 'invalid-manifest' });
-    await expect(fetchManifestJson(base, (async () => new Response('', { status: 404 })))).rejects.toMatchObject({ code: 'download' });
+    expect(await fetchManifestJson(base, async () => new Response('{"a":1}'))).toEqual({ a: 1 });
+    await expect(fetchManifestJson(base, async () => new Response('{', { status: 200 }))).rejects.toMatchObject({ code: 'invalid-manifest' });
+    await expect(fetchManifestJson(base, async () => new Response('', { status: 404 }))).rejects.toMatchObject({ code: 'download' });
   });
 });

@@ -41,7 +41,11 @@ export async function fetchInto(url: URL, target: Uint8Array, from: number, o: F
   let received = from;
   let response: Response;
   try {
-    response = await o.fetch(url, { cache: 'no-store', ...(o.signal ? { signal: o.signal } : {}), headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
+    response = await o.fetch(url, {
+      cache: 'no-store',
+      ...(o.signal ? { signal: o.signal } : {}),
+      headers: received > 0 ? { Range: `bytes=${received}-` } : {},
+    });
   } catch (e) {
     throw new ModelStoreError('download', `The model could not be downloaded (${(e as Error).message}).`);
   }
@@ -57,7 +61,10 @@ export async function fetchInto(url: URL, target: Uint8Array, from: number, o: F
       throw new ModelStoreError('download', `The server resumed at byte ${start}, not ${received}.`);
     }
   } else if (!response.ok) {
-    throw new ModelStoreError(response.status >= 500 || response.status === 408 ? 'download' : 'mismatch', `The model could not be downloaded (HTTP ${response.status}).`);
+    throw new ModelStoreError(
+      response.status >= 500 || response.status === 408 ? 'download' : 'mismatch',
+      `The model could not be downloaded (HTTP ${response.status}).`,
+    );
   }
   if (!response.body) throw new ModelStoreError('download', 'The model download returned no data.');
 

@@ -261,14 +261,17 @@ export function validateManifest(raw: unknown): ModelManifest {
 
   const cv = m.clinicalValidation;
   if (m.demonstration && cv.status !== 'none') p.push('a demonstration model cannot claim clinical validation');
-  if (cv.status !== 'none' && (!cv.by || !cv.dataset)) p.push(`clinicalValidation.by and clinicalValidation.dataset must say who validated the model and on what patients (status "${cv.status}")`);
+  if (cv.status !== 'none' && (!cv.by || !cv.dataset))
+    p.push(`clinicalValidation.by and clinicalValidation.dataset must say who validated the model and on what patients (status "${cv.status}")`);
   if (m.demonstration && m.validation) p.push('a demonstration model cannot carry a validation report');
   if (!m.demonstration && !m.validation) p.push('validation is missing: a model that is not a demonstration must carry its validation report');
   if (m.validation) p.push(...validationReportProblems(m.validation, ids));
   p.push(...inferenceProblems(m));
   const kept = m.weights?.keptFloat32?.length ?? 0;
-  if (m.weights?.storage === 'float16-mixed' && kept === 0) p.push('weights.keptFloat32 must name the nodes kept in float32 when weights.storage is "float16-mixed"');
-  if (m.weights && m.weights.storage !== 'float16-mixed' && kept > 0) p.push(`weights.keptFloat32 is only for weights.storage "float16-mixed" (found "${m.weights.storage}")`);
+  if (m.weights?.storage === 'float16-mixed' && kept === 0)
+    p.push('weights.keptFloat32 must name the nodes kept in float32 when weights.storage is "float16-mixed"');
+  if (m.weights && m.weights.storage !== 'float16-mixed' && kept > 0)
+    p.push(`weights.keptFloat32 is only for weights.storage "float16-mixed" (found "${m.weights.storage}")`);
 
   if (p.length) throw new ManifestError(p);
   return m;
@@ -280,12 +283,14 @@ function validationReportProblems(v: ValidationReport, ids: string[]): string[] 
   if (!sameClasses(Object.keys(v.dataset.perClass))) p.push(`validation.dataset.perClass must give a count for each class: ${ids.join(', ')}`);
   if (!sameClasses(Object.keys(v.perClass))) p.push(`validation.perClass must give metrics for each class: ${ids.join(', ')}`);
   const cm = v.confusionMatrix;
-  if (cm.length !== ids.length || cm.some((row) => row.length !== ids.length)) p.push(`validation.confusionMatrix must be ${ids.length}×${ids.length} (true class × predicted class)`);
+  if (cm.length !== ids.length || cm.some((row) => row.length !== ids.length))
+    p.push(`validation.confusionMatrix must be ${ids.length}×${ids.length} (true class × predicted class)`);
   else
     ids.forEach((id, i) => {
       const rowTotal = cm[i]!.reduce((a, b) => a + b, 0);
       const count = v.dataset.perClass[id];
-      if (count !== undefined && rowTotal !== count) p.push(`validation.confusionMatrix row "${id}" sums to ${rowTotal}, but the dataset has ${count} ${id} cases`);
+      if (count !== undefined && rowTotal !== count)
+        p.push(`validation.confusionMatrix row "${id}" sums to ${rowTotal}, but the dataset has ${count} ${id} cases`);
     });
   const age = v.dataset.ageRangeYears;
   if (age && age[0] > age[1]) p.push('validation.dataset.ageRangeYears must be [youngest, oldest]');
@@ -296,18 +301,23 @@ function inferenceProblems(m: ModelManifest): string[] {
   const p: string[] = [];
   const inf = m.inference ?? DEFAULT_INFERENCE;
   const emb = inf.embedding;
-  if (inf.fusion === 'mean-embedding' && !emb) p.push('inference.embedding must name the embedding output and the class weights when inference.fusion is "mean-embedding"');
+  if (inf.fusion === 'mean-embedding' && !emb)
+    p.push('inference.embedding must name the embedding output and the class weights when inference.fusion is "mean-embedding"');
   if (inf.fusion !== 'mean-embedding' && emb) p.push(`inference.embedding is only for inference.fusion "mean-embedding" (found "${inf.fusion}")`);
   if (emb) {
     const bytes = m.classes.length * emb.dimension * 4;
-    if (base64ByteLength(emb.classWeightsBase64) !== bytes) p.push(`inference.embedding.classWeightsBase64 must encode ${m.classes.length}×${emb.dimension} float32 values (${bytes} bytes)`);
+    if (base64ByteLength(emb.classWeightsBase64) !== bytes)
+      p.push(`inference.embedding.classWeightsBase64 must encode ${m.classes.length}×${emb.dimension} float32 values (${bytes} bytes)`);
     if (emb.output === m.output.name) p.push('inference.embedding.output must be a second output, not the probabilities output');
   }
   const v = m.validation;
   // The figures must describe the inference the app runs; otherwise the result screen would quote the wrong numbers.
-  if (v?.tta && v.tta !== inf.tta) p.push(`validation.tta is "${v.tta}" but the app would run "${inf.tta}" (inference.tta): the figures must come from the same TTA`);
-  if (v?.patientLevel && v.patientLevel.fusion !== inf.fusion) p.push(`validation.patientLevel.fusion is "${v.patientLevel.fusion}" but inference.fusion is "${inf.fusion}"`);
-  if (v?.patientLevel && !v.patientLevel.rules[v.patientLevel.fusion]) p.push(`validation.patientLevel.rules must give the figures of the chosen rule "${v.patientLevel.fusion}"`);
+  if (v?.tta && v.tta !== inf.tta)
+    p.push(`validation.tta is "${v.tta}" but the app would run "${inf.tta}" (inference.tta): the figures must come from the same TTA`);
+  if (v?.patientLevel && v.patientLevel.fusion !== inf.fusion)
+    p.push(`validation.patientLevel.fusion is "${v.patientLevel.fusion}" but inference.fusion is "${inf.fusion}"`);
+  if (v?.patientLevel && !v.patientLevel.rules[v.patientLevel.fusion])
+    p.push(`validation.patientLevel.rules must give the figures of the chosen rule "${v.patientLevel.fusion}"`);
   return p;
 }
 
@@ -330,7 +340,9 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
 export async function verifyModelBytes(manifest: ModelManifest, bytes: ArrayBuffer | Uint8Array): Promise<void> {
   const length = bytes.byteLength;
   if (length !== manifest.file.bytes)
-    throw new ManifestError([`model.onnx is ${length} bytes but the manifest declares ${manifest.file.bytes}: the file is incomplete or not the one this manifest describes`]);
+    throw new ManifestError([
+      `model.onnx is ${length} bytes but the manifest declares ${manifest.file.bytes}: the file is incomplete or not the one this manifest describes`,
+    ]);
   const actual = await sha256Hex(bytes);
   if (actual !== manifest.file.sha256)
     throw new ManifestError([`model.onnx SHA-256 is ${actual} but the manifest declares ${manifest.file.sha256}: the file was altered or corrupted`]);
@@ -347,11 +359,14 @@ export function checkSessionSignature(manifest: ModelManifest, sig: SessionSigna
   const p: string[] = [];
   const input = sig.inputs.find((i) => i.name === manifest.input.name);
   if (!input) p.push(`the model has no input named "${manifest.input.name}" (it has ${sig.inputs.map((i) => `"${i.name}"`).join(', ')})`);
-  else if (!shapesCompatible(manifest.input.shape, input.shape)) p.push(`input "${input.name}" has shape [${input.shape.join(', ')}], manifest says [${manifest.input.shape.join(', ')}]`);
+  else if (!shapesCompatible(manifest.input.shape, input.shape))
+    p.push(`input "${input.name}" has shape [${input.shape.join(', ')}], manifest says [${manifest.input.shape.join(', ')}]`);
   const output = sig.outputs.find((o) => o.name === manifest.output.name);
   if (!output) p.push(`the model has no output named "${manifest.output.name}" (it has ${sig.outputs.map((o) => `"${o.name}"`).join(', ')})`);
   else if (!shapesCompatible(manifest.output.shape, output.shape))
-    p.push(`output "${output.name}" has shape [${output.shape.join(', ')}], manifest says [${manifest.output.shape.join(', ')}] (${manifest.classes.length} classes)`);
+    p.push(
+      `output "${output.name}" has shape [${output.shape.join(', ')}], manifest says [${manifest.output.shape.join(', ')}] (${manifest.classes.length} classes)`,
+    );
   if (p.length) throw new ManifestError(p);
 }
 

@@ -18,7 +18,13 @@ export function parseProvenance(raw: unknown): Provenance | null {
   if (!raw || typeof raw !== 'object') return null;
   const r = raw as Record<string, unknown>;
   if (r.kind === 'bundled' || r.kind === 'unsigned') return { kind: r.kind };
-  if (r.kind === 'trusted' && typeof r.publisher === 'string' && r.publisher.length <= 200 && typeof r.fingerprint === 'string' && /^[0-9a-f]{64}$/.test(r.fingerprint))
+  if (
+    r.kind === 'trusted' &&
+    typeof r.publisher === 'string' &&
+    r.publisher.length <= 200 &&
+    typeof r.fingerprint === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.fingerprint)
+  )
     return { kind: 'trusted', publisher: r.publisher, fingerprint: r.fingerprint };
   return null;
 }

@@ -70,7 +70,8 @@ let dbPromise: Promise<IDBPDatabase<ModelDb>> | null = null;
 
 function db(): Promise<IDBPDatabase<ModelDb>> {
   if (!dbPromise) {
-    if (typeof indexedDB === 'undefined') return Promise.reject(new ModelStoreError('unavailable', 'This browser does not allow storing data (IndexedDB is unavailable).'));
+    if (typeof indexedDB === 'undefined')
+      return Promise.reject(new ModelStoreError('unavailable', 'This browser does not allow storing data (IndexedDB is unavailable).'));
     dbPromise = openDB<ModelDb>(MODEL_DB_NAME, DB_VERSION, {
       upgrade(d) {
         d.createObjectStore('models');
@@ -112,16 +113,23 @@ function toInfo(r: StoredModelRecord): StoredModelInfo {
 function asStoreError(e: unknown): Error {
   if (e instanceof ModelStoreError) return e;
   const name = (e as { name?: string })?.name;
-  if (name === 'QuotaExceededError') return new ModelStoreError('quota', 'There is not enough storage space on this device for the model. Free some space and try again.');
+  if (name === 'QuotaExceededError')
+    return new ModelStoreError('quota', 'There is not enough storage space on this device for the model. Free some space and try again.');
   return e instanceof Error ? e : new Error(String(e));
 }
 
 async function verify(manifest: ModelManifest, bytes: Uint8Array): Promise<void> {
   if (bytes.byteLength !== manifest.file.bytes)
-    throw new ModelStoreError('mismatch', `The model file is ${bytes.byteLength} bytes but its manifest declares ${manifest.file.bytes}: it is incomplete or not the file this manifest describes.`);
+    throw new ModelStoreError(
+      'mismatch',
+      `The model file is ${bytes.byteLength} bytes but its manifest declares ${manifest.file.bytes}: it is incomplete or not the file this manifest describes.`,
+    );
   const actual = await sha256Hex(bytes);
   if (actual !== manifest.file.sha256)
-    throw new ModelStoreError('mismatch', `The model file's SHA-256 is ${actual} but its manifest declares ${manifest.file.sha256}: the file was altered or corrupted.`);
+    throw new ModelStoreError(
+      'mismatch',
+      `The model file's SHA-256 is ${actual} but its manifest declares ${manifest.file.sha256}: the file was altered or corrupted.`,
+    );
 }
 
 /** All verified models on this device, newest first. */
@@ -138,7 +146,11 @@ export async function getStoredManifest(id: string, version: string): Promise<Mo
  * Stores a model after checking its bytes against the manifest. Other versions of the same model are kept
  * (remove them with pruneOtherVersions once this one is in use). Replaces an existing copy of the same version.
  */
-export async function storeModel(manifestJson: unknown, bytes: Uint8Array, { source = 'import', onProgress }: { source?: string; onProgress?: (p: StoreProgress) => void } = {}): Promise<StoredModelInfo> {
+export async function storeModel(
+  manifestJson: unknown,
+  bytes: Uint8Array,
+  { source = 'import', onProgress }: { source?: string; onProgress?: (p: StoreProgress) => void } = {},
+): Promise<StoredModelInfo> {
   const manifest = parseManifest(manifestJson);
   await verify(manifest, bytes);
   const d = await db();
@@ -211,7 +223,10 @@ export async function readModelBytes(id: string, version: string): Promise<{ man
     await verify(rec.manifest, bytes);
   } catch (e) {
     await deleteModel(id, version);
-    throw new ModelStoreError('corrupt', `The copy of ${rec.name} ${version} stored on this device is damaged (${(e as Error).message}) It has been removed and will not be used.`);
+    throw new ModelStoreError(
+      'corrupt',
+      `The copy of ${rec.name} ${version} stored on this device is damaged (${(e as Error).message}) It has been removed and will not be used.`,
+    );
   }
   return { manifest: rec.manifest, bytes };
 }
@@ -221,13 +236,19 @@ export async function readModelBytes(id: string, version: string): Promise<{ man
  * at once: that would hold the model twice). Stops at the first missing index or at a chunk that would overflow.
  */
 type ChunkStore = IDBPObjectStore<ModelDb, ArrayLike<StoreNames<ModelDb>>, 'chunks', 'readonly' | 'readwrite'>;
-async function readChunksInto(chunkStore: ChunkStore, id: string, chunkKey: string, target: Uint8Array, count: number): Promise<{ chunks: number; bytes: number }> {
+async function readChunksInto(
+  chunkStore: ChunkStore,
+  id: string,
+  chunkKey: string,
+  target: Uint8Array,
+  count: number,
+): Promise<{ chunks: number; bytes: number }> {
   if (count <= 0) return { chunks: 0, bytes: 0 };
   let cursor = await chunkStore.openCursor(IDBKeyRange.bound([id, chunkKey, 0], [id, chunkKey, count - 1]));
   let chunks = 0;
   let offset = 0;
   while (cursor) {
-    const index = (cursor.key)[2];
+    const index = cursor.key[2];
     const data = cursor.value;
     if (index !== chunks || offset + data.byteLength > target.byteLength) break;
     target.set(new Uint8Array(data), offset);
@@ -250,7 +271,8 @@ export async function deleteModel(id: string, version: string): Promise<void> {
 /** Removes every other version of a model, once `keepVersion` is verified and stored. */
 export async function pruneOtherVersions(id: string, keepVersion: string): Promise<string[]> {
   const d = await db();
-  if (!(await d.getKey('models', [id, keepVersion]))) throw new ModelStoreError('missing', `Refusing to remove older versions of ${id}: version ${keepVersion} is not stored.`);
+  if (!(await d.getKey('models', [id, keepVersion])))
+    throw new ModelStoreError('missing', `Refusing to remove older versions of ${id}: version ${keepVersion} is not stored.`);
   const others = (await d.getAll('models')).filter((r) => r.id === id && r.version !== keepVersion).map((r) => r.version);
   const partials = (await d.getAll('downloads')).filter((r) => r.id === id && r.version !== keepVersion).map((r) => r.version);
   const removed = [...new Set([...others, ...partials])];
@@ -278,7 +300,10 @@ export interface DownloadOptions {
  * HTTP Range request, retrying after network failures), verifies it and stores it. Returns the verified bytes,
  * so the caller does not read 260 MB back. Older versions are kept.
  */
-export async function downloadModel(baseUrl: string, options: DownloadOptions = {}): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array; downloaded: boolean }> {
+export async function downloadModel(
+  baseUrl: string,
+  options: DownloadOptions = {},
+): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array; downloaded: boolean }> {
   const doFetch = options.fetch ?? fetch;
   const base = new URL(baseUrl, globalThis.location?.href);
   const manifest = parseManifest(await fetchManifestJson(base, doFetch, options.signal));
@@ -314,7 +339,12 @@ export async function downloadModel(baseUrl: string, options: DownloadOptions = 
 }
 
 /** The whole file in memory, verified against the manifest; nothing is stored. */
-async function downloadUnstored(manifest: ModelManifest, base: URL, doFetch: typeof fetch, options: DownloadOptions): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array }> {
+async function downloadUnstored(
+  manifest: ModelManifest,
+  base: URL,
+  doFetch: typeof fetch,
+  options: DownloadOptions,
+): Promise<{ info: StoredModelInfo; manifest: ModelManifest; bytes: Uint8Array }> {
   const bytes = new Uint8Array(manifest.file.bytes);
   await fetchInto(new URL(manifest.file.name, base), bytes, 0, { fetch: doFetch, chunkBytes: CHUNK_BYTES, ...fetchOptions(options) });
   await verify(manifest, bytes);
@@ -328,7 +358,14 @@ const fetchOptions = ({ signal, onProgress }: DownloadOptions) => ({ ...(signal 
  * (with the download's progress) as it completes. A resumed download first reads the chunks it kept into that
  * buffer (readChunksInto). The last chunk and the model record are written only after the SHA-256 matched.
  */
-async function downloadInto(d: IDBPDatabase<ModelDb>, manifest: ModelManifest, source: string, url: URL, doFetch: typeof fetch, options: DownloadOptions): Promise<Uint8Array> {
+async function downloadInto(
+  d: IDBPDatabase<ModelDb>,
+  manifest: ModelManifest,
+  source: string,
+  url: URL,
+  doFetch: typeof fetch,
+  options: DownloadOptions,
+): Promise<Uint8Array> {
   const { id, version } = manifest;
   const total = manifest.file.bytes;
   let progress = await d.get('downloads', [id, version]);

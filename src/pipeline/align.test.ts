@@ -20,11 +20,7 @@ import type { Point, RgbaImage } from './image';
 
 // ---------------------------------------------------------------- helpers
 
-function makeImage(
-  width: number,
-  height: number,
-  pixel: (x: number, y: number) => readonly [number, number, number, number],
-): RgbaImage {
+function makeImage(width: number, height: number, pixel: (x: number, y: number) => readonly [number, number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -145,8 +141,7 @@ describe('estimateSimilarity', () => {
       { x: 2007.3, y: 1905.8 },
     ];
     const expected: Matrix2x3 = [
-      0.08117446809863331, 0.005436792946988569, -117.08165838061132, -0.005436792946988569,
-      0.08117446809863331, -52.038214698382035,
+      0.08117446809863331, 0.005436792946988569, -117.08165838061132, -0.005436792946988569, 0.08117446809863331, -52.038214698382035,
     ];
     const fit = estimateSimilarity(src, ARCFACE_TEMPLATE_112_BLAZEFACE);
     expectMatrixClose(fit.matrix, expected, 1e-10);
@@ -174,14 +169,14 @@ describe('estimateSimilarity', () => {
     // Same answer as the scikit-image reference for this case.
     expectMatrixClose(
       fit.matrix,
-      [
-        0.02316530454077586, -0.0006614998804450834, 10.149484860952832, 0.0006614998804450833,
-        0.02316530454077586, 28.40824612583907,
-      ],
+      [0.02316530454077586, -0.0006614998804450834, 10.149484860952832, 0.0006614998804450833, 0.02316530454077586, 28.40824612583907],
       1e-10,
     );
     // An exact mirror image of the template cannot be reached by a similarity.
-    const self = estimateSimilarity(ARCFACE_TEMPLATE_112, ARCFACE_TEMPLATE_112.map((p) => ({ x: -p.x, y: p.y })));
+    const self = estimateSimilarity(
+      ARCFACE_TEMPLATE_112,
+      ARCFACE_TEMPLATE_112.map((p) => ({ x: -p.x, y: p.y })),
+    );
     expect(self.matrix[0] * self.matrix[4] - self.matrix[1] * self.matrix[3]).toBeGreaterThan(0);
   });
 
@@ -208,10 +203,7 @@ describe('estimateSimilarity', () => {
     const one = [{ x: 1, y: 2 }];
     expectAlignmentError(() => estimateSimilarity(one, one), 'too-few-keypoints');
     expectAlignmentError(() => estimateSimilarity([], []), 'too-few-keypoints');
-    expectAlignmentError(
-      () => estimateSimilarity(ARCFACE_TEMPLATE_112, ARCFACE_TEMPLATE_112_BLAZEFACE),
-      'mismatched-keypoints',
-    );
+    expectAlignmentError(() => estimateSimilarity(ARCFACE_TEMPLATE_112, ARCFACE_TEMPLATE_112_BLAZEFACE), 'mismatched-keypoints');
   });
 
   it('fits two points exactly', () => {
@@ -431,9 +423,7 @@ describe('alignFace', () => {
 
   it('antialiases: a 4000×3000 photo gives the same crop as its 400×300 version', () => {
     // Continuous scene in small-image units: smooth ramp + four Gaussian features.
-    const smallKp = ARCFACE_TEMPLATE_112_BLAZEFACE.map((p) =>
-      applySimilarity(similarityMatrix(1, 0.17, 150, 80), p),
-    );
+    const smallKp = ARCFACE_TEMPLATE_112_BLAZEFACE.map((p) => applySimilarity(similarityMatrix(1, 0.17, 150, 80), p));
     const sigma = 3.5;
     const scene = (gx: number[], gy: number[]) => (x: number, y: number) =>
       110 + 0.12 * x + 0.08 * y - gx.reduce((acc, g, i) => acc + 70 * g * (gy[i] as number), 0);
@@ -490,20 +480,62 @@ describe('alignFace', () => {
     // The photo and the expected checksums come from a NumPy transcription of the
     // docs of alignFace / warpSimilarity / boxDownsample (whole-image box filter,
     // float64 bilinear, border 0, round half up).
-    const photo = makeImage(700, 500, (x, y) => [
-      (x * 7 + y * 13) % 256,
-      (x * x + 3 * y) % 251,
-      ((Math.floor(x / 9) + Math.floor(y / 7)) % 2) * 200 + 20,
-      255,
-    ]);
+    const photo = makeImage(700, 500, (x, y) => [(x * 7 + y * 13) % 256, (x * x + 3 * y) % 251, ((Math.floor(x / 9) + Math.floor(y / 7)) % 2) * 200 + 20, 255]);
     const cases: { kp: [number, number][]; k: number; sum: number; weighted: number; transparent: number }[] = [
-      { kp: [[301.3, 211.7], [405.9, 236.4], [340.2, 300.8], [318.5, 361.1]], k: 3, sum: 7872638, weighted: 3917268039, transparent: 0 },
-      { kp: [[101.3, 61.7], [130.9, 66.4], [114.2, 86.8], [110.5, 103.1]], k: 1, sum: 7886368, weighted: 3930480733, transparent: 0 },
-      { kp: [[5, 20], [110, 25], [50, 90], [45, 150]], k: 3, sum: 3127504, weighted: 1557257795, transparent: 7492 },
-      { kp: [[600, 380], [690, 370], [650, 440], [655, 495]], k: 2, sum: 4443587, weighted: 2212076156, transparent: 5406 },
+      {
+        kp: [
+          [301.3, 211.7],
+          [405.9, 236.4],
+          [340.2, 300.8],
+          [318.5, 361.1],
+        ],
+        k: 3,
+        sum: 7872638,
+        weighted: 3917268039,
+        transparent: 0,
+      },
+      {
+        kp: [
+          [101.3, 61.7],
+          [130.9, 66.4],
+          [114.2, 86.8],
+          [110.5, 103.1],
+        ],
+        k: 1,
+        sum: 7886368,
+        weighted: 3930480733,
+        transparent: 0,
+      },
+      {
+        kp: [
+          [5, 20],
+          [110, 25],
+          [50, 90],
+          [45, 150],
+        ],
+        k: 3,
+        sum: 3127504,
+        weighted: 1557257795,
+        transparent: 7492,
+      },
+      {
+        kp: [
+          [600, 380],
+          [690, 370],
+          [650, 440],
+          [655, 495],
+        ],
+        k: 2,
+        sum: 4443587,
+        weighted: 2212076156,
+        transparent: 5406,
+      },
     ];
     for (const c of cases) {
-      const aligned = alignFace(photo, c.kp.map(([x, y]) => ({ x, y })));
+      const aligned = alignFace(
+        photo,
+        c.kp.map(([x, y]) => ({ x, y })),
+      );
       expect(aligned.prefilterFactor).toBe(c.k);
       let sum = 0;
       let weighted = 0;
@@ -517,7 +549,7 @@ describe('alignFace', () => {
     }
   });
 
-  it('gives the same crop from only the plan\'s source region as from the whole photo (k = 1, 2, 3, 13; edges)', () => {
+  it("gives the same crop from only the plan's source region as from the whole photo (k = 1, 2, 3, 13; edges)", () => {
     const photo = makeImage(700, 500, (x, y) => [(x * 7 + y * 13) % 256, (x * x + 3 * y) % 251, (x ^ y) & 255, 255]);
     const sub = (x0: number, y0: number, x1: number, y1: number): RgbaImage => {
       const w = x1 - x0;
@@ -526,11 +558,36 @@ describe('alignFace', () => {
       return { width: w, height: y1 - y0, data };
     };
     const cases: [number, number][][] = [
-      [[301.3, 211.7], [405.9, 236.4], [340.2, 300.8], [318.5, 361.1]],
-      [[101.3, 61.7], [130.9, 66.4], [114.2, 86.8], [110.5, 103.1]],
-      [[5, 20], [110, 25], [50, 90], [45, 150]],
-      [[600, 380], [690, 370], [650, 440], [655, 495]],
-      [[40, 60], [660, 80], [350, 300], [340, 470]],
+      [
+        [301.3, 211.7],
+        [405.9, 236.4],
+        [340.2, 300.8],
+        [318.5, 361.1],
+      ],
+      [
+        [101.3, 61.7],
+        [130.9, 66.4],
+        [114.2, 86.8],
+        [110.5, 103.1],
+      ],
+      [
+        [5, 20],
+        [110, 25],
+        [50, 90],
+        [45, 150],
+      ],
+      [
+        [600, 380],
+        [690, 370],
+        [650, 440],
+        [655, 495],
+      ],
+      [
+        [40, 60],
+        [660, 80],
+        [350, 300],
+        [340, 470],
+      ],
     ];
     const ks = new Set<number>();
     for (const kp of cases) {

@@ -114,10 +114,7 @@ export class AlignmentError extends Error {
 export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Similarity {
   const n = src.length;
   if (dst.length !== n) {
-    throw new AlignmentError(
-      'mismatched-keypoints',
-      `source has ${n} points but destination has ${dst.length}`,
-    );
+    throw new AlignmentError('mismatched-keypoints', `source has ${n} points but destination has ${dst.length}`);
   }
   if (n < 2) {
     throw new AlignmentError('too-few-keypoints', `a similarity needs at least 2 point pairs, got ${n}`);
@@ -129,12 +126,7 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   for (let i = 0; i < n; i++) {
     const p = src[i] as Point;
     const q = dst[i] as Point;
-    if (
-      !Number.isFinite(p.x) ||
-      !Number.isFinite(p.y) ||
-      !Number.isFinite(q.x) ||
-      !Number.isFinite(q.y)
-    ) {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y) || !Number.isFinite(q.x) || !Number.isFinite(q.y)) {
       throw new AlignmentError('non-finite-keypoints', `point pair ${i} has a non-finite coordinate`);
     }
     sx += p.x;
@@ -168,17 +160,11 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   const srcTol = 1e-9 * Math.max(1, Math.abs(sx), Math.abs(sy));
   const dstTol = 1e-9 * Math.max(1, Math.abs(dx), Math.abs(dy));
   if (!(Math.sqrt(srcVar / n) > srcTol) || !(Math.sqrt(dstVar / n) > dstTol)) {
-    throw new AlignmentError(
-      'degenerate-keypoints',
-      'keypoints coincide: they have no spread to fit a scale and rotation to',
-    );
+    throw new AlignmentError('degenerate-keypoints', 'keypoints coincide: they have no spread to fit a scale and rotation to');
   }
   const norm = Math.hypot(dot, cross);
   if (!(norm > 1e-12 * Math.sqrt(srcVar * dstVar))) {
-    throw new AlignmentError(
-      'degenerate-keypoints',
-      'source and destination points are uncorrelated: the fitted scale is zero',
-    );
+    throw new AlignmentError('degenerate-keypoints', 'source and destination points are uncorrelated: the fitted scale is zero');
   }
   const sc = dot / srcVar; // s·cos θ
   const ss = cross / srcVar; // s·sin θ
@@ -231,12 +217,7 @@ export function applySimilarity(m: Matrix2x3, p: Point): Point {
  *
  * No antialiasing: use {@link alignFace} when the transform may shrink by > 2×.
  */
-export function warpSimilarity(
-  src: RgbaImage,
-  m: Matrix2x3,
-  outW: number = ALIGNED_CROP_SIZE,
-  outH: number = ALIGNED_CROP_SIZE,
-): RgbaImage {
+export function warpSimilarity(src: RgbaImage, m: Matrix2x3, outW: number = ALIGNED_CROP_SIZE, outH: number = ALIGNED_CROP_SIZE): RgbaImage {
   assertRgbaImage(src);
   assertOutputSize(outW, outH);
   return warpInverse(src.width, src.height, src.data, invertSimilarity(m), outW, outH);
@@ -448,10 +429,7 @@ export interface AlignmentPlan extends WarpPlan {
  */
 export function planAlignment(keypoints: readonly Point[], template: readonly Point[] = ARCFACE_TEMPLATE_112_BLAZEFACE): AlignmentPlan {
   if (keypoints.length < template.length) {
-    throw new AlignmentError(
-      'too-few-keypoints',
-      `template has ${template.length} points but only ${keypoints.length} keypoints were given`,
-    );
+    throw new AlignmentError('too-few-keypoints', `template has ${template.length} points but only ${keypoints.length} keypoints were given`);
   }
   const similarity = estimateSimilarity(keypoints.slice(0, template.length), template);
   return { ...planWarp(similarity.matrix, ALIGNED_CROP_SIZE, ALIGNED_CROP_SIZE), similarity };
@@ -471,11 +449,7 @@ export function alignWithPlan(plan: AlignmentPlan, image: RgbaImage, origin: { x
  *
  * @throws AlignmentError as {@link estimateSimilarity}.
  */
-export function alignFace(
-  src: RgbaImage,
-  keypoints: readonly Point[],
-  template: readonly Point[] = ARCFACE_TEMPLATE_112_BLAZEFACE,
-): AlignedFace {
+export function alignFace(src: RgbaImage, keypoints: readonly Point[], template: readonly Point[] = ARCFACE_TEMPLATE_112_BLAZEFACE): AlignedFace {
   assertRgbaImage(src);
   return alignWithPlan(planAlignment(keypoints, template), src);
 }
@@ -518,14 +492,7 @@ function assertOutputSize(w: number, h: number): void {
  * Bilinear inverse-mapping warp of a 4-channel image held in any numeric array
  * (bytes or floats); see {@link warpSimilarity} for the exact arithmetic.
  */
-function warpInverse(
-  srcW: number,
-  srcH: number,
-  src: ArrayLike<number>,
-  inv: Matrix2x3,
-  outW: number,
-  outH: number,
-): RgbaImage {
+function warpInverse(srcW: number, srcH: number, src: ArrayLike<number>, inv: Matrix2x3, outW: number, outH: number): RgbaImage {
   const out = new Uint8ClampedArray(outW * outH * 4);
   const [ia, ib, ic, id, ie, iff] = inv;
   const stride = srcW * 4;

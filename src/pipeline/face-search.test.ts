@@ -78,7 +78,7 @@ describe('views', () => {
     const tiles = tileViews(photo);
     expect(tiles).toHaveLength(24);
     let s = 1;
-    const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    const rand = () => (s = (s * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 500; i++) {
       const side = (0.04 + 0.11 * rand()) * 4000;
       const x = rand() * (photo.width - side);
@@ -100,7 +100,12 @@ describe('views', () => {
 
   it('faceInPhoto maps a face found in any view back to the photo exactly', () => {
     const truth = face({ x: 1234.5, y: 987.25 }, 80, 20);
-    for (const view of [wholePhotoView({ width: 4000, height: 3000 }, 270), tileViews({ width: 4000, height: 3000 })[7]!, candidateView(truth, 1.5), mirroredView(candidateView(truth, 2))]) {
+    for (const view of [
+      wholePhotoView({ width: 4000, height: 3000 }, 270),
+      tileViews({ width: 4000, height: 3000 })[7]!,
+      candidateView(truth, 1.5),
+      mirroredView(candidateView(truth, 2)),
+    ]) {
       const back = faceInPhoto(inView(truth, view), view);
       truth.keypoints.forEach((k, i) => close(back.keypoints[i]!, k, 1e-6));
       expect(Math.abs(back.box.width - truth.box.width)).toBeLessThan(1e-6);

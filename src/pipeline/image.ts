@@ -37,9 +37,7 @@ export function assertRgbaImage(image: RgbaImage): void {
   assertImageSize(image.width, image.height);
   const expected = image.width * image.height * 4;
   if (image.data.length !== expected) {
-    throw new RangeError(
-      `RgbaImage data has ${image.data.length} bytes, expected ${expected} for ${image.width}×${image.height}`,
-    );
+    throw new RangeError(`RgbaImage data has ${image.data.length} bytes, expected ${expected} for ${image.width}×${image.height}`);
   }
 }
 

@@ -5,7 +5,14 @@ import { liveGuidance, type LiveFace } from './live-guidance';
 function face(cx: number, cy: number, iod: number, roll = 0): LiveFace {
   const r = (roll * Math.PI) / 180;
   const at = (x: number, y: number) => ({ x: cx + x * Math.cos(r) - y * Math.sin(r), y: cy + x * Math.sin(r) + y * Math.cos(r) });
-  const keypoints = [at(-iod / 2, -0.3 * iod), at(iod / 2, -0.3 * iod), at(0, 0.3 * iod), at(0, 0.8 * iod), at(-1.2 * iod, 0.1 * iod), at(1.2 * iod, 0.1 * iod)];
+  const keypoints = [
+    at(-iod / 2, -0.3 * iod),
+    at(iod / 2, -0.3 * iod),
+    at(0, 0.3 * iod),
+    at(0, 0.8 * iod),
+    at(-1.2 * iod, 0.1 * iod),
+    at(1.2 * iod, 0.1 * iod),
+  ];
   return { box: { x: cx - 1.3 * iod, y: cy - 1.2 * iod, width: 2.6 * iod, height: 2.6 * iod }, keypoints };
 }
 const frame = { width: 640, height: 480 };

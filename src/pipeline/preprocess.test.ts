@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from './image';
-import {
-  ARCFACE_NORMALIZATION,
-  toNchwFloat32,
-} from './preprocess';
+import { ARCFACE_NORMALIZATION, toNchwFloat32 } from './preprocess';
 
 function image(width: number, height: number, pixels: number[][]): RgbaImage {
   return { width, height, data: new Uint8ClampedArray(pixels.flat()) };
@@ -84,8 +81,6 @@ describe('toNchwFloat32', () => {
     expect(() => toNchwFloat32(img3x2, ARCFACE_NORMALIZATION, new Float32Array(18), 1)).toThrow(RangeError);
     expect(() => toNchwFloat32(img3x2, { mean: [0, 0], std: [1, 1] })).toThrow(RangeError);
     expect(() => toNchwFloat32(img3x2, { mean: [0, 0, 0], std: [1, 0, 1] })).toThrow(RangeError);
-    expect(() => toNchwFloat32({ width: 2, height: 2, data: new Uint8ClampedArray(3) }, ARCFACE_NORMALIZATION)).toThrow(
-      RangeError,
-    );
+    expect(() => toNchwFloat32({ width: 2, height: 2, data: new Uint8ClampedArray(3) }, ARCFACE_NORMALIZATION)).toThrow(RangeError);
   });
 });

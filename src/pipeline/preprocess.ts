@@ -31,12 +31,7 @@ export const ARCFACE_NORMALIZATION: Normalization = Object.freeze({
  * @throws RangeError when mean/std do not have 3 finite entries, a std is 0, or
  *   `out` is too short for `offset + 3·H·W`.
  */
-export function toNchwFloat32(
-  crop: RgbaImage,
-  normalization: Normalization,
-  out?: Float32Array,
-  offset = 0,
-): Float32Array {
+export function toNchwFloat32(crop: RgbaImage, normalization: Normalization, out?: Float32Array, offset = 0): Float32Array {
   assertRgbaImage(crop);
   const { mean, std } = normalization;
   if (mean.length !== 3 || std.length !== 3) {
@@ -48,9 +43,7 @@ export function toNchwFloat32(
   const plane = crop.width * crop.height;
   const target = out ?? new Float32Array(3 * plane);
   if (!Number.isInteger(offset) || offset < 0 || offset + 3 * plane > target.length) {
-    throw new RangeError(
-      `cannot write ${3 * plane} values at offset ${offset} into an array of ${target.length}`,
-    );
+    throw new RangeError(`cannot write ${3 * plane} values at offset ${offset} into an array of ${target.length}`);
   }
   const data = crop.data;
   for (let c = 0; c < 3; c++) {

@@ -27,10 +27,10 @@ import { estimateSimilarity, ARCFACE_TEMPLATE_112_BLAZEFACE } from './align';
 function texturedImage(size = 112, seed = 7): RgbaImage {
   const data = new Uint8ClampedArray(size * size * 4);
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const v = 130 + 40 * Math.sin(x / 9) * Math.cos(y / 11) + (rand() - 0.5) * 60 + ((x >> 3) + (y >> 3)) % 2 * 20;
+      const v = 130 + 40 * Math.sin(x / 9) * Math.cos(y / 11) + (rand() - 0.5) * 60 + (((x >> 3) + (y >> 3)) % 2) * 20;
       const i = (y * size + x) * 4;
       data[i] = v + 20;
       data[i + 1] = v;
@@ -97,7 +97,7 @@ function naturalTexture(size = 112, seed = 11, waves = 1500): RgbaImage {
   let s = seed;
   const rand = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const g = new Float32Array(size * size);
-  for (let n = 0; n < waves; ) {
+  for (let n = 0; n < waves;) {
     const kx = (rand() * 2 - 1) * Math.PI;
     const ky = (rand() * 2 - 1) * Math.PI;
     const k = Math.hypot(kx, ky);
@@ -226,7 +226,15 @@ describe('face count, size, cut-off and occlusion hints', () => {
   it('assessQuality reports the worst status', () => {
     const k = headKeypoints({ iod: 60 });
     const cropTransform = estimateSimilarity(k.slice(0, 4), ARCFACE_TEMPLATE_112_BLAZEFACE).matrix;
-    const base = { faceCount: 1, pickedByUser: false, keypoints: k, detectionScore: 0.93, photo: { width: 600, height: 600 }, crop: texturedImage(), cropTransform };
+    const base = {
+      faceCount: 1,
+      pickedByUser: false,
+      keypoints: k,
+      detectionScore: 0.93,
+      photo: { width: 600, height: 600 },
+      crop: texturedImage(),
+      cropTransform,
+    };
     const good = assessQuality(base);
     expect(good.overall).toBe('pass');
     expect(good.checks.map((c) => c.id)).toEqual(['face-count', 'face-size', 'roll', 'yaw', 'sharpness', 'brightness', 'clipping', 'cut-off', 'occlusion']);

@@ -231,7 +231,8 @@ export const FEATURELESS_BLUR_PX = 10;
 export function blurSigma(image: RgbaImage, region: Region = CROP_FACE_REGION): number {
   const margin = 6; // the radius of the σ = 2 kernel: the region itself is never read through a clamped edge
   const outer = { x: region.x - margin, y: region.y - margin, width: region.width + 2 * margin, height: region.height + 2 * margin };
-  if (outer.x < 0 || outer.y < 0 || outer.x + outer.width > image.width || outer.y + outer.height > image.height) throw new RangeError('the blur region and its margin must lie inside the image');
+  if (outer.x < 0 || outer.y < 0 || outer.x + outer.width > image.width || outer.y + outer.height > image.height)
+    throw new RangeError('the blur region and its margin must lie inside the image');
   const g = luma(image, outer);
   const l1 = laplacianVariance(gaussianBlur(g, outer.width, outer.height, 1), outer.width, outer.height, margin);
   const l2 = laplacianVariance(gaussianBlur(g, outer.width, outer.height, 2), outer.width, outer.height, margin);

@@ -9,7 +9,12 @@ describe('flip TTA', () => {
     const c = crop();
     const m = mirrorNchw(c);
     // pixel (x, y) of channel ch lands at (111 − x, y)
-    for (const [ch, x, y] of [[0, 0, 0], [1, 5, 60], [2, 111, 111], [2, 40, 3]] as const) {
+    for (const [ch, x, y] of [
+      [0, 0, 0],
+      [1, 5, 60],
+      [2, 111, 111],
+      [2, 40, 3],
+    ] as const) {
       expect(m[ch * 12544 + y * 112 + (111 - x)]).toBe(c[ch * 12544 + y * 112 + x]);
     }
     expect(mirrorNchw(m)).toEqual(c);

@@ -3,15 +3,7 @@
 // Detection touches the browser; the judgement (assessCapabilities) is pure and unit-tested.
 
 export type CapabilityId =
-  | 'webassembly'
-  | 'wasm-simd'
-  | 'wasm-threads'
-  | 'webgl2'
-  | 'web-crypto'
-  | 'indexeddb'
-  | 'service-worker'
-  | 'decompression'
-  | 'ed25519';
+  'webassembly' | 'wasm-simd' | 'wasm-threads' | 'webgl2' | 'web-crypto' | 'indexeddb' | 'service-worker' | 'decompression' | 'ed25519';
 
 export type Capabilities = Record<CapabilityId, boolean>;
 
@@ -45,7 +37,8 @@ export function assessCapabilities(c: Capabilities): CapabilityReport {
 
 /** A module using one 128-bit SIMD instruction (i32x4.dot_i16x8_s), as ONNX Runtime Web checks for. */
 const SIMD_TEST = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 30, 1, 28, 0, 65, 0, 253, 15, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 186, 1, 26, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 30, 1, 28, 0, 65, 0, 253, 15, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253,
+  186, 1, 26, 11,
 ]);
 
 const safely = async (probe: () => boolean | Promise<boolean>) => {

@@ -71,7 +71,11 @@ describe('network guard: every channel', () => {
     expect(() => new s.EventSource('https://tracker.example/events')).toThrow(/nothing leaves this device/);
     expect(() => s.importScripts('/vendor/ort/x.js', 'https://cdn.example/lib.js')).toThrow(/nothing leaves this device/);
     expect(sent).toEqual([]);
-    expect(blockedRequests().slice(-4).map((b) => b.origin)).toEqual(['https://tracker.example', 'wss://tracker.example', 'https://tracker.example', 'https://cdn.example']);
+    expect(
+      blockedRequests()
+        .slice(-4)
+        .map((b) => b.origin),
+    ).toEqual(['https://tracker.example', 'wss://tracker.example', 'https://tracker.example', 'https://cdn.example']);
   });
 
   it('lets the same channels reach this origin', () => {

@@ -70,7 +70,12 @@ export function splitCsvLine(line: string): string[] {
 
 const baseName = (path: string) => path.split('/').pop()!;
 /** One spelling of a path: forward slashes, no leading "./", NFC (macOS and Windows spell accents differently). */
-const normalPath = (path: string) => path.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/').normalize('NFC');
+const normalPath = (path: string) =>
+  path
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/{2,}/g, '/')
+    .normalize('NFC');
 
 /**
  * Pairs photos with the answer key by path. Every photo needs exactly one label and every label a photo: a study

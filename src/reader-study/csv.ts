@@ -43,7 +43,17 @@ export function studyCsv(opts: {
     ['date', opts.date],
     ['model', opts.modelName],
     [],
-    ['photo', 'confirmed', 'reader_answer', 'reader_correct', 'model_answer', 'model_correct', ...classIds.map((c) => `model_p_${c}`), 'reader_seconds', 'patient_id'],
+    [
+      'photo',
+      'confirmed',
+      'reader_answer',
+      'reader_correct',
+      'model_answer',
+      'model_correct',
+      ...classIds.map((c) => `model_p_${c}`),
+      'reader_seconds',
+      'patient_id',
+    ],
     ...opts.answers.map((a) => [
       a.photo,
       a.truth,

@@ -79,9 +79,17 @@ export function childAnswers(
     for (const p of photos) votes.set(p.reader, (votes.get(p.reader) ?? 0) + 1);
     const best = Math.max(...votes.values());
     const leaders = [...votes].filter(([, n]) => n === best);
-    const scored = photos.filter((p) => p.probabilities.length === classIds.length).map((p) => ({ probabilities: p.probabilities, ...(p.embedding && { embedding: p.embedding }) }));
+    const scored = photos
+      .filter((p) => p.probabilities.length === classIds.length)
+      .map((p) => ({ probabilities: p.probabilities, ...(p.embedding && { embedding: p.embedding }) }));
     const fused = scored.length ? fusePhotos(scored) : null;
     const model = fused ? classIds[topClassIndex(fused)]! : null;
-    return { patient: photos[0]!.patient ?? photos[0]!.photo, truth: photos[0]!.truth, photos: photos.length, reader: leaders.length === 1 ? leaders[0]![0] : null, model };
+    return {
+      patient: photos[0]!.patient ?? photos[0]!.photo,
+      truth: photos[0]!.truth,
+      photos: photos.length,
+      reader: leaders.length === 1 ? leaders[0]![0] : null,
+      model,
+    };
   });
 }

@@ -102,7 +102,10 @@ describe('reader study CSV', () => {
       readerMetrics: studyMetrics(IDS, truth, ['wbs', 'algs']),
       modelMetrics: studyMetrics(IDS, truth, ['ns', null]),
     });
-    const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = csv
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('reader,李医生');
     expect(lines).toContain('a.jpg,wbs,wbs,1,ns,0,0.1,0.6,0.2,0.1,4.2,'); // no patient_id
     expect(lines).toContain('b.jpg,ns,algs,0,no_face,0,,,,,1,');
@@ -145,7 +148,11 @@ describe('reader study answer key: paths', () => {
 describe('reader study per child', () => {
   it('reads an optional patient_id (third column, or named in the header) and refuses a child with two diagnoses', () => {
     const plain = buildStudySet(files('a.jpg', 'b.jpg', 'c.jpg'), 'a.jpg,WBS,P1\nb.jpg,WBS,P1\nc.jpg,NS\n', CLASSES);
-    expect(plain.map((p) => [p.name, p.patient])).toEqual([['a.jpg', 'P1'], ['b.jpg', 'P1'], ['c.jpg', undefined]]);
+    expect(plain.map((p) => [p.name, p.patient])).toEqual([
+      ['a.jpg', 'P1'],
+      ['b.jpg', 'P1'],
+      ['c.jpg', undefined],
+    ]);
     const header = buildStudySet(files('a.jpg', 'b.jpg'), 'file,label,site,patient id\na.jpg,ns,Shanghai,K-7\nb.jpg,ns,Shanghai,K-8\n', CLASSES);
     expect(header.map((p) => p.patient)).toEqual(['K-7', 'K-8']);
     try {
@@ -174,16 +181,33 @@ describe('reader study per child', () => {
       { patient: 'P2', truth: 'ns', photos: 2, reader: null, model: 'ns' },
       { patient: 'f', truth: 'algs', photos: 1, reader: 'algs', model: null },
     ]);
-    const reader = studyMetrics(IDS, children.map((c) => c.truth), children.map((c) => c.reader));
+    const reader = studyMetrics(
+      IDS,
+      children.map((c) => c.truth),
+      children.map((c) => c.reader),
+    );
     expect(reader.accuracy).toBeCloseTo(2 / 3, 12);
-    const model = studyMetrics(IDS, children.map((c) => c.truth), children.map((c) => c.model));
-    const csv = studyCsv({ reader: 'Dr. Lin', date: '2026-12-02', modelName: 'Demo', classIds: IDS, answers: answers.map((a) => ({ ...a, model: null, readerMs: 1000 })), readerMetrics: reader, modelMetrics: model, perChild: { children: 3, reader, model } });
+    const model = studyMetrics(
+      IDS,
+      children.map((c) => c.truth),
+      children.map((c) => c.model),
+    );
+    const csv = studyCsv({
+      reader: 'Dr. Lin',
+      date: '2026-12-02',
+      modelName: 'Demo',
+      classIds: IDS,
+      answers: answers.map((a) => ({ ...a, model: null, readerMs: 1000 })),
+      readerMetrics: reader,
+      modelMetrics: model,
+      perChild: { children: 3, reader, model },
+    });
     expect(csv).toContain('\r\nchildren,3,3\r\n');
     expect(csv).toContain('\r\nchild_accuracy,0.6667,0.6667\r\n');
     expect(csv.split('\r\n')[4]!.split(',').at(-1)).toBe('patient_id');
   });
 
-  it('fuses a mean-embedding model\'s child by its embeddings, and gives no answer when they cannot be fused', () => {
+  it("fuses a mean-embedding model's child by its embeddings, and gives no answer when they cannot be fused", () => {
     // Two classes in 2-D: the photos' probabilities favour class 0, their mean embedding points at class 1.
     const head = { classWeights: new Float32Array([1, 0, 0, 1]), dimension: 2, scale: 64, temperature: 1 };
     const ids = ['wbs', 'ns'];

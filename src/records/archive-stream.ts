@@ -44,7 +44,8 @@ function bytesFromJson(v: unknown): { iv: Uint8Array; data: Uint8Array } {
 
 function envelopeFromJson(v: unknown): KeyEnvelope {
   const e = v as EnvelopeJson | null;
-  if (e?.kdf !== 'PBKDF2-SHA-256' || typeof e.iterations !== 'number' || typeof e.salt !== 'string' || typeof e.keyId !== 'string') throw new ArchiveError({ kind: 'not-an-archive' });
+  if (e?.kdf !== 'PBKDF2-SHA-256' || typeof e.iterations !== 'number' || typeof e.salt !== 'string' || typeof e.keyId !== 'string')
+    throw new ArchiveError({ kind: 'not-an-archive' });
   try {
     return { ...e, salt: fromBase64(e.salt), wrappedKey: bytesFromJson(e.wrappedKey) };
   } catch {
@@ -142,7 +143,8 @@ function streamHeader(raw: unknown): StreamHeader | 'legacy' {
   const h = raw as Record<string, unknown> | null;
   if (typeof h !== 'object' || h === null || Array.isArray(h)) return 'legacy';
   if (h.format === ARCHIVE_FORMAT) return 'legacy';
-  if (typeof h.format === 'string' && /^facies-cases\/\d+$/.test(h.format) && h.format !== STREAM_FORMAT) throw new ArchiveError({ kind: 'newer-format', format: h.format });
+  if (typeof h.format === 'string' && /^facies-cases\/\d+$/.test(h.format) && h.format !== STREAM_FORMAT)
+    throw new ArchiveError({ kind: 'newer-format', format: h.format });
   if (h.format !== STREAM_FORMAT) throw new ArchiveError({ kind: 'not-an-archive' });
   const envelope = h.encryption === null || h.encryption === undefined ? null : envelopeFromJson(h.encryption);
   return {
@@ -176,11 +178,17 @@ export async function readArchiveHeader(file: Blob): Promise<ArchiveHeader> {
  * a file that is not an archive, that needs a passphrase (or another one), or that ends before its closing line
  * (after yielding what it read: the caller must not keep anything unless the generator finishes).
  */
-export async function* readArchive(file: Blob, { passphrase, onBytes }: { passphrase?: string; onBytes?: (read: number) => void } = {}): AsyncGenerator<ArchiveItem> {
+export async function* readArchive(
+  file: Blob,
+  { passphrase, onBytes }: { passphrase?: string; onBytes?: (read: number) => void } = {},
+): AsyncGenerator<ArchiveItem> {
   if ((await readArchiveHeader(file)).format === ARCHIVE_FORMAT) {
     const parsed = parseArchive(await file.text());
     onBytes?.(file.size);
-    const items: ArchiveItem[] = [...parsed.cases.map((record, i) => ({ kind: 'case' as const, index: i, record })), ...parsed.rejected.map((r) => ({ kind: 'rejected' as const, ...r }))];
+    const items: ArchiveItem[] = [
+      ...parsed.cases.map((record, i) => ({ kind: 'case' as const, index: i, record })),
+      ...parsed.rejected.map((r) => ({ kind: 'rejected' as const, ...r })),
+    ];
     yield* items.sort((a, b) => a.index - b.index).map((item, i) => ({ ...item, index: i }));
     return;
   }

@@ -52,9 +52,12 @@ function decodeBytes(v: unknown): unknown {
 /** One archived case as written by caseToJson, checked in full: throws RecordError with every problem found. */
 export function caseFromJson(entry: unknown): CaseRecord {
   const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-  const photoFromJson = (v: unknown) => (v && typeof v === 'object' ? { type: (v as Record<string, unknown>).type, bytes: decodeBytes((v as Record<string, unknown>).base64) } : v);
+  const photoFromJson = (v: unknown) =>
+    v && typeof v === 'object' ? { type: (v as Record<string, unknown>).type, bytes: decodeBytes((v as Record<string, unknown>).base64) } : v;
   const extras = Array.isArray(e.extraPhotos)
-    ? e.extraPhotos.map((x: unknown) => (x && typeof x === 'object' ? { crop: decodeBytes((x as Record<string, unknown>).crop), photo: photoFromJson((x as Record<string, unknown>).photo) } : x))
+    ? e.extraPhotos.map((x: unknown) =>
+        x && typeof x === 'object' ? { crop: decodeBytes((x as Record<string, unknown>).crop), photo: photoFromJson((x as Record<string, unknown>).photo) } : x,
+      )
     : e.extraPhotos;
   return validateCaseRecord({ ...e, crop: decodeBytes(e.crop), photo: photoFromJson(e.photo), ...(extras !== undefined && { extraPhotos: extras }) });
 }
@@ -79,7 +82,8 @@ export function parseArchive(text: string): ParsedArchive {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ArchiveError({ kind: 'not-an-archive' });
   const a = raw as Record<string, unknown>;
-  if (typeof a.format === 'string' && /^facies-cases\/\d+$/.test(a.format) && a.format !== ARCHIVE_FORMAT) throw new ArchiveError({ kind: 'newer-format', format: a.format });
+  if (typeof a.format === 'string' && /^facies-cases\/\d+$/.test(a.format) && a.format !== ARCHIVE_FORMAT)
+    throw new ArchiveError({ kind: 'newer-format', format: a.format });
   if (a.format !== ARCHIVE_FORMAT || !Array.isArray(a.cases)) throw new ArchiveError({ kind: 'not-an-archive' });
   if (a.cases.length === 0) throw new ArchiveError({ kind: 'no-cases' });
   const out: ParsedArchive = { cases: [], rejected: [] };
@@ -115,23 +119,84 @@ export function exportCsv(cases: CaseRecord[]): string {
   const classIds: string[] = [];
   for (const c of cases) for (const id of c.result.classes) if (!classIds.includes(id)) classIds.push(id);
   const header = [
-    'case_id', 'created_at', 'updated_at', 'patient_ref', 'age_years', 'age_months', 'sex', 'photo_consent', 'crop_stored', 'photo_stored',
-    'top_class', ...classIds.map((c) => `p_${c}`), 'quality_warnings', 'quality_overridden', 'tta',
-    'model_id', 'model_version', 'model_sha256', 'model_demonstration', 'backend', 'backend_threads', 'inference_ms', 'total_ms',
-    'clinician', 'notes', 'confirmed_diagnosis', 'diagnosis_detail', 'diagnosis_updated_at',
+    'case_id',
+    'created_at',
+    'updated_at',
+    'patient_ref',
+    'age_years',
+    'age_months',
+    'sex',
+    'photo_consent',
+    'crop_stored',
+    'photo_stored',
+    'top_class',
+    ...classIds.map((c) => `p_${c}`),
+    'quality_warnings',
+    'quality_overridden',
+    'tta',
+    'model_id',
+    'model_version',
+    'model_sha256',
+    'model_demonstration',
+    'backend',
+    'backend_threads',
+    'inference_ms',
+    'total_ms',
+    'clinician',
+    'notes',
+    'confirmed_diagnosis',
+    'diagnosis_detail',
+    'diagnosis_updated_at',
     // Several-photo screenings: the p_ columns are the fused result; each photo's own probabilities, in class order.
-    'tta_mode', 'photos', 'photos_included', 'fusion_rule', 'photo_probabilities',
+    'tta_mode',
+    'photos',
+    'photos_included',
+    'fusion_rule',
+    'photo_probabilities',
   ];
   const rows = cases.map((c) => {
     const r = c.result;
     return [
-      c.id, c.createdAt, c.updatedAt, c.patientRef, c.age?.years ?? null, c.age?.months ?? null, c.sex, c.photoConsent, c.crop !== null, c.photo !== null,
-      topClass(c), ...classIds.map((id) => (r.classes.includes(id) ? r.probabilities[r.classes.indexOf(id)]! : null)),
-      r.qualityWarnings.join(';'), r.qualityOverridden, r.tta,
-      r.model.id, r.model.version, r.model.sha256, r.model.demonstration, r.backend.ep, r.backend.threads, Math.round(r.timings.inferenceMs), Math.round(r.timings.totalMs),
-      c.clinician, c.notes, c.followUp.diagnosis, c.followUp.detail, c.followUp.updatedAt,
-      r.ttaMode ?? (r.tta ? 'flip' : 'none'), r.fusion?.photos.length ?? 1, r.fusion?.photos.filter((ph) => ph.included).length ?? 1, r.fusion?.rule ?? null,
-      r.fusion ? r.fusion.photos.map((ph) => (ph.included ? '' : '(left out)') + (ph.included || !ph.probabilities.length ? '' : ' ') + ph.probabilities.map((v) => v.toFixed(4)).join('|')).join('; ') : null,
+      c.id,
+      c.createdAt,
+      c.updatedAt,
+      c.patientRef,
+      c.age?.years ?? null,
+      c.age?.months ?? null,
+      c.sex,
+      c.photoConsent,
+      c.crop !== null,
+      c.photo !== null,
+      topClass(c),
+      ...classIds.map((id) => (r.classes.includes(id) ? r.probabilities[r.classes.indexOf(id)]! : null)),
+      r.qualityWarnings.join(';'),
+      r.qualityOverridden,
+      r.tta,
+      r.model.id,
+      r.model.version,
+      r.model.sha256,
+      r.model.demonstration,
+      r.backend.ep,
+      r.backend.threads,
+      Math.round(r.timings.inferenceMs),
+      Math.round(r.timings.totalMs),
+      c.clinician,
+      c.notes,
+      c.followUp.diagnosis,
+      c.followUp.detail,
+      c.followUp.updatedAt,
+      r.ttaMode ?? (r.tta ? 'flip' : 'none'),
+      r.fusion?.photos.length ?? 1,
+      r.fusion?.photos.filter((ph) => ph.included).length ?? 1,
+      r.fusion?.rule ?? null,
+      r.fusion
+        ? r.fusion.photos
+            .map(
+              (ph) =>
+                (ph.included ? '' : '(left out)') + (ph.included || !ph.probabilities.length ? '' : ' ') + ph.probabilities.map((v) => v.toFixed(4)).join('|'),
+            )
+            .join('; ')
+        : null,
     ];
   });
   // BOM: spreadsheet programs then read Chinese text as UTF-8.

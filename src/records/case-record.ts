@@ -172,7 +172,8 @@ export function validateCaseRecord(raw: Json): CaseRecord {
   };
 
   const id = typeof raw.id === 'string' && ID.test(raw.id) ? raw.id : (p.push('id must be 1–64 letters, digits, "-" or "_"'), '');
-  const date = (v: Json, name: string) => (typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v)) ? v : (p.push(`${name} must be an ISO date`), ''));
+  const date = (v: Json, name: string) =>
+    typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v)) ? v : (p.push(`${name} must be an ISO date`), '');
   const createdAt = date(raw.createdAt, 'createdAt');
   const updatedAt = date(raw.updatedAt, 'updatedAt');
   const patientRef = str(raw.patientRef, 'patientRef', LIMITS.patientRef);
@@ -190,7 +191,7 @@ export function validateCaseRecord(raw: Json): CaseRecord {
   if (crop && !isPng(crop)) p.push('crop must be a PNG image');
   const photoOf = (v: Json, name: string): CasePhoto | null => {
     if (v === null) return null;
-    if (!isObject(v)) return p.push(`${name} must be {type, bytes} or null`), null;
+    if (!isObject(v)) return (p.push(`${name} must be {type, bytes} or null`), null);
     const ph = { type: str(v.type, `${name}.type`, 100), bytes: bytes(v.bytes, `${name}.bytes`, LIMITS.photoBytes) };
     if (!/^image\/[a-z0-9.+-]+$/.test(ph.type)) p.push(`${name}.type must be an image type`);
     return ph;
@@ -204,7 +205,7 @@ export function validateCaseRecord(raw: Json): CaseRecord {
     if (!Array.isArray(raw.extraPhotos) || raw.extraPhotos.length > LIMITS.photos - 1) p.push(`extraPhotos must list at most ${LIMITS.photos - 1} photos`);
     else
       extraPhotos = raw.extraPhotos.map((e: Json, i) => {
-        if (!isObject(e)) return p.push(`extraPhotos[${i}] must be {crop, photo}`), { crop: null, photo: null };
+        if (!isObject(e)) return (p.push(`extraPhotos[${i}] must be {crop, photo}`), { crop: null, photo: null });
         const c = e.crop === null ? null : bytes(e.crop, `extraPhotos[${i}].crop`, LIMITS.cropBytes);
         if (c && !isPng(c)) p.push(`extraPhotos[${i}].crop must be a PNG image`);
         return { crop: c, photo: photoOf(e.photo, `extraPhotos[${i}].photo`) };
@@ -241,10 +242,21 @@ function validateResult(
     p.push('result is missing');
     return undefined as unknown as CaseResult;
   }
-  const classes = Array.isArray(raw.classes) && raw.classes.length >= 2 && raw.classes.length <= LIMITS.classes && raw.classes.every((c) => typeof c === 'string' && /^[a-z0-9_]{1,32}$/.test(c)) ? (raw.classes as string[]) : (p.push('result.classes must list 2–32 class ids'), []);
-  const probs = Array.isArray(raw.probabilities) ? raw.probabilities.map((v, i) => num(v, `result.probabilities[${i}]`, 0, 1)) : (p.push('result.probabilities must be a list'), []);
+  const classes =
+    Array.isArray(raw.classes) &&
+    raw.classes.length >= 2 &&
+    raw.classes.length <= LIMITS.classes &&
+    raw.classes.every((c) => typeof c === 'string' && /^[a-z0-9_]{1,32}$/.test(c))
+      ? (raw.classes as string[])
+      : (p.push('result.classes must list 2–32 class ids'), []);
+  const probs = Array.isArray(raw.probabilities)
+    ? raw.probabilities.map((v, i) => num(v, `result.probabilities[${i}]`, 0, 1))
+    : (p.push('result.probabilities must be a list'), []);
   if (probs.length !== classes.length) p.push('result.probabilities must have one value per class');
-  const warnings = Array.isArray(raw.qualityWarnings) && raw.qualityWarnings.length <= LIMITS.warnings ? raw.qualityWarnings.map((w, i) => str(w, `result.qualityWarnings[${i}]`, LIMITS.warning)) : (p.push('result.qualityWarnings must be a list'), []);
+  const warnings =
+    Array.isArray(raw.qualityWarnings) && raw.qualityWarnings.length <= LIMITS.warnings
+      ? raw.qualityWarnings.map((w, i) => str(w, `result.qualityWarnings[${i}]`, LIMITS.warning))
+      : (p.push('result.qualityWarnings must be a list'), []);
   const bool = (v: Json, name: string) => (typeof v === 'boolean' ? v : (p.push(`${name} must be true or false`), false));
   const m = isObject(raw.model) ? raw.model : (p.push('result.model is missing'), {} as Record<string, Json>);
   const model: ModelRef = {
@@ -263,7 +275,12 @@ function validateResult(
   const t = isObject(raw.timings) ? raw.timings : (p.push('result.timings is missing'), {} as Record<string, Json>);
   const ms = (k: string) => num(t[k], `result.timings.${k}`, 0, 3_600_000);
   const tta = bool(raw.tta, 'result.tta');
-  const ttaMode = raw.ttaMode === undefined ? undefined : TTA_MODES.includes(raw.ttaMode as TtaMode) ? (raw.ttaMode as TtaMode) : (p.push(`result.ttaMode must be one of ${TTA_MODES.join(', ')}`), undefined);
+  const ttaMode =
+    raw.ttaMode === undefined
+      ? undefined
+      : TTA_MODES.includes(raw.ttaMode as TtaMode)
+        ? (raw.ttaMode as TtaMode)
+        : (p.push(`result.ttaMode must be one of ${TTA_MODES.join(', ')}`), undefined);
   if (ttaMode && tta !== (ttaMode !== 'none')) p.push('result.tta and result.ttaMode disagree');
   const fusion = raw.fusion === undefined ? undefined : validateFusion(raw.fusion, classes.length, p, str, num);
   return {
@@ -287,18 +304,35 @@ function validateFusion(
   str: (v: Json, name: string, max: number, required?: boolean) => string,
   num: (v: Json, name: string, min?: number, max?: number) => number,
 ): CaseFusion | undefined {
-  if (!isObject(raw)) return p.push('result.fusion must be {rule, photos}'), undefined;
-  const rule = FUSION_RULES.includes(raw.rule as FusionRule) ? (raw.rule as FusionRule) : (p.push(`result.fusion.rule must be one of ${FUSION_RULES.join(', ')}`), 'mean-probability');
-  if (!Array.isArray(raw.photos) || raw.photos.length < 2 || raw.photos.length > LIMITS.photos) return p.push(`result.fusion.photos must list 2–${LIMITS.photos} photos`), undefined;
+  if (!isObject(raw)) return (p.push('result.fusion must be {rule, photos}'), undefined);
+  const rule = FUSION_RULES.includes(raw.rule as FusionRule)
+    ? (raw.rule as FusionRule)
+    : (p.push(`result.fusion.rule must be one of ${FUSION_RULES.join(', ')}`), 'mean-probability');
+  if (!Array.isArray(raw.photos) || raw.photos.length < 2 || raw.photos.length > LIMITS.photos)
+    return (p.push(`result.fusion.photos must list 2–${LIMITS.photos} photos`), undefined);
   const photos = raw.photos.map((ph: Json, i): FusionPhotoResult => {
     const name = `result.fusion.photos[${i}]`;
-    if (!isObject(ph)) return p.push(`${name} must be an object`), { name: '', probabilities: [], qualityWarnings: [], qualityOverridden: false, included: false };
+    if (!isObject(ph))
+      return (p.push(`${name} must be an object`), { name: '', probabilities: [], qualityWarnings: [], qualityOverridden: false, included: false });
     // A photo left out by the quality gate was never run through the model: it may have no probabilities.
     const unscored = ph.included === false && Array.isArray(ph.probabilities) && ph.probabilities.length === 0;
-    const probabilities = unscored ? [] : Array.isArray(ph.probabilities) && ph.probabilities.length === classCount ? ph.probabilities.map((v, j) => num(v, `${name}.probabilities[${j}]`, 0, 1)) : (p.push(`${name}.probabilities must have one value per class`), []);
-    const qualityWarnings = Array.isArray(ph.qualityWarnings) && ph.qualityWarnings.length <= LIMITS.warnings ? ph.qualityWarnings.map((w, j) => str(w, `${name}.qualityWarnings[${j}]`, LIMITS.warning)) : (p.push(`${name}.qualityWarnings must be a list`), []);
+    const probabilities = unscored
+      ? []
+      : Array.isArray(ph.probabilities) && ph.probabilities.length === classCount
+        ? ph.probabilities.map((v, j) => num(v, `${name}.probabilities[${j}]`, 0, 1))
+        : (p.push(`${name}.probabilities must have one value per class`), []);
+    const qualityWarnings =
+      Array.isArray(ph.qualityWarnings) && ph.qualityWarnings.length <= LIMITS.warnings
+        ? ph.qualityWarnings.map((w, j) => str(w, `${name}.qualityWarnings[${j}]`, LIMITS.warning))
+        : (p.push(`${name}.qualityWarnings must be a list`), []);
     const flag = (v: Json, n: string) => (typeof v === 'boolean' ? v : (p.push(`${name}.${n} must be true or false`), false));
-    return { name: str(ph.name, `${name}.name`, LIMITS.photoName), probabilities, qualityWarnings, qualityOverridden: flag(ph.qualityOverridden, 'qualityOverridden'), included: flag(ph.included, 'included') };
+    return {
+      name: str(ph.name, `${name}.name`, LIMITS.photoName),
+      probabilities,
+      qualityWarnings,
+      qualityOverridden: flag(ph.qualityOverridden, 'qualityOverridden'),
+      included: flag(ph.included, 'included'),
+    };
   });
   // The first photo is the one the screening started from: it always had a result.
   if (!photos[0]!.included) p.push('result.fusion.photos[0] must be included');

@@ -13,7 +13,9 @@ describe('import conflicts', () => {
     expect(c.newer).toBe('local');
     expect(replacedByDefault(c, 'newer')).toBe(false);
     // The same instant written two ways, same content: nothing to decide.
-    expect(describeConflict(sampleCase({ updatedAt: '2026-03-04T10:20:30Z' }), '2026-03-04T10:20:30Z', sampleCase({ updatedAt: '2026-03-04T10:20:30.000Z' }), NOW)).toBeNull();
+    expect(
+      describeConflict(sampleCase({ updatedAt: '2026-03-04T10:20:30Z' }), '2026-03-04T10:20:30Z', sampleCase({ updatedAt: '2026-03-04T10:20:30.000Z' }), NOW),
+    ).toBeNull();
   });
 
   it('a timestamp in the future is suspicious and never wins by default', () => {

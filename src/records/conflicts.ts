@@ -6,7 +6,8 @@ import type { CaseRecord } from './case-record';
 /** A timestamp further ahead of this device's clock than this is called suspicious (clocks drift a little). */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-export type DifferenceField = 'patientRef' | 'age' | 'sex' | 'clinician' | 'notes' | 'diagnosis' | 'diagnosisDetail' | 'photoConsent' | 'crop' | 'photo' | 'result';
+export type DifferenceField =
+  'patientRef' | 'age' | 'sex' | 'clinician' | 'notes' | 'diagnosis' | 'diagnosisDetail' | 'photoConsent' | 'crop' | 'photo' | 'result';
 
 export interface CaseDifference {
   field: DifferenceField;
@@ -49,9 +50,12 @@ export function caseDifferences(local: CaseRecord, incoming: CaseRecord): CaseDi
   text('diagnosisDetail', local.followUp.detail, incoming.followUp.detail);
   text('photoConsent', String(local.photoConsent), String(incoming.photoConsent));
   if (!sameBytes(local.crop, incoming.crop)) out.push({ field: 'crop', local: local.crop ? 'stored' : '', incoming: incoming.crop ? 'stored' : '' });
-  if (!sameBytes(local.photo?.bytes, incoming.photo?.bytes)) out.push({ field: 'photo', local: local.photo ? 'stored' : '', incoming: incoming.photo ? 'stored' : '' });
+  if (!sameBytes(local.photo?.bytes, incoming.photo?.bytes))
+    out.push({ field: 'photo', local: local.photo ? 'stored' : '', incoming: incoming.photo ? 'stored' : '' });
   const extras = (r: CaseRecord) => r.extraPhotos ?? [];
-  const sameExtras = extras(local).length === extras(incoming).length && extras(local).every((e, i) => sameBytes(e.crop, extras(incoming)[i]!.crop) && sameBytes(e.photo?.bytes, extras(incoming)[i]!.photo?.bytes));
+  const sameExtras =
+    extras(local).length === extras(incoming).length &&
+    extras(local).every((e, i) => sameBytes(e.crop, extras(incoming)[i]!.crop) && sameBytes(e.photo?.bytes, extras(incoming)[i]!.photo?.bytes));
   if (!sameExtras) out.push({ field: 'photo', local: `${extras(local).length + 1}`, incoming: `${extras(incoming).length + 1}` });
   text('result', resultText(local.result), resultText(incoming.result));
   return out;

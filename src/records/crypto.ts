@@ -55,7 +55,10 @@ export function newPassphraseProblem(passphrase: string, confirmation: string): 
 async function passphraseKey(passphrase: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
   if (iterations < KDF.iterations) throw new Error(`PBKDF2 iterations below ${KDF.iterations}`);
   const base = await subtle().importKey('raw', enc.encode(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey']);
-  return subtle().deriveKey({ name: 'PBKDF2', hash: KDF.hash, salt: buf(salt), iterations }, base, { name: 'AES-GCM', length: CIPHER.keyBits }, false, ['encrypt', 'decrypt']);
+  return subtle().deriveKey({ name: 'PBKDF2', hash: KDF.hash, salt: buf(salt), iterations }, base, { name: 'AES-GCM', length: CIPHER.keyBits }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
 }
 
 const importDataKey = (raw: Uint8Array) => subtle().importKey('raw', buf(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
@@ -71,7 +74,13 @@ async function wrap(raw: Uint8Array, passphrase: string, keyId: string): Promise
 async function unwrapRaw(envelope: KeyEnvelope, passphrase: string): Promise<Uint8Array> {
   const kek = await passphraseKey(passphrase, envelope.salt, envelope.iterations);
   try {
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: buf(envelope.wrappedKey.iv), additionalData: enc.encode(envelope.keyId) }, kek, buf(envelope.wrappedKey.data)));
+    return new Uint8Array(
+      await subtle().decrypt(
+        { name: 'AES-GCM', iv: buf(envelope.wrappedKey.iv), additionalData: enc.encode(envelope.keyId) },
+        kek,
+        buf(envelope.wrappedKey.data),
+      ),
+    );
   } catch {
     throw new WrongPassphraseError();
   }
@@ -120,7 +129,12 @@ export async function rekey(envelope: KeyEnvelope, current: string, next: string
  * The same data keys under a new passphrase: the current one and, while some case still needs it (a case that
  * could not be re-sealed, because it is damaged), the previous one. No case needs re-sealing for this.
  */
-export async function rewrap(envelope: KeyEnvelope, previous: KeyEnvelope, current: string, next: string): Promise<{ envelope: KeyEnvelope; previous: KeyEnvelope }> {
+export async function rewrap(
+  envelope: KeyEnvelope,
+  previous: KeyEnvelope,
+  current: string,
+  next: string,
+): Promise<{ envelope: KeyEnvelope; previous: KeyEnvelope }> {
   const raws = [await unwrapRaw(envelope, current), await unwrapRaw(previous, current)];
   try {
     return { envelope: await wrap(raws[0]!, next, envelope.keyId), previous: await wrap(raws[1]!, next, previous.keyId) };

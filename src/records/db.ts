@@ -77,9 +77,11 @@ export class NewerDatabaseError extends Error {
  * The connection closes itself when another tab upgrades or erases the database, so neither is blocked;
  * `onClosed` lets the owner reopen on its next use.
  */
-export async function openRecordsDb(
-  { name = DB_NAME, version = DB_VERSION, onClosed }: { name?: string; version?: number; onClosed?: () => void } = {},
-): Promise<IDBPDatabase<RecordsSchema>> {
+export async function openRecordsDb({
+  name = DB_NAME,
+  version = DB_VERSION,
+  onClosed,
+}: { name?: string; version?: number; onClosed?: () => void } = {}): Promise<IDBPDatabase<RecordsSchema>> {
   try {
     const db = await openDB<RecordsSchema>(name, version, {
       upgrade(db, oldVersion, newVersion, tx) {

@@ -12,7 +12,15 @@ describe('case record codec', () => {
   });
 
   it('lists every problem of an ill-typed case', () => {
-    const bad = { ...sampleCase(), id: '../../etc', patientRef: 42, sex: 'x', age: { years: -1, months: 12 }, photoConsent: 'yes', result: { ...sampleCase().result, probabilities: [0.5, 'a', 2] } };
+    const bad = {
+      ...sampleCase(),
+      id: '../../etc',
+      patientRef: 42,
+      sex: 'x',
+      age: { years: -1, months: 12 },
+      photoConsent: 'yes',
+      result: { ...sampleCase().result, probabilities: [0.5, 'a', 2] },
+    };
     const p = problems(bad);
     expect(p).toEqual(
       expect.arrayContaining([
@@ -53,11 +61,19 @@ describe('case record codec', () => {
 });
 
 /** A version-1 archive as Facies wrote it before streaming backups. */
-const exportJson = (cases: CaseRecord[], app: string) => JSON.stringify({ format: ARCHIVE_FORMAT, exportedAt: '2026-01-01T00:00:00.000Z', app: `Facies ${app}`, cases: cases.map(caseToJson) }, null, 1);
+const exportJson = (cases: CaseRecord[], app: string) =>
+  JSON.stringify({ format: ARCHIVE_FORMAT, exportedAt: '2026-01-01T00:00:00.000Z', app: `Facies ${app}`, cases: cases.map(caseToJson) }, null, 1);
 
 describe('version-1 JSON archive', () => {
   it('round-trips cases losslessly', () => {
-    const cases = [sampleCase(), sampleCase({ id: 'case-0002', photo: { type: 'image/jpeg', bytes: pngBytes(9000, 5) }, followUp: { diagnosis: 'ns', detail: 'PTPN11 c.922A>G', updatedAt: '2026-05-01T08:00:00.000Z' } })];
+    const cases = [
+      sampleCase(),
+      sampleCase({
+        id: 'case-0002',
+        photo: { type: 'image/jpeg', bytes: pngBytes(9000, 5) },
+        followUp: { diagnosis: 'ns', detail: 'PTPN11 c.922A>G', updatedAt: '2026-05-01T08:00:00.000Z' },
+      }),
+    ];
     const parsed = parseArchive(exportJson(cases, '0.1.0'));
     expect(parsed.rejected).toEqual([]);
     expect(parsed.cases).toEqual(cases);

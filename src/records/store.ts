@@ -130,7 +130,8 @@ export class CaseStore {
       const wrapped = await rewrap(setting.envelope, setting.previous, current, next);
       const tx = db.transaction('meta', 'readwrite');
       const now = await tx.store.get('encryption');
-      if (now?.mode !== 'passphrase' || now.envelope.keyId !== setting.envelope.keyId || now.previous?.keyId !== setting.previous.keyId) throw new StoreError('encryption-changed');
+      if (now?.mode !== 'passphrase' || now.envelope.keyId !== setting.envelope.keyId || now.previous?.keyId !== setting.previous.keyId)
+        throw new StoreError('encryption-changed');
       await tx.store.put({ mode: 'passphrase', ...wrapped }, 'encryption');
       await tx.done.catch((e) => Promise.reject(translate(e)));
       return unlocked;
@@ -197,13 +198,15 @@ export class CaseStore {
       }
       const sealed = await sealCase(record, key);
       const tx = db.transaction('replaced', 'readwrite');
-      if (await tx.store.getKey(entryKey)) await tx.store.put({ ...entry, stored: { id: entry.id, createdAt: entry.stored.createdAt, updatedAt: entry.stored.updatedAt, sealed } });
+      if (await tx.store.getKey(entryKey))
+        await tx.store.put({ ...entry, stored: { id: entry.id, createdAt: entry.stored.createdAt, updatedAt: entry.stored.updatedAt, sealed } });
       await tx.done.catch((e) => Promise.reject(translate(e)));
     }
     if (!key.previous || !complete) return key;
     const tx = db.transaction('meta', 'readwrite');
     const now = await tx.store.get('encryption');
-    if (now?.mode === 'passphrase' && now.envelope.keyId === key.keyId && now.previous) await tx.store.put({ mode: 'passphrase', envelope: now.envelope }, 'encryption');
+    if (now?.mode === 'passphrase' && now.envelope.keyId === key.keyId && now.previous)
+      await tx.store.put({ mode: 'passphrase', envelope: now.envelope }, 'encryption');
     await tx.done.catch((e) => Promise.reject(translate(e)));
     return { keyId: key.keyId, key: key.key };
   }
@@ -377,7 +380,10 @@ export class CaseStore {
       const current = await tx.objectStore('cases').get(entry.id);
       // Deleted first: a restore in the same millisecond as the replacement gives the copy it keeps the same key.
       await tx.objectStore('replaced').delete(entryKey);
-      if (current) await tx.objectStore('replaced').put({ key: `${entry.id}@${now.toISOString()}`, id: entry.id, replacedAt: now.toISOString(), source: 'restore', stored: current });
+      if (current)
+        await tx
+          .objectStore('replaced')
+          .put({ key: `${entry.id}@${now.toISOString()}`, id: entry.id, replacedAt: now.toISOString(), source: 'restore', stored: current });
       await tx.objectStore('cases').put(entry.stored);
       await tx.done;
     } catch (e) {

@@ -50,7 +50,8 @@ export class FaceFinder {
     });
     const finder = new FaceFinder(detector);
     // MediaPipe starts its graph on the first detect() (≈ 0.2–0.5 s): pay that while the model loads, not on the first photo.
-    const blank = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(128, 128) : Object.assign(document.createElement('canvas'), { width: 128, height: 128 });
+    const blank =
+      typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(128, 128) : Object.assign(document.createElement('canvas'), { width: 128, height: 128 });
     (blank.getContext('2d') as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D).fillRect(0, 0, 128, 128);
     await finder.detect(blank);
     return finder;

@@ -183,7 +183,14 @@ function addBlocks(pixels: Uint8ClampedArray, k: number, rows: number, width: nu
 
 /** a ∘ b: apply b, then a. */
 function compose(a: Matrix2x3, b: Matrix2x3): Matrix2x3 {
-  return [a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2], a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5]];
+  return [
+    a[0] * b[0] + a[1] * b[3],
+    a[0] * b[1] + a[1] * b[4],
+    a[0] * b[2] + a[1] * b[5] + a[2],
+    a[3] * b[0] + a[4] * b[3],
+    a[3] * b[1] + a[4] * b[4],
+    a[3] * b[2] + a[4] * b[5] + a[5],
+  ];
 }
 
 export async function searchFaces(bitmap: ImageBitmap, finder: FaceFinder, options: FaceSearchOptions = {}): Promise<FaceSearch> {
@@ -243,7 +250,8 @@ export async function searchFaces(bitmap: ImageBitmap, finder: FaceFinder, optio
   const stages: [keyof typeof passes, () => FaceView[]][] = [['whole', () => [overview]]];
   if (extra) {
     stages.push(['zoomOut', () => [wholePhotoView(photo, 0, SEARCH.zoomOut)]], ['tiles', () => tileViews(photo)]);
-    for (const turn of [90, 270, 180] as const) stages.push(['turned', () => [wholePhotoView(photo, turn), wholePhotoView(photo, turn, SEARCH.zoomOut), ...tileViews(photo, turn)]]);
+    for (const turn of [90, 270, 180] as const)
+      stages.push(['turned', () => [wholePhotoView(photo, turn), wholePhotoView(photo, turn, SEARCH.zoomOut), ...tileViews(photo, turn)]]);
   }
   const candidates: DetectedFace[] = [];
   let faces: DetectedFace[] = [];

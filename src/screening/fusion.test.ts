@@ -18,7 +18,12 @@ describe('fusing several photos of one child', () => {
     const g = [Math.sqrt(0.7 * 0.6), Math.sqrt(0.1 * 0.2), 0.1, 0.1];
     const sum = g.reduce((x, y) => x + y, 0);
     const fused = fuse([{ probabilities: a }, { probabilities: c }], 'mean-log-probability');
-    expect(close(fused, g.map((v) => v / sum))).toBe(true);
+    expect(
+      close(
+        fused,
+        g.map((v) => v / sum),
+      ),
+    ).toBe(true);
     expect(fused.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
     // A photo that rounds a class to 0 does not make it impossible forever (log floor), nor NaN.
     expect(fuse([{ probabilities: [1, 0, 0, 0] }, { probabilities: b }], 'mean-log-probability').every(Number.isFinite)).toBe(true);
@@ -29,7 +34,14 @@ describe('fusing several photos of one child', () => {
     const head = { classWeights: new Float32Array([1, 0, 0, 1]), dimension: 2, scale: 10, temperature: 2 };
     const e1 = [1, 0];
     const e2 = [Math.cos(Math.PI / 3), Math.sin(Math.PI / 3)];
-    const fused = fuse([{ probabilities: [0.5, 0.5], embedding: e1 }, { probabilities: [0.5, 0.5], embedding: e2 }], 'mean-embedding', head);
+    const fused = fuse(
+      [
+        { probabilities: [0.5, 0.5], embedding: e1 },
+        { probabilities: [0.5, 0.5], embedding: e2 },
+      ],
+      'mean-embedding',
+      head,
+    );
     const l = [(10 * Math.cos(Math.PI / 6)) / 2, (10 * Math.sin(Math.PI / 6)) / 2];
     const z = Math.exp(l[0]!) + Math.exp(l[1]!);
     expect(close(fused, [Math.exp(l[0]!) / z, Math.exp(l[1]!) / z], 1e-6)).toBe(true);
@@ -63,7 +75,10 @@ describe('a photo’s embedding from its TTA passes', () => {
     const n = Math.hypot(...expected);
     expect(out.embedding![0]).toBeCloseTo(expected[0]! / n, 6);
     expect(out.embedding![1]).toBeCloseTo(expected[1]! / n, 6);
-    const none = await classifyCrop(crop, async (i, b) => ({ probabilities: (await classifier(i, b)).probabilities, inferenceMs: 1 }), { normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }, tta: 'none' });
+    const none = await classifyCrop(crop, async (i, b) => ({ probabilities: (await classifier(i, b)).probabilities, inferenceMs: 1 }), {
+      normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+      tta: 'none',
+    });
     expect(none.embedding).toBeUndefined();
   });
 });

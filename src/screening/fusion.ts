@@ -62,7 +62,8 @@ export function fuse(photos: readonly FusionInput[], rule: FusionRule, head?: Em
   if (photos.some((p) => p.probabilities.length !== k)) throw new FusionError('photos have different numbers of classes');
   if (photos.length === 1 && rule !== 'mean-embedding') return [...photos[0]!.probabilities];
   if (rule === 'mean-probability') return Array.from({ length: k }, (_, c) => photos.reduce((s, p) => s + p.probabilities[c]!, 0) / photos.length);
-  if (rule === 'mean-log-probability') return softmax(Array.from({ length: k }, (_, c) => photos.reduce((s, p) => s + Math.log(Math.max(FLOOR, p.probabilities[c]!)), 0) / photos.length));
+  if (rule === 'mean-log-probability')
+    return softmax(Array.from({ length: k }, (_, c) => photos.reduce((s, p) => s + Math.log(Math.max(FLOOR, p.probabilities[c]!)), 0) / photos.length));
   if (!head) throw new FusionError('mean-embedding fusion needs the model’s head (manifest inference.embedding)');
   const d = head.dimension;
   if (head.classWeights.length !== k * d) throw new FusionError(`the head has ${head.classWeights.length / d} classes, the photos ${k}`);

@@ -19,7 +19,8 @@ const ascii = (b: Uint8Array, i: number, n: number) => String.fromCharCode(...b.
 
 /** The declared size, or null when the header is not one of these formats or is cut short. */
 export function declaredSize(b: Uint8Array): DeclaredSize | null {
-  if (b.length >= 24 && b[0] === 0x89 && ascii(b, 1, 3) === 'PNG' && ascii(b, 12, 4) === 'IHDR') return { format: 'png', width: u32be(b, 16), height: u32be(b, 20) };
+  if (b.length >= 24 && b[0] === 0x89 && ascii(b, 1, 3) === 'PNG' && ascii(b, 12, 4) === 'IHDR')
+    return { format: 'png', width: u32be(b, 16), height: u32be(b, 20) };
   if (b.length >= 10 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')) return { format: 'gif', width: u16le(b, 6), height: u16le(b, 8) };
   if (b.length >= 26 && ascii(b, 0, 2) === 'BM') return { format: 'bmp', width: Math.abs(i32le(b, 18)), height: Math.abs(i32le(b, 22)) };
   if (b.length >= 30 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return webp(b);
@@ -35,7 +36,8 @@ function webp(b: Uint8Array): DeclaredSize | null {
     const bits = b[21]! | (b[22]! << 8) | (b[23]! << 16) | (b[24]! << 24);
     return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
   }
-  if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+  if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a)
+    return { format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
   return null;
 }
 
@@ -53,7 +55,8 @@ function jpeg(b: Uint8Array): DeclaredSize | null {
       at += 2; // markers without a length
       continue;
     }
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { format: 'jpeg', width: u16be(b, at + 7), height: u16be(b, at + 5) };
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+      return { format: 'jpeg', width: u16be(b, at + 7), height: u16be(b, at + 5) };
     if (marker === 0xda || marker === 0xd9) return null; // image data before any frame header
     at += 2 + u16be(b, at + 2);
   }
@@ -64,7 +67,7 @@ function jpeg(b: Uint8Array): DeclaredSize | null {
 function heif(b: Uint8Array): DeclaredSize | null {
   let best: DeclaredSize | null = null;
   const walk = (from: number, to: number, depth: number) => {
-    for (let at = from; at + 8 <= to && depth < 6; ) {
+    for (let at = from; at + 8 <= to && depth < 6;) {
       const size = u32be(b, at);
       const type = ascii(b, at + 4, 4);
       if (size < 8 || at + size > b.length + 1e9) return;

@@ -28,7 +28,9 @@ export async function decodePhoto(file: Blob & { name?: string }): Promise<Decod
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
     // HEIC/HEIF from an iPhone or iPad, on a browser that cannot decode it itself.
-    const heif = isHeif(new Uint8Array(await file.slice(0, 64).arrayBuffer())) ? await decodeHeif(new Uint8Array(await file.arrayBuffer())).catch(() => null) : null;
+    const heif = isHeif(new Uint8Array(await file.slice(0, 64).arrayBuffer()))
+      ? await decodeHeif(new Uint8Array(await file.arrayBuffer())).catch(() => null)
+      : null;
     if (!heif) throw new ScreeningError('not-an-image', file.type || 'unknown type');
     bitmap = heif;
   }

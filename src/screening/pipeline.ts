@@ -58,7 +58,11 @@ export async function analysePhoto(photo: DecodedPhoto, finder: FaceFinder, opti
       upright = await turned(photo, found.turn);
       faces = faces.map((f) => turnFace(f, photo, found.turn));
     }
-    const analysis = chooseFace({ photo: upright, turn: found.turn, faces, search: found.passes, timings: { decodeMs: options.decodeMs ?? 0, detectMs: found.detectMs, alignMs: 0 } }, 0, false);
+    const analysis = chooseFace(
+      { photo: upright, turn: found.turn, faces, search: found.passes, timings: { decodeMs: options.decodeMs ?? 0, detectMs: found.detectMs, alignMs: 0 } },
+      0,
+      false,
+    );
     return analysis;
   } catch (e) {
     releasePhoto(upright);
@@ -68,7 +72,11 @@ export async function analysePhoto(photo: DecodedPhoto, finder: FaceFinder, opti
 }
 
 /** Aligns and judges face `index` of an analysed photo (the clinician tapped it, or it is the first-ranked). */
-export function chooseFace(analysis: Pick<PhotoAnalysis, 'photo' | 'turn' | 'faces' | 'search' | 'timings'>, index: number, pickedByUser: boolean): PhotoAnalysis {
+export function chooseFace(
+  analysis: Pick<PhotoAnalysis, 'photo' | 'turn' | 'faces' | 'search' | 'timings'>,
+  index: number,
+  pickedByUser: boolean,
+): PhotoAnalysis {
   const t0 = performance.now();
   const face = analysis.faces[index];
   if (!face) throw new RangeError(`no face ${index} in this photo`);

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ACCUMULATORS, buildPeakModule, expectedResult, flopsPerIteration, instantiatePeak, simdSupported, sleb, uleb, X, Y } from '../../scripts/bench/page/simd-peak';
+import {
+  ACCUMULATORS,
+  buildPeakModule,
+  expectedResult,
+  flopsPerIteration,
+  instantiatePeak,
+  simdSupported,
+  sleb,
+  uleb,
+  X,
+  Y,
+} from '../../scripts/bench/page/simd-peak';
 
 describe('SIMD peak kernel (hand-encoded WebAssembly)', () => {
   it('encodes LEB128 as the binary format does', () => {

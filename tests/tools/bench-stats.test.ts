@@ -20,7 +20,13 @@ describe('benchmark statistics', () => {
   });
 
   it('aligns table columns', () => {
-    const lines = formatTable(['stage', 'wasm'], [['inference', '612 ms'], ['decode', '8 ms']]).split('\n');
+    const lines = formatTable(
+      ['stage', 'wasm'],
+      [
+        ['inference', '612 ms'],
+        ['decode', '8 ms'],
+      ],
+    ).split('\n');
     expect(lines.map((l) => l.length)).toEqual([lines[0]!.length, lines[0]!.length, lines[0]!.length, lines[0]!.length]);
     expect(lines[3]).toBe('decode       8 ms');
   });

@@ -14,7 +14,10 @@ describe('deploy/facies-site.conf', () => {
   });
 
   it('sets headers only at server level (an add_header inside a location would drop the others there)', () => {
-    const insideLocations = site.split(/^location /m).slice(1).join('\n');
+    const insideLocations = site
+      .split(/^location /m)
+      .slice(1)
+      .join('\n');
     expect(insideLocations).not.toMatch(/add_header/);
   });
 });

@@ -19,6 +19,10 @@ describe('test photos', () => {
     const row = rows.get(file);
     expect(row, `${file} is not listed in SOURCES.md`).toBeDefined();
     expect(row!.licence).toMatch(/^(Public domain|CC0 1\.0)/);
-    expect(createHash('sha256').update(readFileSync(join(FACE_FIXTURES, file))).digest('hex')).toBe(row!.sha256);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(FACE_FIXTURES, file)))
+        .digest('hex'),
+    ).toBe(row!.sha256);
   });
 });

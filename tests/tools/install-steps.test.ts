@@ -19,7 +19,10 @@ export function setupPackages(script: string): string[] {
 /** The package that owns a file, or null when no package does. */
 function owner(path: string): string | null {
   try {
-    return execFileSync('dpkg', ['-S', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.split(':')[0]!.trim();
+    return execFileSync('dpkg', ['-S', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')[0]!
+      .split(':')[0]!
+      .trim();
   } catch {
     return null;
   }
@@ -35,7 +38,12 @@ beforeAll(() => {
     ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...packages],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  installed = new Set(out.split('\n').filter((l) => l && !l.startsWith(' ')).map((l) => l.replace(/:amd64$/, '').replace(/[<>]/g, '')));
+  installed = new Set(
+    out
+      .split('\n')
+      .filter((l) => l && !l.startsWith(' '))
+      .map((l) => l.replace(/:amd64$/, '').replace(/[<>]/g, '')),
+  );
 }, 120_000);
 
 describe('install steps', () => {
@@ -46,9 +54,11 @@ describe('install steps', () => {
   });
 
   it('every third-party Python module the training kit imports comes from a package setup installs', () => {
-    const report = JSON.parse(
-      execFileSync(PYTHON, [join(import.meta.dirname, 'kit_imports.py'), join(ROOT, 'models/training')], { encoding: 'utf8' }),
-    ) as { module: string; file: string | null; error?: string }[];
+    const report = JSON.parse(execFileSync(PYTHON, [join(import.meta.dirname, 'kit_imports.py'), join(ROOT, 'models/training')], { encoding: 'utf8' })) as {
+      module: string;
+      file: string | null;
+      error?: string;
+    }[];
     expect(report.map((r) => r.module)).toEqual(expect.arrayContaining(['torch', 'numpy', 'onnx', 'PIL']));
     const problems: string[] = [];
     for (const r of report) {
@@ -80,7 +90,9 @@ describe('install steps', () => {
 
   it('no script runs a system program that scripts/system-tools.ts does not list', () => {
     const known = new Set<string>(Object.values(SYSTEM_TOOL_DEFAULTS));
-    const files = execFileSync('git', ['ls-files', '*.ts', '*.tsx', '*.mjs', '*.js', '*.sh', 'package.json', '.ci/*'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const files = execFileSync('git', ['ls-files', '*.ts', '*.tsx', '*.mjs', '*.js', '*.sh', 'package.json', '.ci/*'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     const unknown: string[] = [];
     for (const f of files) {
       if (f === 'scripts/system-tools.ts' || !existsSync(join(ROOT, f))) continue;

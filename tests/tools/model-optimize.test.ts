@@ -56,7 +56,10 @@ describe('optimising a model folder (what prepare-assets does with "optimize" in
     const weights = await optimizeModelFolder(d, { ...config, optimize: { weights: 'float16', keepFloat32: ['/MatMul'], maxProbabilityDrift: 1e-3 } });
     expect(weights.storage).toBe('float16-mixed');
     expect(weights.keptFloat32).toEqual(['/MatMul']);
-    expect(weights.source).toEqual({ sha256: execFileSync('sha256sum', [join(d, EXPORT_FILE)], { encoding: 'utf8' }).slice(0, 64), bytes: readFileSync(tiny).byteLength });
+    expect(weights.source).toEqual({
+      sha256: execFileSync('sha256sum', [join(d, EXPORT_FILE)], { encoding: 'utf8' }).slice(0, 64),
+      bytes: readFileSync(tiny).byteLength,
+    });
     expect(weights.maxProbabilityDrift).toBeGreaterThan(0);
     expect(weights.maxProbabilityDrift).toBeLessThan(1e-3);
     expect(readFileSync(join(d, 'model.onnx')).byteLength).toBeLessThan(0.6 * weights.source.bytes);
@@ -65,19 +68,24 @@ describe('optimising a model folder (what prepare-assets does with "optimize" in
   }, 60_000);
 
   it('refuses a result further from the export than the config allows', async () => {
-    await expect(optimizeModelFolder(folder(), { ...config, optimize: { weights: 'float16', maxProbabilityDrift: 1e-9 } })).rejects.toThrow(/more than the 1e-9 its config allows/);
+    await expect(optimizeModelFolder(folder(), { ...config, optimize: { weights: 'float16', maxProbabilityDrift: 1e-9 } })).rejects.toThrow(
+      /more than the 1e-9 its config allows/,
+    );
   }, 60_000);
 });
 
 describe('optimizeConfigProblems', () => {
   it('accepts the bundled configs and names every mistake', () => {
-    for (const id of ['demo', 'test-tiny']) expect(optimizeConfigProblems(JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).optimize)).toEqual([]);
+    for (const id of ['demo', 'test-tiny'])
+      expect(optimizeConfigProblems(JSON.parse(readFileSync(join(root, 'models', id, 'config.json'), 'utf8')).optimize)).toEqual([]);
     expect(optimizeConfigProblems({ weights: 'int8', keepFloat32: ['layer1'], maxProbabilityDrift: 0 })).toEqual([
       'optimize.weights must be "float16" or "float32"',
       'optimize.keepFloat32 must list node-name prefixes, each starting with "/"',
       'optimize.maxProbabilityDrift must be a number above 0 and at most 0.05',
     ]);
-    expect(optimizeConfigProblems({ weights: 'float32', keepFloat32: ['/MatMul'], maxProbabilityDrift: 1e-3 })).toEqual(['optimize.keepFloat32 only applies to float16 weights']);
+    expect(optimizeConfigProblems({ weights: 'float32', keepFloat32: ['/MatMul'], maxProbabilityDrift: 1e-3 })).toEqual([
+      'optimize.keepFloat32 only applies to float16 weights',
+    ]);
     expect(optimizeConfigProblems('float16')).toEqual(['optimize must be an object']);
   });
 });
@@ -95,6 +103,13 @@ describe('blockPrefixes', () => {
       '/MatMul',
       'Cast_12',
     ];
-    expect(blockPrefixes(names)).toEqual(['/backbone/conv1/', '/backbone/prelu/', '/backbone/layer1/layer1.0/', '/backbone/layer1/layer1.1/', '/backbone/layer2/layer2.0/', '/backbone/fc/']);
+    expect(blockPrefixes(names)).toEqual([
+      '/backbone/conv1/',
+      '/backbone/prelu/',
+      '/backbone/layer1/layer1.0/',
+      '/backbone/layer1/layer1.1/',
+      '/backbone/layer2/layer2.0/',
+      '/backbone/fc/',
+    ]);
   });
 });

@@ -46,7 +46,9 @@ describe.skipIf(!existsSync(join(tiny, 'model.onnx')))('model:pack on a real ONN
     });
     const error = await draftManifest(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ManifestError);
-    expect((error as ManifestError).message).toMatch(/output "probabilities" has shape \[\w+, 4\], manifest says \[-1, 3\] \(3 classes\)|3 probabilities, one per class \(found 4\)/);
+    expect((error as ManifestError).message).toMatch(
+      /output "probabilities" has shape \[\w+, 4\], manifest says \[-1, 3\] \(3 classes\)|3 probabilities, one per class \(found 4\)/,
+    );
   });
 
   it('refuses a config that is not a valid manifest before running the model', async () => {

@@ -25,7 +25,9 @@ describe('paths stay inside the checkout', () => {
   });
 
   it('no tracked file names a folder beside the checkout or outside it', () => {
-    const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((f) => /\.(ts|tsx|mjs|js|py|sh|json|html)$|^\.ci\//.test(f) && f !== 'package-lock.json');
+    const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => /\.(ts|tsx|mjs|js|py|sh|json|html)$|^\.ci\//.test(f) && f !== 'package-lock.json');
     const found: string[] = [];
     for (const f of files) {
       if (!existsSync(join(ROOT, f))) continue;

@@ -27,8 +27,14 @@ describe('translations', () => {
       for (const lng of languages) {
         const tr = entries(load(lng));
         const trKeys = new Set(tr.map(([k]) => base(k)));
-        expect([...en.keys()].filter((k) => !trKeys.has(k)), `missing in ${lng}/${ns}`).toEqual([]);
-        expect([...trKeys].filter((k) => !en.has(k)), `extra in ${lng}/${ns}`).toEqual([]);
+        expect(
+          [...en.keys()].filter((k) => !trKeys.has(k)),
+          `missing in ${lng}/${ns}`,
+        ).toEqual([]);
+        expect(
+          [...trKeys].filter((k) => !en.has(k)),
+          `extra in ${lng}/${ns}`,
+        ).toEqual([]);
         for (const [k, value] of tr) {
           expect(typeof value === 'string' && value.trim().length > 0, `${lng}/${ns}: ${k} is empty`).toBe(true);
           expect(placeholders(value), `${lng}/${ns}: ${k} placeholders`).toEqual(placeholders(en.get(base(k))));

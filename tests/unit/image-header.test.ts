@@ -13,7 +13,12 @@ const box = (type: string, body: number[]) => [...be32(8 + body.length), ...Buff
 export function bombPng(width: number, height: number): Buffer {
   const chunk = (type: string, data: Buffer) => Buffer.concat([Buffer.from(be32(data.length)), Buffer.from(type), data, Buffer.alloc(4)]);
   const ihdr = Buffer.from([...be32(width), ...be32(height), 8, 6, 0, 0, 0]);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1024))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('declared image size', () => {
@@ -39,7 +44,8 @@ describe('declared image size', () => {
     expect(declaredSize(Uint8Array.from([...Buffer.from('GIF89a'), ...le16(300), ...le16(200)]))).toEqual({ format: 'gif', width: 300, height: 200 });
     const bmp = [...Buffer.from('BM'), ...Array(16).fill(0), ...le32(640), ...le32(-480 >>> 0), 0, 0];
     expect(declaredSize(Uint8Array.from(bmp))).toEqual({ format: 'bmp', width: 640, height: 480 });
-    const riff = (chunk: string, body: number[]) => Uint8Array.from([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBP'), ...Buffer.from(chunk), 0, 0, 0, 0, ...body, ...Array(8).fill(0)]);
+    const riff = (chunk: string, body: number[]) =>
+      Uint8Array.from([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBP'), ...Buffer.from(chunk), 0, 0, 0, 0, ...body, ...Array(8).fill(0)]);
     expect(declaredSize(riff('VP8X', [0, 0, 0, 0, ...[0x3f, 0x9c, 0], ...[0xff, 0x9f, 0]]))).toEqual({ format: 'webp', width: 40000, height: 40960 });
     const bits = (1999 | (999 << 14)) >>> 0;
     expect(declaredSize(riff('VP8L', [0x2f, ...le32(bits)]))).toEqual({ format: 'webp', width: 2000, height: 1000 });
@@ -48,7 +54,10 @@ describe('declared image size', () => {
 
   it('HEIF: the largest ispe in meta/iprp/ipco', () => {
     const ispe = (w: number, h: number) => box('ispe', [0, 0, 0, 0, ...be32(w), ...be32(h)]);
-    const file = [...box('ftyp', [...Buffer.from('heic'), 0, 0, 0, 0, ...Buffer.from('mif1')]), ...box('meta', [0, 0, 0, 0, ...box('iprp', box('ipco', [...ispe(512, 512), ...ispe(4032, 3024)]))])];
+    const file = [
+      ...box('ftyp', [...Buffer.from('heic'), 0, 0, 0, 0, ...Buffer.from('mif1')]),
+      ...box('meta', [0, 0, 0, 0, ...box('iprp', box('ipco', [...ispe(512, 512), ...ispe(4032, 3024)]))]),
+    ];
     expect(declaredSize(Uint8Array.from(file))).toEqual({ format: 'heif', width: 4032, height: 3024 });
   });
 

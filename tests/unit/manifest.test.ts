@@ -95,7 +95,12 @@ describe('validateManifest', () => {
     const m = await validManifest();
     m.demonstration = false;
     expect(problemsOf(m)).toEqual(['validation is missing: a model that is not a demonstration must carry its validation report']);
-    m.validation = exampleValidationReport([[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]]);
+    m.validation = exampleValidationReport([
+      [3, 0, 0, 0],
+      [0, 2, 0, 0],
+      [0, 0, 2, 0],
+      [1, 0, 0, 2],
+    ]);
     expect(problemsOf(m)).toEqual([]);
     m.validation.confusionMatrix[0] = [3, 1, 0, 0];
     delete (m.validation.perClass as Record<string, unknown>).algs;
@@ -147,13 +152,24 @@ describe('validateManifest', () => {
   it('refuses figures obtained with another TTA or fusion than the app would run', async () => {
     const m = await validManifest();
     m.demonstration = false;
-    m.validation = exampleValidationReport([[3, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [1, 0, 0, 2]]);
+    m.validation = exampleValidationReport([
+      [3, 0, 0, 0],
+      [0, 2, 0, 0],
+      [0, 0, 2, 0],
+      [1, 0, 0, 2],
+    ]);
     m.validation.tta = 'flip-grey';
     // No inference block means flip TTA and mean-probability fusion.
     expect(problemsOf(m)).toEqual(['validation.tta is "flip-grey" but the app would run "flip" (inference.tta): the figures must come from the same TTA']);
     m.inference = { tta: 'flip-grey', fusion: 'mean-probability' };
     expect(problemsOf(m)).toEqual([]);
-    const level = { accuracy: m.validation.accuracy, macroF1: m.validation.macroF1, balancedAccuracy: m.validation.macroF1, perClass: m.validation.perClass, confusionMatrix: m.validation.confusionMatrix };
+    const level = {
+      accuracy: m.validation.accuracy,
+      macroF1: m.validation.macroF1,
+      balancedAccuracy: m.validation.macroF1,
+      perClass: m.validation.perClass,
+      confusionMatrix: m.validation.confusionMatrix,
+    };
     m.validation.patientLevel = { fusion: 'mean-log-probability', rules: { 'mean-probability': level } };
     expect(problemsOf(m)).toEqual([
       'validation.patientLevel.fusion is "mean-log-probability" but inference.fusion is "mean-probability"',
@@ -219,7 +235,10 @@ describe('self-test', () => {
   it('decodes the input as an opaque 112×112 RGBA image', async () => {
     const m = await validManifest();
     const rgb = Buffer.alloc(112 * 112 * 3);
-    rgb[0] = 10; rgb[1] = 20; rgb[2] = 30; rgb[3] = 40;
+    rgb[0] = 10;
+    rgb[1] = 20;
+    rgb[2] = 30;
+    rgb[3] = 40;
     m.selfTest.inputRgbBase64 = rgb.toString('base64');
     const img = selfTestImage(m);
     expect([img.width, img.height, img.data.length]).toEqual([112, 112, 112 * 112 * 4]);

@@ -17,13 +17,19 @@ async function manifest(): Promise<ModelManifest> {
     publisher: { name: 'Example Hospital' },
     demonstration: false,
     modelCard: { name: 'MODEL_CARD.md', sha256: await sha256Hex(card), bytes: card.byteLength },
-    validation: exampleValidationReport([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]),
+    validation: exampleValidationReport([
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+    ]),
     clinicalValidation: { status: 'internal', summary: 'Cross-validated.', by: 'Example Hospital', dataset: '4 children' },
   });
 }
 
 const join = (chunks: Uint8Array[]) => new Uint8Array(Buffer.concat(chunks));
-const files = (entries: Record<string, Uint8Array | string>) => Object.entries(entries).map(([name, data]) => ({ name, data: typeof data === 'string' ? enc.encode(data) : data }));
+const files = (entries: Record<string, Uint8Array | string>) =>
+  Object.entries(entries).map(([name, data]) => ({ name, data: typeof data === 'string' ? enc.encode(data) : data }));
 const manifestBytes = (m: ModelManifest) => enc.encode(JSON.stringify(m, null, 2) + '\n');
 
 async function refusal(src: ByteSource | Uint8Array, options: Partial<OpenOptions> = {}): Promise<{ reason: RefusalReason; detail: string }> {
@@ -102,7 +108,13 @@ describe('model packages: round trip', () => {
 
   it('opens a package compressed with deflate by another ZIP tool', async () => {
     const m = await manifest();
-    const deflated = (name: string, data: Uint8Array) => ({ name, data: new Uint8Array(deflateRawSync(data)), method: 8 as const, size: data.length, crc: crc32(data) });
+    const deflated = (name: string, data: Uint8Array) => ({
+      name,
+      data: new Uint8Array(deflateRawSync(data)),
+      method: 8 as const,
+      size: data.length,
+      crc: crc32(data),
+    });
     const pkg = rawZip([deflated('manifest.json', manifestBytes(m)), deflated('MODEL_CARD.md', card), deflated('model.onnx', model)]);
     const opened = await openModelPackage(bytesSource(pkg), { trustedKeys: [], confirmUnsigned: async () => true });
     expect(opened.manifest.id).toBe('hospital-ps');
@@ -141,11 +153,15 @@ describe('model packages: signatures', () => {
     const m = await manifest();
     const sig = await signManifest(manifestBytes(m), key.privateKeyPem);
     const forged = { ...m, clinicalValidation: { ...m.clinicalValidation, status: 'external' as const } };
-    const pkg = join(writeZip(files({ 'manifest.json': manifestBytes(forged), 'MODEL_CARD.md': card, 'signature.json': JSON.stringify(sig), 'model.onnx': model })));
+    const pkg = join(
+      writeZip(files({ 'manifest.json': manifestBytes(forged), 'MODEL_CARD.md': card, 'signature.json': JSON.stringify(sig), 'model.onnx': model })),
+    );
     expect((await refusal(pkg, { trustedKeys: [trusted] })).reason).toBe('bad-signature');
     // A signature whose bytes are damaged, and a signature.json that is not one.
     const damaged = { ...sig, signature: toBase64(Uint8Array.from(Buffer.from(sig.signature, 'base64'), (b, i) => (i === 0 ? b ^ 1 : b))) };
-    const pkg2 = join(writeZip(files({ 'manifest.json': manifestBytes(m), 'MODEL_CARD.md': card, 'signature.json': JSON.stringify(damaged), 'model.onnx': model })));
+    const pkg2 = join(
+      writeZip(files({ 'manifest.json': manifestBytes(m), 'MODEL_CARD.md': card, 'signature.json': JSON.stringify(damaged), 'model.onnx': model })),
+    );
     expect((await refusal(pkg2, { trustedKeys: [trusted] })).reason).toBe('bad-signature');
     const pkg3 = join(writeZip(files({ 'manifest.json': manifestBytes(m), 'MODEL_CARD.md': card, 'signature.json': '{"format":"x"}', 'model.onnx': model })));
     expect((await refusal(pkg3, { trustedKeys: [trusted] })).reason).toBe('bad-signature');
@@ -228,7 +244,15 @@ describe('model packages: hostile archives', () => {
   });
 
   it('refuses overlapping entries (non-recursive zip bomb)', async () => {
-    const r = await refusal(rawZip([{ name: 'manifest.json', data: enc.encode('{}') }, { name: 'model.onnx', data: model }], { overlapFirst: true }));
+    const r = await refusal(
+      rawZip(
+        [
+          { name: 'manifest.json', data: enc.encode('{}') },
+          { name: 'model.onnx', data: model },
+        ],
+        { overlapFirst: true },
+      ),
+    );
     expect(r.reason).toBe('unsafe-archive');
     expect(r.detail).toMatch(/overlaps/);
   });
@@ -236,7 +260,10 @@ describe('model packages: hostile archives', () => {
   it('refuses too many entries, duplicate names and encrypted entries', async () => {
     const many = rawZip(Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, data: enc.encode('x') })));
     expect(await refusal(many)).toMatchObject({ reason: 'unsafe-archive', detail: expect.stringMatching(/holds 20 files/) });
-    const dup = rawZip([{ name: 'manifest.json', data: enc.encode('{}') }, { name: 'manifest.json', data: enc.encode('{}') }]);
+    const dup = rawZip([
+      { name: 'manifest.json', data: enc.encode('{}') },
+      { name: 'manifest.json', data: enc.encode('{}') },
+    ]);
     expect(await refusal(dup)).toMatchObject({ detail: expect.stringMatching(/twice/) });
   });
 
@@ -255,7 +282,11 @@ describe('model packages: hostile archives', () => {
 
   it('refuses a damaged entry (checksum)', async () => {
     const m = await manifest();
-    const pkg = rawZip([{ name: 'manifest.json', data: manifestBytes(m), crc: 1234 }, { name: 'MODEL_CARD.md', data: card }, { name: 'model.onnx', data: model }]);
+    const pkg = rawZip([
+      { name: 'manifest.json', data: manifestBytes(m), crc: 1234 },
+      { name: 'MODEL_CARD.md', data: card },
+      { name: 'model.onnx', data: model },
+    ]);
     expect(await refusal(pkg)).toMatchObject({ reason: 'damaged', detail: expect.stringMatching(/ZIP checksum/) });
   });
 });

@@ -71,11 +71,27 @@ describe('model card Markdown', () => {
 
   it('reads lists, tables, emphasis, code and links', () => {
     const blocks = parseMarkdown('- **one** item\n- `two`\n\n| Class | Recall |\n| --- | --- |\n| WBS | 0.88 |\n\nSee [paper](https://doi.org/x) *now*.');
-    expect(blocks[0]).toEqual({ kind: 'list', ordered: false, items: [[{ kind: 'strong', text: 'one' }, { kind: 'text', text: ' item' }], [{ kind: 'code', text: 'two' }]] });
+    expect(blocks[0]).toEqual({
+      kind: 'list',
+      ordered: false,
+      items: [
+        [
+          { kind: 'strong', text: 'one' },
+          { kind: 'text', text: ' item' },
+        ],
+        [{ kind: 'code', text: 'two' }],
+      ],
+    });
     expect(blocks[1]).toMatchObject({ kind: 'table', header: [[{ text: 'Class' }], [{ text: 'Recall' }]], rows: [[[{ text: 'WBS' }], [{ text: '0.88' }]]] });
     expect(blocks[2]).toEqual({
       kind: 'paragraph',
-      content: [{ kind: 'text', text: 'See ' }, { kind: 'link', text: 'paper', href: 'https://doi.org/x' }, { kind: 'text', text: ' ' }, { kind: 'em', text: 'now' }, { kind: 'text', text: '.' }],
+      content: [
+        { kind: 'text', text: 'See ' },
+        { kind: 'link', text: 'paper', href: 'https://doi.org/x' },
+        { kind: 'text', text: ' ' },
+        { kind: 'em', text: 'now' },
+        { kind: 'text', text: '.' },
+      ],
     });
   });
 });
@@ -87,7 +103,12 @@ describe('manifest JSON Schema', () => {
   });
 
   it('resolves $ref and checks nested objects with readable paths', () => {
-    const schema = { type: 'object' as const, required: ['a'], properties: { a: { $ref: '#/$defs/n' } }, $defs: { n: { type: 'array' as const, items: { type: 'integer' as const, minimum: 0 } } } };
+    const schema = {
+      type: 'object' as const,
+      required: ['a'],
+      properties: { a: { $ref: '#/$defs/n' } },
+      $defs: { n: { type: 'array' as const, items: { type: 'integer' as const, minimum: 0 } } },
+    };
     expect(schemaProblems(schema, { a: [1, -1, 2.5] })).toEqual(['a[1] must be at least 0 (found -1)', 'a[2] must be a whole number (found 2.5)']);
     expect(schemaProblems(schema, {})).toEqual(['a is missing']);
   });

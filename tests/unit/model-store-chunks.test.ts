@@ -55,7 +55,10 @@ const serve = (manifest: unknown, file: Uint8Array, dropAfter?: number) => {
         sent += n;
       },
     });
-    return new Response(stream, { status: start > 0 ? 206 : 200, headers: start > 0 ? { 'Content-Range': `bytes ${start}-${file.byteLength - 1}/${file.byteLength}` } : {} });
+    return new Response(stream, {
+      status: start > 0 ? 206 : 200,
+      headers: start > 0 ? { 'Content-Range': `bytes ${start}-${file.byteLength - 1}/${file.byteLength}` } : {},
+    });
   }) as typeof fetch;
 };
 

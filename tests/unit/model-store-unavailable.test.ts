@@ -8,7 +8,8 @@ import { requestUrl } from './fixtures/request-url';
 describe('model store without IndexedDB', () => {
   const file = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) % 251);
   const serve = (manifest: unknown, bytes: Uint8Array) =>
-    (async (input: RequestInfo | URL) => (requestUrl(input).endsWith('manifest.json') ? new Response(JSON.stringify(manifest)) : new Response(bytes as Uint8Array<ArrayBuffer>))) as typeof fetch;
+    (async (input: RequestInfo | URL) =>
+      requestUrl(input).endsWith('manifest.json') ? new Response(JSON.stringify(manifest)) : new Response(bytes as Uint8Array<ArrayBuffer>)) as typeof fetch;
 
   it('downloads and verifies the model without storing it', async () => {
     expect(typeof indexedDB).toBe('undefined');

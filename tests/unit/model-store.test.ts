@@ -62,7 +62,9 @@ function modelServer(manifest: unknown, file: Uint8Array, opts: { failAfter?: nu
 
 async function flipByte(id: string, version: string, chunk: number, at: number) {
   const req = indexedDB.open(MODEL_DB_NAME);
-  const idb = await new Promise<IDBDatabase>((res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error ?? new Error('IndexedDB request failed')))));
+  const idb = await new Promise<IDBDatabase>(
+    (res, rej) => ((req.onsuccess = () => res(req.result)), (req.onerror = () => rej(req.error ?? new Error('IndexedDB request failed')))),
+  );
   const tx = idb.transaction('chunks', 'readwrite');
   const store = tx.objectStore('chunks');
   const get = store.get([id, version, chunk]);

@@ -7,7 +7,6 @@ import { LIMITS, validateCaseRecord, type CaseRecord } from '../../src/records/c
 import { deserializeCase, serializeCase } from '../../src/records/crypto';
 import { pngBytes, problems, sampleCase, threePhotoCase } from './records-fixtures';
 
-
 async function* each(cases: CaseRecord[]) {
   yield* cases;
 }
@@ -47,35 +46,61 @@ describe('a case from several photos', () => {
     expect(problems({ ...c, extraPhotos: c.extraPhotos!.slice(0, 1) })).toEqual(['extraPhotos must hold the 2 photos after the first of result.fusion.photos']);
     expect(problems({ ...c, extraPhotos: undefined })).toEqual(['extraPhotos must hold the 2 photos after the first of result.fusion.photos']);
     const first = { ...c.result.fusion!.photos[0]!, included: false };
-    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [first, ...c.result.fusion!.photos.slice(1)] } } })).toEqual(['result.fusion.photos[0] must be included']);
+    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [first, ...c.result.fusion!.photos.slice(1)] } } })).toEqual([
+      'result.fusion.photos[0] must be included',
+    ]);
     const six = Array.from({ length: 6 }, () => c.result.fusion!.photos[1]!);
-    expect(problems({ ...c, result: { ...c.result, fusion: { rule: 'mean-probability', photos: six } } })[0]).toBe(`result.fusion.photos must list 2–${LIMITS.photos} photos`);
+    expect(problems({ ...c, result: { ...c.result, fusion: { rule: 'mean-probability', photos: six } } })[0]).toBe(
+      `result.fusion.photos must list 2–${LIMITS.photos} photos`,
+    );
     const wrong = { ...c.result.fusion!.photos[1]!, probabilities: [0.5, 0.5] };
-    expect(problems({ ...c, result: { ...c.result, fusion: { rule: 'median' as 'mean-probability', photos: [c.result.fusion!.photos[0]!, wrong, c.result.fusion!.photos[2]!] } } })).toEqual([
+    expect(
+      problems({
+        ...c,
+        result: { ...c.result, fusion: { rule: 'median' as 'mean-probability', photos: [c.result.fusion!.photos[0]!, wrong, c.result.fusion!.photos[2]!] } },
+      }),
+    ).toEqual([
       'result.fusion.rule must be one of mean-probability, mean-log-probability, mean-embedding',
       'result.fusion.photos[1].probabilities must have one value per class',
     ]);
     expect(problems({ ...c, photoConsent: false, crop: null, photo: null })).toEqual(['a face image is stored without photo consent']);
-    expect(problems({ ...c, extraPhotos: [{ crop: new Uint8Array([1, 2, 3]), photo: null }, c.extraPhotos![1]] })).toEqual(['extraPhotos[0].crop must be a PNG image']);
+    expect(problems({ ...c, extraPhotos: [{ crop: new Uint8Array([1, 2, 3]), photo: null }, c.extraPhotos![1]] })).toEqual([
+      'extraPhotos[0].crop must be a PNG image',
+    ]);
     expect(problems({ ...c, result: { ...c.result, ttaMode: 'none' } })).toEqual(['result.tta and result.ttaMode disagree']);
     // A photo the gate left out may have no probabilities (it was never screened); an included one must have them.
     const unscored = (included: boolean) => ({ ...c.result.fusion!.photos[2]!, probabilities: [], included });
-    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(false)] } } })).toEqual([]);
-    expect(problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(true)] } } })).toEqual(['result.fusion.photos[2].probabilities must have one value per class']);
+    expect(
+      problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(false)] } } }),
+    ).toEqual([]);
+    expect(
+      problems({ ...c, result: { ...c.result, fusion: { ...c.result.fusion!, photos: [...c.result.fusion!.photos.slice(0, 2), unscored(true)] } } }),
+    ).toEqual(['result.fusion.photos[2].probabilities must have one value per class']);
   });
 
   it('limits the original photos of one case together, not one by one', () => {
     const big = (seed: number) => ({ type: 'image/jpeg', bytes: pngBytes(LIMITS.photoBytes / 2 + 1, seed) });
     const c = threePhotoCase({ photo: big(1) });
-    expect(problems({ ...c, extraPhotos: [{ crop: null, photo: big(2) }, c.extraPhotos![1]] })).toEqual([`the original photos together are larger than ${LIMITS.photoBytes} bytes`]);
+    expect(problems({ ...c, extraPhotos: [{ crop: null, photo: big(2) }, c.extraPhotos![1]] })).toEqual([
+      `the original photos together are larger than ${LIMITS.photoBytes} bytes`,
+    ]);
   });
 
   it('CSV: the fused probabilities in the class columns, and every photo’s own, the rule and the counts beside them', () => {
     const csv = exportCsv([threePhotoCase(), sampleCase()]);
-    const [header, three, one] = csv.slice(1).trimEnd().split('\r\n').map((l) => l.split(','));
+    const [header, three, one] = csv
+      .slice(1)
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     const col = (row: string[], name: string) => row[header!.indexOf(name)];
     expect(col(three!, 'p_wbs')).toBe('0.5');
-    expect([col(three!, 'photos'), col(three!, 'photos_included'), col(three!, 'fusion_rule'), col(three!, 'tta_mode')]).toEqual(['3', '2', 'mean-probability', 'flip']);
+    expect([col(three!, 'photos'), col(three!, 'photos_included'), col(three!, 'fusion_rule'), col(three!, 'tta_mode')]).toEqual([
+      '3',
+      '2',
+      'mean-probability',
+      'flip',
+    ]);
     expect(csv).toContain('0.6000|0.2000|0.1000|0.1000; 0.4000|0.4000|0.1000|0.1000; (left out) 0.1000|0.1000|0.1000|0.7000');
     expect([col(one!, 'photos'), col(one!, 'photos_included'), col(one!, 'fusion_rule'), col(one!, 'tta_mode')]).toEqual(['1', '1', '', 'none']);
   });

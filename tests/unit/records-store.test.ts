@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { CaseStore, StoreError } from '../../src/records/store';
 import { DB_VERSION, NewerDatabaseError, UPGRADES, openRecordsDb } from '../../src/records/db';
-import { KDF, MIN_PASSPHRASE_LENGTH, WrongPassphraseError, createKey, newPassphraseProblem, openCase, rekey, sealCase, unlockKey } from '../../src/records/crypto';
+import {
+  KDF,
+  MIN_PASSPHRASE_LENGTH,
+  WrongPassphraseError,
+  createKey,
+  newPassphraseProblem,
+  openCase,
+  rekey,
+  sealCase,
+  unlockKey,
+} from '../../src/records/crypto';
 import { pngBytes, sampleCase } from './records-fixtures';
 
 // PBKDF2 with 600,000 iterations takes about a second per passphrase on a busy 2-core machine.
@@ -30,21 +40,25 @@ describe('new passphrase rules', () => {
 });
 
 describe('encryption', () => {
-  it('uses PBKDF2-SHA-256 with at least 600,000 iterations; seals and opens a case; refuses a wrong passphrase', async () => {
-    const { envelope, key } = await createKey('correct horse battery');
-    expect(envelope.kdf).toBe('PBKDF2-SHA-256');
-    expect(envelope.iterations).toBeGreaterThanOrEqual(600_000);
-    expect(envelope.salt).toHaveLength(KDF.saltBytes);
-    const c = sampleCase({ photo: { type: 'image/jpeg', bytes: pngBytes(4000, 11) } });
-    const sealed = await sealCase(c, key);
-    const text = new TextDecoder('latin1').decode(sealed.data);
-    expect(text).not.toContain('MRN-48213');
-    expect(containsBytes(sealed.data, c.crop!.subarray(8, 40))).toBe(false);
-    expect(await openCase(c.id, sealed, await unlockKey(envelope, 'correct horse battery'))).toEqual(c);
-    await expect(unlockKey(envelope, 'wrong horse battery')).rejects.toBeInstanceOf(WrongPassphraseError);
-    // A sealed case moved under another id does not open.
-    await expect(openCase('case-9999', sealed, key)).rejects.toThrow();
-  }, SLOW);
+  it(
+    'uses PBKDF2-SHA-256 with at least 600,000 iterations; seals and opens a case; refuses a wrong passphrase',
+    async () => {
+      const { envelope, key } = await createKey('correct horse battery');
+      expect(envelope.kdf).toBe('PBKDF2-SHA-256');
+      expect(envelope.iterations).toBeGreaterThanOrEqual(600_000);
+      expect(envelope.salt).toHaveLength(KDF.saltBytes);
+      const c = sampleCase({ photo: { type: 'image/jpeg', bytes: pngBytes(4000, 11) } });
+      const sealed = await sealCase(c, key);
+      const text = new TextDecoder('latin1').decode(sealed.data);
+      expect(text).not.toContain('MRN-48213');
+      expect(containsBytes(sealed.data, c.crop!.subarray(8, 40))).toBe(false);
+      expect(await openCase(c.id, sealed, await unlockKey(envelope, 'correct horse battery'))).toEqual(c);
+      await expect(unlockKey(envelope, 'wrong horse battery')).rejects.toBeInstanceOf(WrongPassphraseError);
+      // A sealed case moved under another id does not open.
+      await expect(openCase('case-9999', sealed, key)).rejects.toThrow();
+    },
+    SLOW,
+  );
 });
 
 describe('case store', () => {
@@ -80,109 +94,125 @@ describe('case store', () => {
     expect((await tabB.get('case-0001', null)).notes).toBe('from A');
   });
 
-  it('with encryption: nothing identifying in clear, locked reads refused, wrong passphrase changes nothing, passphrase change keeps every case', async () => {
-    const store = new CaseStore(freshName());
-    await store.chooseNoEncryption();
-    await store.add(sampleCase({ id: 'before' }), null); // saved in clear, then sealed when encryption is turned on
-    const key = await store.enableEncryption('first passphrase');
-    await store.add(sampleCase({ id: 'after', photo: { type: 'image/jpeg', bytes: pngBytes(3000, 9) } }), key);
-    for (const s of await store.raw()) {
-      expect(s.plain).toBeUndefined();
-      const bytes = s.sealed!.data;
-      expect(new TextDecoder('latin1').decode(bytes)).not.toMatch(/MRN-48213|Dr\. Lin|cardiology/);
-      expect(containsBytes(bytes, pngBytes().subarray(8, 40))).toBe(false);
-    }
-    await expect(store.all(null)).rejects.toMatchObject({ code: 'locked' });
-    await expect(store.add(sampleCase({ id: 'x' }), null)).rejects.toMatchObject({ code: 'locked' });
+  it(
+    'with encryption: nothing identifying in clear, locked reads refused, wrong passphrase changes nothing, passphrase change keeps every case',
+    async () => {
+      const store = new CaseStore(freshName());
+      await store.chooseNoEncryption();
+      await store.add(sampleCase({ id: 'before' }), null); // saved in clear, then sealed when encryption is turned on
+      const key = await store.enableEncryption('first passphrase');
+      await store.add(sampleCase({ id: 'after', photo: { type: 'image/jpeg', bytes: pngBytes(3000, 9) } }), key);
+      for (const s of await store.raw()) {
+        expect(s.plain).toBeUndefined();
+        const bytes = s.sealed!.data;
+        expect(new TextDecoder('latin1').decode(bytes)).not.toMatch(/MRN-48213|Dr\. Lin|cardiology/);
+        expect(containsBytes(bytes, pngBytes().subarray(8, 40))).toBe(false);
+      }
+      await expect(store.all(null)).rejects.toMatchObject({ code: 'locked' });
+      await expect(store.add(sampleCase({ id: 'x' }), null)).rejects.toMatchObject({ code: 'locked' });
 
-    const rawBefore = await store.raw();
-    await expect(store.unlock('not the passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
-    await expect(store.changePassphrase('not the passphrase', 'x'.repeat(10))).rejects.toBeInstanceOf(WrongPassphraseError);
-    expect(await store.raw()).toEqual(rawBefore);
+      const rawBefore = await store.raw();
+      await expect(store.unlock('not the passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+      await expect(store.changePassphrase('not the passphrase', 'x'.repeat(10))).rejects.toBeInstanceOf(WrongPassphraseError);
+      expect(await store.raw()).toEqual(rawBefore);
 
-    const keyIdsBefore = (await store.raw()).map((c) => c.sealed!.keyId);
-    await store.changePassphrase('first passphrase', 'second passphrase');
-    // Re-encrypted: every case now sealed with a new data key; the old key is gone from the database.
-    const after = await store.raw();
-    expect(after.map((c) => c.sealed!.keyId).every((k) => !keyIdsBefore.includes(k))).toBe(true);
-    const setting = await store.encryption();
-    expect(setting?.mode === 'passphrase' && setting.previous).toBeUndefined();
-    await expect(store.unlock('first passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
-    const key2 = await store.unlock('second passphrase');
-    const { cases, unreadable } = await store.all(key2);
-    expect(unreadable).toEqual([]);
-    expect(cases.map((c) => c.id).sort()).toEqual(['after', 'before']);
-    expect(cases.find((c) => c.id === 'before')).toEqual(sampleCase({ id: 'before' }));
-  }, SLOW);
+      const keyIdsBefore = (await store.raw()).map((c) => c.sealed!.keyId);
+      await store.changePassphrase('first passphrase', 'second passphrase');
+      // Re-encrypted: every case now sealed with a new data key; the old key is gone from the database.
+      const after = await store.raw();
+      expect(after.map((c) => c.sealed!.keyId).every((k) => !keyIdsBefore.includes(k))).toBe(true);
+      const setting = await store.encryption();
+      expect(setting?.mode === 'passphrase' && setting.previous).toBeUndefined();
+      await expect(store.unlock('first passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+      const key2 = await store.unlock('second passphrase');
+      const { cases, unreadable } = await store.all(key2);
+      expect(unreadable).toEqual([]);
+      expect(cases.map((c) => c.id).sort()).toEqual(['after', 'before']);
+      expect(cases.find((c) => c.id === 'before')).toEqual(sampleCase({ id: 'before' }));
+    },
+    SLOW,
+  );
 
-  it('an interrupted encryption of existing cases is finished at the next unlock', async () => {
-    const name = freshName();
-    const store = new CaseStore(name);
-    await store.chooseNoEncryption();
-    await store.add(sampleCase({ id: 'a' }), null);
-    // Simulate the interruption: the key is stored but the case is still in clear.
-    const { envelope } = await createKey('passphrase one');
-    const db = await openRecordsDb({ name });
-    await db.put('meta', { mode: 'passphrase', envelope }, 'encryption');
-    db.close();
-    expect((await store.raw())[0]!.plain).toBeDefined();
-    const key = await store.unlock('passphrase one');
-    expect((await store.raw())[0]!.plain).toBeUndefined();
-    expect((await store.get('a', key)).patientRef).toBe('MRN-48213');
-  }, SLOW);
+  it(
+    'an interrupted encryption of existing cases is finished at the next unlock',
+    async () => {
+      const name = freshName();
+      const store = new CaseStore(name);
+      await store.chooseNoEncryption();
+      await store.add(sampleCase({ id: 'a' }), null);
+      // Simulate the interruption: the key is stored but the case is still in clear.
+      const { envelope } = await createKey('passphrase one');
+      const db = await openRecordsDb({ name });
+      await db.put('meta', { mode: 'passphrase', envelope }, 'encryption');
+      db.close();
+      expect((await store.raw())[0]!.plain).toBeDefined();
+      const key = await store.unlock('passphrase one');
+      expect((await store.raw())[0]!.plain).toBeUndefined();
+      expect((await store.get('a', key)).patientRef).toBe('MRN-48213');
+    },
+    SLOW,
+  );
 
-  it('a passphrase change interrupted after its first step: the new passphrase opens every case and the next unlock finishes', async () => {
-    const name = freshName();
-    const store = new CaseStore(name);
-    await store.chooseNoEncryption();
-    const key = await store.enableEncryption('old passphrase');
-    await store.add(sampleCase({ id: 'a' }), key);
-    await store.add(sampleCase({ id: 'b', patientRef: 'MRN-2' }), key);
-    // Step 1 of a change done, then the tab was closed: no case re-sealed yet.
-    const setting = await store.encryption();
-    if (setting?.mode !== 'passphrase') throw new Error('expected encryption');
-    const changed = await rekey(setting.envelope, 'old passphrase', 'new passphrase');
-    const db = await openRecordsDb({ name });
-    await db.put('meta', { mode: 'passphrase', envelope: changed.envelope, previous: changed.previous }, 'encryption');
-    db.close();
-    await expect(store.unlock('old passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
-    const unlocked = await store.unlock('new passphrase');
-    expect((await store.all(unlocked)).cases.map((c) => c.patientRef).sort()).toEqual(['MRN-2', 'MRN-48213']);
-    expect((await store.raw()).every((c) => c.sealed!.keyId === changed.envelope.keyId)).toBe(true);
-    const done = await store.encryption();
-    expect(done?.mode === 'passphrase' && done.previous).toBeUndefined();
-  }, SLOW);
+  it(
+    'a passphrase change interrupted after its first step: the new passphrase opens every case and the next unlock finishes',
+    async () => {
+      const name = freshName();
+      const store = new CaseStore(name);
+      await store.chooseNoEncryption();
+      const key = await store.enableEncryption('old passphrase');
+      await store.add(sampleCase({ id: 'a' }), key);
+      await store.add(sampleCase({ id: 'b', patientRef: 'MRN-2' }), key);
+      // Step 1 of a change done, then the tab was closed: no case re-sealed yet.
+      const setting = await store.encryption();
+      if (setting?.mode !== 'passphrase') throw new Error('expected encryption');
+      const changed = await rekey(setting.envelope, 'old passphrase', 'new passphrase');
+      const db = await openRecordsDb({ name });
+      await db.put('meta', { mode: 'passphrase', envelope: changed.envelope, previous: changed.previous }, 'encryption');
+      db.close();
+      await expect(store.unlock('old passphrase')).rejects.toBeInstanceOf(WrongPassphraseError);
+      const unlocked = await store.unlock('new passphrase');
+      expect((await store.all(unlocked)).cases.map((c) => c.patientRef).sort()).toEqual(['MRN-2', 'MRN-48213']);
+      expect((await store.raw()).every((c) => c.sealed!.keyId === changed.envelope.keyId)).toBe(true);
+      const done = await store.encryption();
+      expect(done?.mode === 'passphrase' && done.previous).toBeUndefined();
+    },
+    SLOW,
+  );
 
-  it('a damaged case does not block passphrase changes: it keeps its key, is listed unreadable, the other cases move on', async () => {
-    const name = freshName();
-    const store = new CaseStore(name);
-    await store.chooseNoEncryption();
-    const key = await store.enableEncryption('passphrase one');
-    await store.add(sampleCase({ id: 'good' }), key);
-    await store.add(sampleCase({ id: 'bad' }), key);
-    // One sealed case damaged on disk (a flipped byte in its ciphertext).
-    const db = await openRecordsDb({ name });
-    const bad = (await db.get('cases', 'bad'))!;
-    const data = new Uint8Array(bad.sealed!.data);
-    data[data.length - 5]! ^= 0xff;
-    await db.put('cases', { ...bad, sealed: { ...bad.sealed!, data } });
-    db.close();
+  it(
+    'a damaged case does not block passphrase changes: it keeps its key, is listed unreadable, the other cases move on',
+    async () => {
+      const name = freshName();
+      const store = new CaseStore(name);
+      await store.chooseNoEncryption();
+      const key = await store.enableEncryption('passphrase one');
+      await store.add(sampleCase({ id: 'good' }), key);
+      await store.add(sampleCase({ id: 'bad' }), key);
+      // One sealed case damaged on disk (a flipped byte in its ciphertext).
+      const db = await openRecordsDb({ name });
+      const bad = (await db.get('cases', 'bad'))!;
+      const data = new Uint8Array(bad.sealed!.data);
+      data[data.length - 5]! ^= 0xff;
+      await db.put('cases', { ...bad, sealed: { ...bad.sealed!, data } });
+      db.close();
 
-    const first = await store.changePassphrase('passphrase one', 'passphrase two');
-    expect(await store.unreadableCases(first)).toEqual([{ id: 'bad', reason: 'damaged' }]);
-    const setting = await store.encryption();
-    expect(setting?.mode === 'passphrase' && setting.previous?.keyId).toBe(bad.sealed!.keyId);
-    // Before: refused as 'encryption-changed' for as long as the damaged case existed.
-    const second = await store.changePassphrase('passphrase two', 'passphrase three');
-    await expect(store.unlock('passphrase two')).rejects.toBeInstanceOf(WrongPassphraseError);
-    const key3 = await store.unlock('passphrase three');
-    const { cases, unreadable } = await store.all(key3);
-    expect(cases.map((c) => c.id)).toEqual(['good']);
-    expect(unreadable).toEqual(['bad']);
-    expect(await store.unreadableCases(second)).toEqual([{ id: 'bad', reason: 'damaged' }]);
-    // The damaged case is kept as it was, under the key it was sealed with.
-    expect((await store.raw()).find((c) => c.id === 'bad')!.sealed!.keyId).toBe(bad.sealed!.keyId);
-  }, SLOW);
+      const first = await store.changePassphrase('passphrase one', 'passphrase two');
+      expect(await store.unreadableCases(first)).toEqual([{ id: 'bad', reason: 'damaged' }]);
+      const setting = await store.encryption();
+      expect(setting?.mode === 'passphrase' && setting.previous?.keyId).toBe(bad.sealed!.keyId);
+      // Before: refused as 'encryption-changed' for as long as the damaged case existed.
+      const second = await store.changePassphrase('passphrase two', 'passphrase three');
+      await expect(store.unlock('passphrase two')).rejects.toBeInstanceOf(WrongPassphraseError);
+      const key3 = await store.unlock('passphrase three');
+      const { cases, unreadable } = await store.all(key3);
+      expect(cases.map((c) => c.id)).toEqual(['good']);
+      expect(unreadable).toEqual(['bad']);
+      expect(await store.unreadableCases(second)).toEqual([{ id: 'bad', reason: 'damaged' }]);
+      // The damaged case is kept as it was, under the key it was sealed with.
+      expect((await store.raw()).find((c) => c.id === 'bad')!.sealed!.keyId).toBe(bad.sealed!.keyId);
+    },
+    SLOW,
+  );
 
   it('import: staged then committed in one go; duplicates skipped or replaced as chosen, the replaced copy kept and restorable', async () => {
     const name = freshName();
@@ -265,7 +295,13 @@ describe('schema versions', () => {
       const name = freshName();
       if (from > 0) {
         const old = await openDB(name, from, { upgrade: (db, o, nv, tx) => UPGRADES.slice(0, from).forEach((u) => u(db as never, tx as never)) });
-        if (old.objectStoreNames.contains('cases')) await old.put('cases', { id: 'kept', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', plain: sampleCase({ id: 'kept' }) });
+        if (old.objectStoreNames.contains('cases'))
+          await old.put('cases', {
+            id: 'kept',
+            createdAt: '2026-01-01T00:00:00.000Z',
+            updatedAt: '2026-01-01T00:00:00.000Z',
+            plain: sampleCase({ id: 'kept' }),
+          });
         if (old.objectStoreNames.contains('meta')) await old.put('meta', { mode: 'none' }, 'encryption');
         old.close();
       }

@@ -24,15 +24,26 @@ function crops(n: number, itemLength: number, seed = 3): Float32Array {
   return out;
 }
 
-const rowSums = (p: Float32Array, classes: number) => Array.from({ length: p.length / classes }, (_, b) => p.subarray(b * classes, (b + 1) * classes).reduce((a, v) => a + v, 0));
+const rowSums = (p: Float32Array, classes: number) =>
+  Array.from({ length: p.length / classes }, (_, b) => p.subarray(b * classes, (b + 1) * classes).reduce((a, v) => a + v, 0));
 
 describe('inputLayout', () => {
   it('reads [N, C, H, W] from the manifest', () => {
-    expect(inputLayout({ input: { name: 'x', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' } })).toEqual({ channels: 3, height: 112, width: 112, itemLength: 3 * 112 * 112, fixedBatch: null });
+    expect(inputLayout({ input: { name: 'x', shape: [-1, 3, 112, 112], layout: 'NCHW', colorSpace: 'RGB' } })).toEqual({
+      channels: 3,
+      height: 112,
+      width: 112,
+      itemLength: 3 * 112 * 112,
+      fixedBatch: null,
+    });
     expect(inputLayout({ input: { name: 'x', shape: [2, 3, 96, 96], layout: 'NCHW', colorSpace: 'RGB' } }).fixedBatch).toBe(2);
   });
   it('refuses shapes it cannot feed', () => {
-    for (const shape of [[-1, 3, -1, 112], [-1, 3, 112], [0, 3, 112, 112]]) {
+    for (const shape of [
+      [-1, 3, -1, 112],
+      [-1, 3, 112],
+      [0, 3, 112, 112],
+    ]) {
       expect(() => inputLayout({ input: { name: 'x', shape, layout: 'NCHW', colorSpace: 'RGB' } })).toThrow(InferenceFailure);
     }
   });
@@ -64,9 +75,17 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
 
   it('refuses a manifest whose input or output the graph does not have', async () => {
     const m = manifest();
-    await expect(openModelSession(ort, bytes(), { ...m, input: { ...m.input, name: 'pixels' } })).rejects.toMatchObject({ code: 'model-invalid', message: expect.stringContaining('no input named "pixels"') });
+    await expect(openModelSession(ort, bytes(), { ...m, input: { ...m.input, name: 'pixels' } })).rejects.toMatchObject({
+      code: 'model-invalid',
+      message: expect.stringContaining('no input named "pixels"'),
+    });
     await expect(openModelSession(ort, bytes(), { ...m, output: { ...m.output, shape: [-1, 5] } })).rejects.toMatchObject({ code: 'model-invalid' });
-    await expect(openModelSession(ort, bytes(), { ...m, inference: { tta: 'flip', fusion: 'mean-embedding', embedding: { output: 'embedding', dimension: 512, classWeightsBase64: '' } } })).rejects.toMatchObject({
+    await expect(
+      openModelSession(ort, bytes(), {
+        ...m,
+        inference: { tta: 'flip', fusion: 'mean-embedding', embedding: { output: 'embedding', dimension: 512, classWeightsBase64: '' } },
+      }),
+    ).rejects.toMatchObject({
       code: 'model-invalid',
       message: expect.stringContaining('no embedding output'),
     });
@@ -75,7 +94,10 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
   it('refuses a model whose self-test does not match, and one that is not a model', async () => {
     const m = manifest();
     const wrong = { ...m, selfTest: { ...m.selfTest, expected: [0.97, 0.01, 0.01, 0.01] } };
-    await expect(startModel({ ort, ep: 'cpu', file: { bytes: bytes() }, manifest: wrong })).rejects.toMatchObject({ code: 'model-self-test', message: expect.stringContaining('(cpu)') });
+    await expect(startModel({ ort, ep: 'cpu', file: { bytes: bytes() }, manifest: wrong })).rejects.toMatchObject({
+      code: 'model-self-test',
+      message: expect.stringContaining('(cpu)'),
+    });
     await expect(startModel({ ort, ep: 'cpu', file: { bytes: new Uint8Array([1, 2, 3]) }, manifest: m })).rejects.toMatchObject({ code: 'session' });
   });
 
@@ -124,7 +146,11 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
           return new Proxy(s, {
             get(target, key) {
               if (key === 'inputMetadata') return target.inputMetadata.map((md) => ({ ...md, shape: [2, 3, 112, 112] }));
-              if (key === 'run') return (feeds: Record<string, { dims: readonly number[] }>, fetches: string[]) => (runs.push(feeds.input!.dims[0]!), target.run(feeds as never, fetches));
+              if (key === 'run')
+                return (feeds: Record<string, { dims: readonly number[] }>, fetches: string[]) => (
+                  runs.push(feeds.input!.dims[0]!),
+                  target.run(feeds as never, fetches)
+                );
               const v = Reflect.get(target, key) as unknown;
               return typeof v === 'function' ? v.bind(target) : v;
             },
@@ -133,7 +159,13 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
       },
     } as unknown as OrtModule;
     const m = { ...manifest(), input: { ...manifest().input, shape: [2, 3, 112, 112] } };
-    const { model } = await startModel({ ort: fixedOrt, ep: 'cpu', file: { bytes: bytes() }, manifest: m, sessionOptions: { freeDimensionOverrides: { batch: 2 } } });
+    const { model } = await startModel({
+      ort: fixedOrt,
+      ep: 'cpu',
+      file: { bytes: bytes() },
+      manifest: m,
+      sessionOptions: { freeDimensionOverrides: { batch: 2 } },
+    });
     try {
       expect(model.layout.fixedBatch).toBe(2);
       const input = crops(3, model.layout.itemLength);

@@ -18,7 +18,15 @@ import type { AlignedPhotoRow } from './aligner-page';
 import { CHROMIUM } from '../../../scripts/system-tools';
 
 const REPO = resolve(import.meta.dirname, '../../..');
-const PHOTO_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.bmp': 'image/bmp', '.gif': 'image/gif', '.avif': 'image/avif' };
+const PHOTO_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.bmp': 'image/bmp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+};
 const CHECKS = ['face-count', 'face-size', 'roll', 'yaw', 'sharpness', 'brightness', 'clipping', 'cut-off', 'occlusion'];
 
 export interface BatchRow extends Omit<AlignedPhotoRow, 'cropPng'> {
@@ -78,7 +86,8 @@ export async function alignBatch(photosDir: string, outDir: string, { log = cons
     const used = new Set<string>();
     for (const [i, photo] of photos.entries()) {
       const { cropPng, ...row } = await page.evaluate(
-        ([url, name]) => (globalThis as unknown as { faciesAligner: { alignPhoto: (u: string, n: string) => Promise<AlignedPhotoRow> } }).faciesAligner.alignPhoto(url, name),
+        ([url, name]) =>
+          (globalThis as unknown as { faciesAligner: { alignPhoto: (u: string, n: string) => Promise<AlignedPhotoRow> } }).faciesAligner.alignPhoto(url, name),
         [`/__photos/${i}`, basename(photo)] as const,
       );
       const out: BatchRow = { photo, ...row };
@@ -107,15 +116,49 @@ const csvCell = (v: unknown) => {
 
 export function alignmentCsv(rows: BatchRow[]): string {
   const kp = ['right_eye', 'left_eye', 'nose_tip', 'mouth_centre', 'right_ear', 'left_ear'].flatMap((k) => [`${k}_x`, `${k}_y`]);
-  const header = ['photo', 'crop', 'status', 'detail', 'width', 'height', 'turn', 'faces', 'score', 'box_x', 'box_y', 'box_w', 'box_h', ...kp, 'scale', 'roll_deg', 'prefilter', 'quality', ...CHECKS.flatMap((c) => [`${c}`, `${c}_status`])];
+  const header = [
+    'photo',
+    'crop',
+    'status',
+    'detail',
+    'width',
+    'height',
+    'turn',
+    'faces',
+    'score',
+    'box_x',
+    'box_y',
+    'box_w',
+    'box_h',
+    ...kp,
+    'scale',
+    'roll_deg',
+    'prefilter',
+    'quality',
+    ...CHECKS.flatMap((c) => [`${c}`, `${c}_status`]),
+  ];
   const lines = rows.map((r) => {
     const checks = new Map(r.quality?.checks.map((c) => [c.id, c]));
     return [
-      r.photo, r.crop, r.status, r.detail, r.width, r.height, r.turn, r.faces, r.score?.toFixed(4), ...(r.box ?? [, , , ,]).map((v) => v?.toFixed(2)),
+      r.photo,
+      r.crop,
+      r.status,
+      r.detail,
+      r.width,
+      r.height,
+      r.turn,
+      r.faces,
+      r.score?.toFixed(4),
+      ...(r.box ?? [, , , ,]).map((v) => v?.toFixed(2)),
       ...(r.keypoints ?? Array(6).fill([undefined, undefined])).flat().map((v: number | undefined) => v?.toFixed(3)),
-      r.scale?.toFixed(5), r.rollDegrees?.toFixed(2), r.prefilterFactor, r.quality?.overall,
+      r.scale?.toFixed(5),
+      r.rollDegrees?.toFixed(2),
+      r.prefilterFactor,
+      r.quality?.overall,
       ...CHECKS.flatMap((c) => [checks.get(c)?.value.toFixed(4), checks.get(c)?.status]),
-    ].map(csvCell).join(',');
+    ]
+      .map(csvCell)
+      .join(',');
   });
   return [header.join(','), ...lines].join('\n') + '\n';
 }
@@ -123,21 +166,23 @@ export function alignmentCsv(rows: BatchRow[]): string {
 /** Minimal RFC 4180 reader (quoted cells, doubled quotes), enough for a labels sheet. */
 export function parseCsv(text: string): Record<string, string>[] {
   const records: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
+  let row: string[] = [],
+    cell = '',
+    quoted = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === ',') (row.push(cell), (cell = ''));
     else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell), records.push(row), (row = []), (cell = '');
+      (row.push(cell), records.push(row), (row = []), (cell = ''));
     } else cell += ch;
   }
-  if (cell || row.length) row.push(cell), records.push(row);
+  if (cell || row.length) (row.push(cell), records.push(row));
   const [header, ...body] = records.filter((r) => r.some((c) => c.trim()));
   if (!header) return [];
   const keys = header.map((h) => h.trim().replace(/^\uFEFF/, ''));
@@ -149,7 +194,8 @@ export function trainingManifest(labels: Record<string, string>[], rows: BatchRo
   const byPhoto = new Map(rows.map((r) => [r.photo, r]));
   const extra = ['age', 'sex', 'site'].filter((k) => labels.some((l) => l[k]));
   const lines = [['path', 'label', 'patient_id', ...extra, 'quality'].join(',')];
-  const unmatched: string[] = [], dropped: string[] = [];
+  const unmatched: string[] = [],
+    dropped: string[] = [];
   for (const l of labels) {
     const r = byPhoto.get(l.path ?? '');
     if (!r) unmatched.push(l.path ?? '');

@@ -16,7 +16,9 @@ const n = Number(photosArg);
 const manifest = validateManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
 const buf = await readFile(inputPath);
 const input = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-const session = await openModelSession(ortNode as unknown as OrtModule, new Uint8Array(await readFile(join(dir, 'model.onnx'))), manifest, { executionProviders: ['cpu'] });
+const session = await openModelSession(ortNode as unknown as OrtModule, new Uint8Array(await readFile(join(dir, 'model.onnx'))), manifest, {
+  executionProviders: ['cpu'],
+});
 try {
   const out = await session.classify(input, n);
   const rows = (a: Float32Array) => Array.from({ length: n }, (_, i) => Array.from(a.subarray((i * a.length) / n, ((i + 1) * a.length) / n)));

@@ -11,7 +11,6 @@ import type { CellOutcome, FaceCell } from '../face-cells';
 import { cellJpeg, referenceFor, runFaceCell } from './face-sweep';
 import { measureSimdPeak } from './simd-peak';
 
-
 export interface LoadReport {
   wallMs: number;
   ready: ModelReady;
@@ -55,7 +54,13 @@ function photoBlob(base64: string, type: string): Blob {
   return new Blob([fromBase64(base64) as Uint8Array<ArrayBuffer>], { type });
 }
 
-async function load(options: { modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning; photoBase64: string; photoType: string }): Promise<LoadReport> {
+async function load(options: {
+  modelBaseUrl: string;
+  backend: BackendPreference;
+  tuning?: LoadTuning;
+  photoBase64: string;
+  photoType: string;
+}): Promise<LoadReport> {
   const t0 = performance.now();
   client = new InferenceClient();
   // The worker and the detector start together, as in the app.
@@ -87,7 +92,11 @@ async function photoToResult(blob: Blob, search: { refine?: boolean; extraPasses
  * Photo → result, alternating the shipped face search and a single look at the whole photo, on photos whose first
  * look finds the face: what the extra passes cost where they are not needed.
  */
-async function searchCost(options: { cells: FaceCell[]; fixtures: Record<string, string>; repeats: number }): Promise<{ id: string; shippedMs: number[]; singleLookMs: number[] }[]> {
+async function searchCost(options: {
+  cells: FaceCell[];
+  fixtures: Record<string, string>;
+  repeats: number;
+}): Promise<{ id: string; shippedMs: number[]; singleLookMs: number[] }[]> {
   const sources = new Map<string, ImageBitmap>();
   for (const [name, base64] of Object.entries(options.fixtures)) sources.set(name, await createImageBitmap(photoBlob(base64, 'image/png')));
   const out = [];
@@ -186,7 +195,12 @@ export const FIXTURE_VARIANTS: PhotoVariant[] = [
  * The fixture photo and its variants through the app's own detection, alignment and preprocessing: the model inputs
  * (float32 NCHW, base64) on which an optimised model's probabilities are compared with its float32 export.
  */
-async function fixtureInputs(options: { photoBase64: string; photoType: string; normalization: ModelReady['manifest']['normalization']; variants?: PhotoVariant[] }) {
+async function fixtureInputs(options: {
+  photoBase64: string;
+  photoType: string;
+  normalization: ModelReady['manifest']['normalization'];
+  variants?: PhotoVariant[];
+}) {
   const detector = await FaceFinder.create();
   const source = await createImageBitmap(photoBlob(options.photoBase64, options.photoType));
   const out: { name: string; score: number; inputBase64: string }[] = [];
@@ -206,7 +220,11 @@ async function fixtureInputs(options: { photoBase64: string; photoType: string; 
       const analysis = await analysePhoto(photo, detector);
       releasePhoto(analysis.photo);
       const { input } = modelInput(analysis.aligned.crop, { normalization: options.normalization, tta: 'none' });
-      out.push({ name: v.name, score: analysis.faces[analysis.chosenFace]!.score, inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)) });
+      out.push({
+        name: v.name,
+        score: analysis.faces[analysis.chosenFace]!.score,
+        inputBase64: toBase64(new Uint8Array(input.buffer, input.byteOffset, input.byteLength)),
+      });
     } catch {
       skipped.push(v.name); // no face found in this variant
     }
@@ -222,11 +240,20 @@ async function adapterInfo(): Promise<{ vendor: string; architecture: string; de
   const adapter = await gpu?.requestAdapter().catch(() => null);
   if (!adapter) return null;
   const info = adapter.info ?? {};
-  return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', fallback: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true };
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    description: info.description ?? '',
+    fallback: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+  };
 }
 
 /** The face-stage sweep (npm run bench:faces): each cell's photo made here from the fixtures, through the pipeline. */
-async function faceSweep(options: { cells: FaceCell[]; fixtures: Record<string, string>; search?: { refine?: boolean; extraPasses?: boolean } }): Promise<CellOutcome[]> {
+async function faceSweep(options: {
+  cells: FaceCell[];
+  fixtures: Record<string, string>;
+  search?: { refine?: boolean; extraPasses?: boolean };
+}): Promise<CellOutcome[]> {
   const finder = detector ?? (detector = await FaceFinder.create());
   const sources = new Map<string, ImageBitmap>();
   for (const [name, base64] of Object.entries(options.fixtures)) sources.set(name, await createImageBitmap(photoBlob(base64, 'image/png')));

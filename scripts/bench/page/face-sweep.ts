@@ -54,7 +54,11 @@ export async function referenceFor(bitmap: ImageBitmap, finder: FaceFinder): Pro
 }
 
 /** The cell's photo as stored, and the map from fixture edge coordinates to the stored photo's edge coordinates. */
-async function makePhoto(cell: FaceCell, sources: Map<string, ImageBitmap>, references: Map<string, Reference>): Promise<{ photo: DecodedPhoto; toStored: Matrix2x3 | null; faceBox: number }> {
+async function makePhoto(
+  cell: FaceCell,
+  sources: Map<string, ImageBitmap>,
+  references: Map<string, Reference>,
+): Promise<{ photo: DecodedPhoto; toStored: Matrix2x3 | null; faceBox: number }> {
   const source = sources.get(cell.source)!;
   const face = FIXTURE_FACES[cell.source];
   const { width, height } = cell.megapixels ? frameSize(cell.megapixels) : { width: source.width, height: source.height };
@@ -103,7 +107,7 @@ async function makePhoto(cell: FaceCell, sources: Map<string, ImageBitmap>, refe
   // Stored turned: the stored pixels are the upright frame turned back, so that turning them clockwise by storedTurn is upright.
   let stored: OffscreenCanvas = upright;
   let uprightToStored: Matrix2x3 = [1, 0, 0, 0, 1, 0];
-  const turn = (cell.storedTurn ?? 0);
+  const turn = cell.storedTurn ?? 0;
   if (turn) {
     const storedSize = turn === 180 ? { width, height } : { width: height, height: width };
     uprightToStored = invertSimilarity(turnPhoto(storedSize, turn).matrix);
@@ -130,7 +134,13 @@ export async function cellJpeg(cell: FaceCell, sources: Map<string, ImageBitmap>
   return canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
 }
 
-export async function runFaceCell(cell: FaceCell, finder: FaceFinder, sources: Map<string, ImageBitmap>, references: Map<string, Reference>, search: FaceSearchOptions = {}): Promise<CellOutcome> {
+export async function runFaceCell(
+  cell: FaceCell,
+  finder: FaceFinder,
+  sources: Map<string, ImageBitmap>,
+  references: Map<string, Reference>,
+  search: FaceSearchOptions = {},
+): Promise<CellOutcome> {
   const { photo, toStored, faceBox } = await makePhoto(cell, sources, references);
   const base = { id: cell.id, found: false, chosenRight: false, faces: 0, turn: 0, detectorCalls: 0, detectMs: 0 };
   let analysis: PhotoAnalysis;

@@ -34,7 +34,7 @@ export function sleb(n: number): number[] {
   for (;;) {
     const b = n & 0x7f;
     n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return out.push(b), out;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return (out.push(b), out);
     out.push(b | 0x80);
   }
 }
@@ -81,8 +81,7 @@ export function buildPeakModule(accumulators = ACCUMULATORS): Uint8Array<ArrayBu
   // xv = splat(x), yv = splat(y)
   body.push(...get(X), ...simdOp(simd.f32x4Splat), ...set(XV), ...get(Y), ...simdOp(simd.f32x4Splat), ...set(YV));
   // acc_k = v128.const [initialLane(k, 0..3)]
-  for (let k = 0; k < accumulators; k++)
-    body.push(...simdOp(simd.v128Const), ...[0, 1, 2, 3].flatMap((j) => f32Bytes(initialLane(k, j))), ...set(ACC + k));
+  for (let k = 0; k < accumulators; k++) body.push(...simdOp(simd.v128Const), ...[0, 1, 2, 3].flatMap((j) => f32Bytes(initialLane(k, j))), ...set(ACC + k));
   // block { if n == 0 break; loop { every acc_k = acc_k * xv + yv; n -= 1; continue while n != 0 } }
   body.push(op.block, op.emptyType, ...get(N), op.i32Eqz, op.brIf, 0);
   body.push(op.loop, op.emptyType);

@@ -5,7 +5,8 @@ import { createContext, useCallback, useContext, useMemo, useRef, useState, type
 import { useTranslation } from 'react-i18next';
 import { AdminLock, type AdminCheck } from '../../admin/admin-lock';
 
-export type AdminAction = 'leave-kiosk' | 'install-model' | 'activate-model' | 'delete-model' | 'trust-key' | 'distrust-key' | 'records-settings' | 'erase' | 'admin-settings';
+export type AdminAction =
+  'leave-kiosk' | 'install-model' | 'activate-model' | 'delete-model' | 'trust-key' | 'distrust-key' | 'records-settings' | 'erase' | 'admin-settings';
 
 interface Admin {
   lock: AdminLock;
@@ -77,12 +78,28 @@ function AdminPrompt({ lock, action, onDone }: { lock: AdminLock; action: AdminA
   };
   return (
     <div className="admin-backdrop">
-      <form className="admin-prompt records-card" role="dialog" aria-modal="true" aria-labelledby="admin-prompt-title" onSubmit={(e) => void submit(e)} data-testid="admin-prompt" data-action={action}>
+      <form
+        className="admin-prompt records-card"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="admin-prompt-title"
+        onSubmit={(e) => void submit(e)}
+        data-testid="admin-prompt"
+        data-action={action}
+      >
         <h2 id="admin-prompt-title">{t('admin.promptTitle')}</h2>
         <p>{t(`admin.actions.${action}`)}</p>
         <label className="field">
           <span>{t('admin.pin')}</span>
-          <input ref={field} type="password" autoComplete="current-password" autoFocus value={pin} onChange={(e) => setPin(e.target.value)} data-testid="admin-pin" />
+          <input
+            ref={field}
+            type="password"
+            autoComplete="current-password"
+            autoFocus
+            value={pin}
+            onChange={(e) => setPin(e.target.value)}
+            data-testid="admin-pin"
+          />
         </label>
         {error && (
           <p className="error" role="alert" data-testid="admin-pin-error">

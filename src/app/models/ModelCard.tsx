@@ -18,7 +18,11 @@ function InlineText({ content }: { content: Inline[] }) {
             return <code key={i}>{c.text}</code>;
           case 'link':
             // Offline app: links are shown with their address, never followed from the card.
-            return <span key={i}>{c.text} ({c.href})</span>;
+            return (
+              <span key={i}>
+                {c.text} ({c.href})
+              </span>
+            );
           default:
             return <Fragment key={i}>{c.text}</Fragment>;
         }
@@ -31,26 +35,68 @@ function MarkdownBlock({ block }: { block: Block }): ReactNode {
   switch (block.kind) {
     case 'heading': {
       const H = `h${Math.min(6, block.level + 2)}` as 'h3';
-      return <H><InlineText content={block.content} /></H>;
+      return (
+        <H>
+          <InlineText content={block.content} />
+        </H>
+      );
     }
     case 'paragraph':
-      return <p><InlineText content={block.content} /></p>;
+      return (
+        <p>
+          <InlineText content={block.content} />
+        </p>
+      );
     case 'quote':
-      return <blockquote><InlineText content={block.content} /></blockquote>;
+      return (
+        <blockquote>
+          <InlineText content={block.content} />
+        </blockquote>
+      );
     case 'code':
-      return <pre><code>{block.text}</code></pre>;
+      return (
+        <pre>
+          <code>{block.text}</code>
+        </pre>
+      );
     case 'rule':
       return <hr />;
     case 'list': {
       const L = block.ordered ? 'ol' : 'ul';
-      return <L>{block.items.map((item, i) => <li key={i}><InlineText content={item} /></li>)}</L>;
+      return (
+        <L>
+          {block.items.map((item, i) => (
+            <li key={i}>
+              <InlineText content={item} />
+            </li>
+          ))}
+        </L>
+      );
     }
     case 'table':
       return (
         <div className="table-scroll">
           <table>
-            <thead><tr>{block.header.map((c, i) => <th key={i}><InlineText content={c} /></th>)}</tr></thead>
-            <tbody>{block.rows.map((r, i) => <tr key={i}>{r.map((c, j) => <td key={j}><InlineText content={c} /></td>)}</tr>)}</tbody>
+            <thead>
+              <tr>
+                {block.header.map((c, i) => (
+                  <th key={i}>
+                    <InlineText content={c} />
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {block.rows.map((r, i) => (
+                <tr key={i}>
+                  {r.map((c, j) => (
+                    <td key={j}>
+                      <InlineText content={c} />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
           </table>
         </div>
       );
@@ -58,7 +104,13 @@ function MarkdownBlock({ block }: { block: Block }): ReactNode {
 }
 
 export function MarkdownCard({ source }: { source: string }) {
-  return <div className="model-card-text" data-testid="model-card">{parseMarkdown(source).map((b, i) => <MarkdownBlock key={i} block={b} />)}</div>;
+  return (
+    <div className="model-card-text" data-testid="model-card">
+      {parseMarkdown(source).map((b, i) => (
+        <MarkdownBlock key={i} block={b} />
+      ))}
+    </div>
+  );
 }
 
 export function ValidationReportView({ manifest }: { manifest: ModelManifest }) {
@@ -108,7 +160,9 @@ export function ValidationReportView({ manifest }: { manifest: ModelManifest }) 
               <tfoot>
                 <tr>
                   <th scope="row">{t('card.accuracy')}</th>
-                  <td colSpan={3} data-testid="metrics-accuracy">{spread(v.accuracy)}</td>
+                  <td colSpan={3} data-testid="metrics-accuracy">
+                    {spread(v.accuracy)}
+                  </td>
                 </tr>
                 <tr>
                   <th scope="row">{t('card.macroF1')}</th>
@@ -161,7 +215,14 @@ function ConfusionMatrix({ report, manifest }: { report: ValidationReport; manif
       </figcaption>
       <svg viewBox={`0 0 ${label + k * cell} ${label + k * cell}`} width={Math.min(520, label + k * cell)} role="img" aria-label={t('card.confusion')}>
         {names.map((name, j) => (
-          <text key={`c${j}`} x={label + j * cell + cell / 2} y={label - 8} transform={`rotate(-40 ${label + j * cell + cell / 2} ${label - 8})`} fontSize="12" fill="currentColor">
+          <text
+            key={`c${j}`}
+            x={label + j * cell + cell / 2}
+            y={label - 8}
+            transform={`rotate(-40 ${label + j * cell + cell / 2} ${label - 8})`}
+            fontSize="12"
+            fill="currentColor"
+          >
             {t('card.predicted')}: {name}
           </text>
         ))}
@@ -174,8 +235,21 @@ function ConfusionMatrix({ report, manifest }: { report: ValidationReport; manif
               const a = v / max;
               return (
                 <g key={j} data-testid={`cm-${manifest.classes[i]!.id}-${manifest.classes[j]!.id}`} data-value={v}>
-                  <rect x={label + j * cell} y={label + i * cell} width={cell - 2} height={cell - 2} rx="4" fill={i === j ? `rgba(22,120,80,${0.12 + 0.88 * a})` : `rgba(180,60,40,${0.08 + 0.92 * a})`} />
-                  <text x={label + j * cell + cell / 2 - 1} y={label + i * cell + cell / 2 + 4} textAnchor="middle" fontSize="14" fill={a > 0.55 ? '#fff' : 'currentColor'}>
+                  <rect
+                    x={label + j * cell}
+                    y={label + i * cell}
+                    width={cell - 2}
+                    height={cell - 2}
+                    rx="4"
+                    fill={i === j ? `rgba(22,120,80,${0.12 + 0.88 * a})` : `rgba(180,60,40,${0.08 + 0.92 * a})`}
+                  />
+                  <text
+                    x={label + j * cell + cell / 2 - 1}
+                    y={label + i * cell + cell / 2 + 4}
+                    textAnchor="middle"
+                    fontSize="14"
+                    fill={a > 0.55 ? '#fff' : 'currentColor'}
+                  >
                     {n.format(v)}
                   </text>
                 </g>
@@ -202,7 +276,13 @@ function ValidationDetails({ report: v, manifest }: { report: ValidationReport; 
   const rule = (r: string) => t(`childPhotos.rules.${r}`, { ns: 'screening' });
   return (
     <>
-      <p data-testid="validation-inference" data-tta={inference.tta} data-fusion={inference.fusion} data-split={v.split ?? 'patient'} data-estimate={v.estimate ?? ''}>
+      <p
+        data-testid="validation-inference"
+        data-tta={inference.tta}
+        data-fusion={inference.fusion}
+        data-split={v.split ?? 'patient'}
+        data-estimate={v.estimate ?? ''}
+      >
         <strong>{t('card.inference')}:</strong> {t(`tta.${inference.tta}`, { ns: 'quality' })}; {t('card.fusion', { rule: rule(inference.fusion) })}.{' '}
         {t(`card.split.${v.split ?? 'patient'}`)}
         {v.estimate && <> {t(`card.estimate.${v.estimate}`)}</>}
@@ -212,10 +292,19 @@ function ValidationDetails({ report: v, manifest }: { report: ValidationReport; 
           {v.balancedAccuracy && <li data-testid="validation-balanced">{t('card.balanced', { value: spread(v.balancedAccuracy) })}</li>}
           {v.inconclusive && (
             <li data-testid="validation-inconclusive">
-              {t('card.inconclusive', { coverage: spread(v.inconclusive.coverage), accuracy: spread(v.inconclusive.accuracyConclusive), top: pct(v.inconclusive.minTopProbability), margin: pct(v.inconclusive.minMargin) })}
+              {t('card.inconclusive', {
+                coverage: spread(v.inconclusive.coverage),
+                accuracy: spread(v.inconclusive.accuracyConclusive),
+                top: pct(v.inconclusive.minTopProbability),
+                margin: pct(v.inconclusive.minMargin),
+              })}
             </li>
           )}
-          {v.repeats && <li data-testid="validation-repeats">{t('card.repeats', { count: v.repeats.count, accuracy: spread(v.repeats.accuracy), macroF1: spread(v.repeats.macroF1) })}</li>}
+          {v.repeats && (
+            <li data-testid="validation-repeats">
+              {t('card.repeats', { count: v.repeats.count, accuracy: spread(v.repeats.accuracy), macroF1: spread(v.repeats.macroF1) })}
+            </li>
+          )}
         </ul>
       )}
       {v.patientLevel && (
@@ -318,7 +407,12 @@ function ValidationDetails({ report: v, manifest }: { report: ValidationReport; 
         <ul className="validation-extra" data-testid="validation-comparisons">
           {v.comparisons.map((c, i) => (
             <li key={i} data-tta={c.tta} data-split={c.split}>
-              {t('card.comparison', { tta: t(`tta.${c.tta}`, { ns: 'quality' }), split: t(`card.split.${c.split}`), accuracy: spread(c.accuracy), macroF1: spread(c.macroF1) })}
+              {t('card.comparison', {
+                tta: t(`tta.${c.tta}`, { ns: 'quality' }),
+                split: t(`card.split.${c.split}`),
+                accuracy: spread(c.accuracy),
+                macroF1: spread(c.macroF1),
+              })}
             </li>
           ))}
         </ul>

@@ -44,7 +44,9 @@ export default function ModelsScreen() {
     let cancelled = false;
     void (async () => {
       const infos = (await listStoredModels().catch(() => [])).filter((m) => m.source === 'import');
-      const list = await Promise.all(infos.map(async (info) => ({ info, manifest: (await getStoredManifest(info.id, info.version))!, pkg: registry.package(info) })));
+      const list = await Promise.all(
+        infos.map(async (info) => ({ info, manifest: (await getStoredManifest(info.id, info.version))!, pkg: registry.package(info) })),
+      );
       if (!cancelled) setInstalled(list.filter((m) => m.manifest));
     })();
     return () => {
@@ -56,7 +58,10 @@ export default function ModelsScreen() {
   const size = (bytes: number) => new Intl.NumberFormat(i18n.language, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 }).format(bytes / 1e6);
   const name = (m: ModelManifest) => localized(m.displayName, i18n.language);
   const weights = (m: ModelManifest) =>
-    m.weights && t(`weights.${m.weights.storage}`, { drift: new Intl.NumberFormat(i18n.language, { notation: 'scientific', maximumSignificantDigits: 2 }).format(m.weights.maxProbabilityDrift) });
+    m.weights &&
+    t(`weights.${m.weights.storage}`, {
+      drift: new Intl.NumberFormat(i18n.language, { notation: 'scientific', maximumSignificantDigits: 2 }).format(m.weights.maxProbabilityDrift),
+    });
 
   async function importFile(file: File) {
     setNotice(null);
@@ -88,7 +93,9 @@ export default function ModelsScreen() {
 
   async function remove(m: Installed) {
     const active = inUse?.id === m.info.id && inUse.version === m.info.version;
-    const question = active ? t('actions.confirmDeleteActive', { name: name(m.manifest) }) : t('actions.confirmDelete', { name: name(m.manifest), version: m.info.version });
+    const question = active
+      ? t('actions.confirmDeleteActive', { name: name(m.manifest) })
+      : t('actions.confirmDelete', { name: name(m.manifest), version: m.info.version });
     if (!window.confirm(question)) return;
     if (!(await requireAdmin('delete-model'))) return setNotice(t('admin.refused', { ns: 'settings' }));
     await deleteModel(m.info.id, m.info.version);
@@ -105,7 +112,11 @@ export default function ModelsScreen() {
     <div className="models" aria-labelledby="models-title">
       <h2 id="models-title">{t('title')}</h2>
       <p className="hint">{t('intro')}</p>
-      {notice && <p className="models-notice" role="status" data-testid="models-notice">{notice}</p>}
+      {notice && (
+        <p className="models-notice" role="status" data-testid="models-notice">
+          {notice}
+        </p>
+      )}
 
       <section className="card" aria-labelledby="installed-title">
         <h3 id="installed-title">{t('installed')}</h3>
@@ -113,12 +124,27 @@ export default function ModelsScreen() {
           <li className="model-row" data-testid="model-row" data-model-id="bundled" data-active={bundledInUse}>
             <div className="model-head">
               <strong>{t('bundled')}</strong>
-              {bundledInUse && inUse && <span> — {name(inUse)} {inUse.version}</span>}
+              {bundledInUse && inUse && (
+                <span>
+                  {' '}
+                  — {name(inUse)} {inUse.version}
+                </span>
+              )}
               <p className="hint">{t('bundledNote')}</p>
-              {bundledInUse && inUse?.weights && <p className="hint" data-testid="model-weights">{weights(inUse)}</p>}
+              {bundledInUse && inUse?.weights && (
+                <p className="hint" data-testid="model-weights">
+                  {weights(inUse)}
+                </p>
+              )}
             </div>
             <div className="model-actions">
-              {bundledInUse ? <span className="in-use">{t('actions.inUse')}</span> : <button type="button" onClick={() => void activate(null)} data-testid="activate-bundled">{t('actions.activate')}</button>}
+              {bundledInUse ? (
+                <span className="in-use">{t('actions.inUse')}</span>
+              ) : (
+                <button type="button" onClick={() => void activate(null)} data-testid="activate-bundled">
+                  {t('actions.activate')}
+                </button>
+              )}
             </div>
           </li>
           {installed.length === 0 && <li className="hint">{t('none')}</li>}
@@ -143,7 +169,16 @@ export default function ModelsScreen() {
                     <dd>{m.manifest.publisher.name}</dd>
                     <dt>{t('fields.signature')}</dt>
                     <dd data-testid="model-signature" data-status={sig?.status ?? 'unsigned'}>
-                      {sig?.status === 'trusted' ? t('signature.trusted', { label: sig.key.label, fingerprint: sig.key.fingerprint.slice(0, 19).replace(/(.{4})/g, '$1 ').trim() + '…' }) : t('signature.unsigned')}
+                      {sig?.status === 'trusted'
+                        ? t('signature.trusted', {
+                            label: sig.key.label,
+                            fingerprint:
+                              sig.key.fingerprint
+                                .slice(0, 19)
+                                .replace(/(.{4})/g, '$1 ')
+                                .trim() + '…',
+                          })
+                        : t('signature.unsigned')}
                     </dd>
                     {m.manifest.weights && (
                       <>
@@ -157,14 +192,20 @@ export default function ModelsScreen() {
                 </div>
                 <div className="model-actions">
                   {active ? (
-                    <span className="in-use" data-testid={`in-use-${m.info.id}`}>{t('actions.inUse')}</span>
+                    <span className="in-use" data-testid={`in-use-${m.info.id}`}>
+                      {t('actions.inUse')}
+                    </span>
                   ) : (
-                    <button type="button" onClick={() => void activate(m.info, m.manifest)} data-testid={`activate-${m.info.id}`}>{t('actions.activate')}</button>
+                    <button type="button" onClick={() => void activate(m.info, m.manifest)} data-testid={`activate-${m.info.id}`}>
+                      {t('actions.activate')}
+                    </button>
                   )}
                   <button type="button" onClick={() => setOpen(open === key ? null : key)} aria-expanded={open === key} data-testid={`details-${m.info.id}`}>
                     {open === key ? t('actions.hideDetails') : t('actions.details')}
                   </button>
-                  <button type="button" className="danger" onClick={() => void remove(m)} data-testid={`delete-${m.info.id}`}>{t('actions.delete')}</button>
+                  <button type="button" className="danger" onClick={() => void remove(m)} data-testid={`delete-${m.info.id}`}>
+                    {t('actions.delete')}
+                  </button>
                 </div>
                 {open === key && (
                   <div className="model-details">
@@ -197,13 +238,26 @@ function ModelPackageImport({ state, onFile, onActivate }: { state: ImportState;
     const f = e.dataTransfer.files[0];
     if (f && !busy) onFile(f);
   };
-  const percent = (done?: number, total?: number) => (done !== undefined && total ? new Intl.NumberFormat(i18n.language, { style: 'percent' }).format(done / total) : '');
+  const percent = (done?: number, total?: number) =>
+    done !== undefined && total ? new Intl.NumberFormat(i18n.language, { style: 'percent' }).format(done / total) : '';
   return (
     <section className="card" aria-labelledby="import-title">
       <h3 id="import-title">{t('import.title')}</h3>
       <p className="hint">{t('import.help')}</p>
-      <div className={`picker${over ? ' drop-over' : ''}`} onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={onDrop} data-testid="package-drop">
-        <button type="button" disabled={busy} onClick={() => input.current?.click()}>{t('import.choose')}</button> <span className="hint">{t('import.drop')}</span>
+      <div
+        className={`picker${over ? ' drop-over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+        data-testid="package-drop"
+      >
+        <button type="button" disabled={busy} onClick={() => input.current?.click()}>
+          {t('import.choose')}
+        </button>{' '}
+        <span className="hint">{t('import.drop')}</span>
         <input
           ref={input}
           type="file"
@@ -229,17 +283,29 @@ function ModelPackageImport({ state, onFile, onActivate }: { state: ImportState;
       {state.kind === 'confirm-unsigned' && (
         <div className="unsigned-confirm" role="alertdialog" aria-labelledby="unsigned-title" data-testid="unsigned-confirm">
           <h4 id="unsigned-title">{t('import.unsignedTitle')}</h4>
-          <p>{t('import.unsignedBody', { name: localized(state.manifest.displayName, i18n.language), version: state.manifest.version, publisher: state.manifest.publisher.name })}</p>
+          <p>
+            {t('import.unsignedBody', {
+              name: localized(state.manifest.displayName, i18n.language),
+              version: state.manifest.version,
+              publisher: state.manifest.publisher.name,
+            })}
+          </p>
           <div className="actions">
-            <button type="button" className="danger" onClick={() => state.answer(true)} data-testid="unsigned-accept">{t('import.unsignedConfirm')}</button>
-            <button type="button" onClick={() => state.answer(false)} data-testid="unsigned-cancel">{t('import.cancel')}</button>
+            <button type="button" className="danger" onClick={() => state.answer(true)} data-testid="unsigned-accept">
+              {t('import.unsignedConfirm')}
+            </button>
+            <button type="button" onClick={() => state.answer(false)} data-testid="unsigned-cancel">
+              {t('import.cancel')}
+            </button>
           </div>
         </div>
       )}
       {state.kind === 'installed' && (
         <p className="models-notice" role="status" data-testid="import-done">
           {t('import.installed', { name: localized(state.manifest.displayName, i18n.language), version: state.manifest.version })}{' '}
-          <button type="button" onClick={() => onActivate(state.manifest)} data-testid="import-activate">{t('import.activateNow')}</button>
+          <button type="button" onClick={() => onActivate(state.manifest)} data-testid="import-activate">
+            {t('import.activateNow')}
+          </button>
         </p>
       )}
       {state.kind === 'refused' && (
@@ -288,7 +354,14 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
               <div>
                 {t('keys.fingerprint')}: <code className="fingerprint">{formatFingerprint(k.fingerprint)}</code>
               </div>
-              <button type="button" className="danger" onClick={() => void requireAdmin('distrust-key').then((ok) => (ok ? (registry.distrustKey(k.fingerprint), onChange()) : refused()))} data-testid="trusted-key-remove">{t('keys.remove')}</button>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => void requireAdmin('distrust-key').then((ok) => (ok ? (registry.distrustKey(k.fingerprint), onChange()) : refused()))}
+                data-testid="trusted-key-remove"
+              >
+                {t('keys.remove')}
+              </button>
             </li>
           ))}
         </ul>
@@ -306,9 +379,15 @@ function TrustedKeys({ registry, onChange }: { registry: ModelRegistry; onChange
           {t('keys.loadFile')}
           <input type="file" accept=".pem,.pub,text/plain" className="visually-hidden" onChange={(e) => void e.target.files?.[0]?.text().then(setPem)} />
         </label>
-        <button type="button" disabled={!pem.trim()} onClick={() => void add()} data-testid="trusted-key-add">{t('keys.add')}</button>
+        <button type="button" disabled={!pem.trim()} onClick={() => void add()} data-testid="trusted-key-add">
+          {t('keys.add')}
+        </button>
       </div>
-      {message && <p className={message.ok ? 'models-notice' : 'error'} role={message.ok ? 'status' : 'alert'} data-testid="trusted-key-message">{t(message.key, message.values)}</p>}
+      {message && (
+        <p className={message.ok ? 'models-notice' : 'error'} role={message.ok ? 'status' : 'alert'} data-testid="trusted-key-message">
+          {t(message.key, message.values)}
+        </p>
+      )}
     </section>
   );
 }

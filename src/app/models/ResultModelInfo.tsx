@@ -27,10 +27,20 @@ export function ResultModelInfo({ manifest, provenance }: { manifest: ModelManif
   const unverified = !manifest.demonstration && !claimsVerified(provenance);
   const status = manifest.demonstration ? t('status.demo') : t(`status.${manifest.clinicalValidation.status}`);
   return (
-    <section className={`result-model${unverified ? ' unverified' : ''}`} data-testid="result-model" data-model-id={manifest.id} data-version={manifest.version} data-verified={!unverified} aria-label={t('result.title')}>
+    <section
+      className={`result-model${unverified ? ' unverified' : ''}`}
+      data-testid="result-model"
+      data-model-id={manifest.id}
+      data-version={manifest.version}
+      data-verified={!unverified}
+      aria-label={t('result.title')}
+    >
       <p>
-        <strong>{t('result.title')}:</strong> <span data-testid="result-model-name">{localized(manifest.displayName, i18n.language)} {manifest.version}</span> —{' '}
-        <span data-testid="result-model-status">{unverified ? t('provenance.claimed', { claim: status }) : status}</span>
+        <strong>{t('result.title')}:</strong>{' '}
+        <span data-testid="result-model-name">
+          {localized(manifest.displayName, i18n.language)} {manifest.version}
+        </span>{' '}
+        — <span data-testid="result-model-status">{unverified ? t('provenance.claimed', { claim: status }) : status}</span>
       </p>
       <ProvenanceLine provenance={provenance} />
       {manifest.demonstration ? (
@@ -49,7 +59,12 @@ export function ResultModelInfo({ manifest, provenance }: { manifest: ModelManif
           </thead>
           <tbody>
             {manifest.classes.map((c) => (
-              <tr key={c.id} data-testid={`result-metric-${c.id}`} data-recall={v.perClass[c.id]!.recall.mean} data-precision={v.perClass[c.id]!.precision?.mean}>
+              <tr
+                key={c.id}
+                data-testid={`result-metric-${c.id}`}
+                data-recall={v.perClass[c.id]!.recall.mean}
+                data-precision={v.perClass[c.id]!.precision?.mean}
+              >
                 <th scope="row">{localized(c.displayName, i18n.language)}</th>
                 <td>{formatPercent(v.perClass[c.id]!.recall.mean)}</td>
                 <td>{v.perClass[c.id]!.precision ? formatPercent(v.perClass[c.id]!.precision!.mean) : '—'}</td>

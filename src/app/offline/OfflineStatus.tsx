@@ -30,7 +30,13 @@ export function OfflineStatus() {
 
   if (!readiness) return null;
   return (
-    <p className={`offline-status ${readiness.ready ? 'offline-ready' : 'offline-missing'}`} role="status" data-testid="offline-status" data-ready={readiness.ready} data-missing={readiness.missing.join(' ')}>
+    <p
+      className={`offline-status ${readiness.ready ? 'offline-ready' : 'offline-missing'}`}
+      role="status"
+      data-testid="offline-status"
+      data-ready={readiness.ready}
+      data-missing={readiness.missing.join(' ')}
+    >
       {readiness.ready ? t('ready') : t('missing', { parts: readiness.missing.map((p) => t(`parts.${p}`)).join(t('listSeparator')) })}
     </p>
   );

@@ -241,7 +241,16 @@ function StudyQuestion({
                 type="button"
                 data-testid="study-next"
                 onClick={() =>
-                  onNext({ photo: photo.name, truth: photo.truth, reader: stage.readerAnswer!, model: model.classId, probabilities: model.probabilities, ...(model.embedding && { embedding: model.embedding }), readerMs, ...(photo.patient && { patient: photo.patient }) })
+                  onNext({
+                    photo: photo.name,
+                    truth: photo.truth,
+                    reader: stage.readerAnswer!,
+                    model: model.classId,
+                    probabilities: model.probabilities,
+                    ...(model.embedding && { embedding: model.embedding }),
+                    readerMs,
+                    ...(photo.patient && { patient: photo.patient }),
+                  })
                 }
               >
                 {stage.index + 1 === stage.photos.length ? t('finish') : t('next')}
@@ -258,8 +267,16 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
   const { t, i18n } = useTranslation('readerStudy');
   const ids = manifest.classes.map((c) => c.id);
   const truth = answers.map((a) => a.truth);
-  const readerM = studyMetrics(ids, truth, answers.map((a) => a.reader));
-  const modelM = studyMetrics(ids, truth, answers.map((a) => a.model));
+  const readerM = studyMetrics(
+    ids,
+    truth,
+    answers.map((a) => a.reader),
+  );
+  const modelM = studyMetrics(
+    ids,
+    truth,
+    answers.map((a) => a.model),
+  );
   // With patient ids, each child is scored once: the reader's majority answer, the model's fusion of its photos by the
   // manifest's rule (a child whose photos cannot be fused that way, e.g. without embeddings, gets no model answer).
   const rule = manifest.inference?.fusion ?? DEFAULT_INFERENCE.fusion;
@@ -275,8 +292,16 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
     : null;
   const perChild = children && {
     children: children.length,
-    reader: studyMetrics(ids, children.map((c) => c.truth), children.map((c) => c.reader)),
-    model: studyMetrics(ids, children.map((c) => c.truth), children.map((c) => c.model)),
+    reader: studyMetrics(
+      ids,
+      children.map((c) => c.truth),
+      children.map((c) => c.reader),
+    ),
+    model: studyMetrics(
+      ids,
+      children.map((c) => c.truth),
+      children.map((c) => c.model),
+    ),
   };
   const pct = (x: number | null) => (x === null ? '—' : formatPercent(x));
   const f1 = (x: number | null) => (x === null ? '—' : new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(x));
@@ -284,7 +309,16 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
   useEffect(() => heading.current?.focus(), []);
   const exportCsv = () => {
     const date = new Date().toISOString().slice(0, 10);
-    const csv = studyCsv({ reader, date, modelName: `${manifest.name} ${manifest.version}`, classIds: ids, answers, readerMetrics: readerM, modelMetrics: modelM, ...(perChild && { perChild }) });
+    const csv = studyCsv({
+      reader,
+      date,
+      modelName: `${manifest.name} ${manifest.version}`,
+      classIds: ids,
+      answers,
+      readerMetrics: readerM,
+      modelMetrics: modelM,
+      ...(perChild && { perChild }),
+    });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
     a.download = `reader-study-${reader.trim().replace(/[^\p{L}\p{N}_-]+/gu, '_')}-${date}.csv`;
@@ -332,9 +366,7 @@ function StudyResults({ manifest, reader, answers, onRestart }: { manifest: Mode
         {t('results.title', { reader, count: answers.length })}
       </h3>
       {manifest.demonstration && <p className="result-demo">{t('results.demo')}</p>}
-      <div className="table-scroll">
-        {metricsTable(<caption className="visually-hidden">{t('results.caption')}</caption>, 'study', readerM, modelM)}
-      </div>
+      <div className="table-scroll">{metricsTable(<caption className="visually-hidden">{t('results.caption')}</caption>, 'study', readerM, modelM)}</div>
       {perChild && (
         <div className="table-scroll" data-testid="study-per-child" data-children={perChild.children}>
           {metricsTable(<caption>{t('results.perChild', { count: perChild.children })}</caption>, 'study-child', perChild.reader, perChild.model)}

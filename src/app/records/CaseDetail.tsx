@@ -7,7 +7,17 @@ import { CaseReport } from './CaseReport';
 import { recordsErrorMessage } from './errors';
 import { useVault } from './vault-context';
 
-export function CaseDetail({ record, names, validation, onClose }: { record: CaseRecord; names: Record<string, Record<string, string>>; validation: string | null; onClose: () => void }) {
+export function CaseDetail({
+  record,
+  names,
+  validation,
+  onClose,
+}: {
+  record: CaseRecord;
+  names: Record<string, Record<string, string>>;
+  validation: string | null;
+  onClose: () => void;
+}) {
   const { t } = useTranslation('records');
   const { vault } = useVault();
   // The version being edited. A newer version saved meanwhile (another tab) replaces it only while nothing is typed
@@ -84,14 +94,24 @@ export function CaseDetail({ record, names, validation, onClose }: { record: Cas
         </label>
         <label className="field">
           <span>{t('fields.diagnosisDetail')}</span>
-          <input value={detail} maxLength={LIMITS.diagnosisDetail} onChange={(e) => setDetail(e.target.value)} placeholder={t('fields.diagnosisDetailHint')} data-testid="case-diagnosis-detail" />
+          <input
+            value={detail}
+            maxLength={LIMITS.diagnosisDetail}
+            onChange={(e) => setDetail(e.target.value)}
+            placeholder={t('fields.diagnosisDetailHint')}
+            data-testid="case-diagnosis-detail"
+          />
         </label>
         <label className="field">
           <span>{t('fields.notes')}</span>
           <textarea value={notes} maxLength={LIMITS.notes} rows={4} onChange={(e) => setNotes(e.target.value)} data-testid="case-edit-notes" />
         </label>
         {message && (
-          <p className={message.kind === 'error' ? 'error' : 'records-saved'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="case-edit-message">
+          <p
+            className={message.kind === 'error' ? 'error' : 'records-saved'}
+            role={message.kind === 'error' ? 'alert' : 'status'}
+            data-testid="case-edit-message"
+          >
             {message.text}
           </p>
         )}

@@ -143,13 +143,20 @@ export function CaseImportPanel() {
       )}
       {step.kind === 'reading' && (
         <p role="status" data-testid="import-progress">
-          <progress max={step.total} value={step.read} /> {t('import.reading', { name: step.name, percent: step.total ? Math.floor((100 * step.read) / step.total) : 100 })}
+          <progress max={step.total} value={step.read} />{' '}
+          {t('import.reading', { name: step.name, percent: step.total ? Math.floor((100 * step.read) / step.total) : 100 })}
         </p>
       )}
       {step.kind === 'preview' && (
         <div className="records-card" data-testid="import-preview">
           <p>{t('import.summary', { name: step.name, count: step.staged.staged })}</p>
-          <p className="hint" data-testid="import-counts" data-new={step.session.newCount} data-identical={step.session.identical.length} data-conflicts={step.session.conflicts.length}>
+          <p
+            className="hint"
+            data-testid="import-counts"
+            data-new={step.session.newCount}
+            data-identical={step.session.identical.length}
+            data-conflicts={step.session.conflicts.length}
+          >
             {t('import.counts', { fresh: step.session.newCount, identical: step.session.identical.length, conflicts: step.session.conflicts.length })}
           </p>
           {step.staged.rejectedCount > 0 && (
@@ -168,10 +175,12 @@ export function CaseImportPanel() {
             <fieldset data-testid="import-duplicates">
               <legend>{t('import.duplicates', { count: step.session.conflicts.length })}</legend>
               <label>
-                <input type="radio" name="dup" checked={choice === 'skip'} onChange={() => pick('skip', step.session)} data-testid="import-dup-skip" /> {t('import.skip')}
+                <input type="radio" name="dup" checked={choice === 'skip'} onChange={() => pick('skip', step.session)} data-testid="import-dup-skip" />{' '}
+                {t('import.skip')}
               </label>
               <label>
-                <input type="radio" name="dup" checked={choice === 'newer'} onChange={() => pick('newer', step.session)} data-testid="import-dup-newer" /> {t('import.newer')}
+                <input type="radio" name="dup" checked={choice === 'newer'} onChange={() => pick('newer', step.session)} data-testid="import-dup-newer" />{' '}
+                {t('import.newer')}
               </label>
               <p className="hint">{t('import.keptNote')}</p>
               <ul className="import-conflicts">
@@ -220,7 +229,8 @@ function ConflictRow({ conflict: c, checked, onChange }: { conflict: Conflict; c
   return (
     <li data-testid="import-conflict" data-case-id={c.id} data-newer={c.newer}>
       <label>
-        <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid="import-replace" /> {t('import.useFile', { id: c.id })}
+        <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid="import-replace" />{' '}
+        {t('import.useFile', { id: c.id })}
       </label>
       <div className="hint">
         {t('import.times', { here: formatDateTime(c.localUpdatedAt, lng), file: formatDateTime(c.fileUpdatedAt, lng) })} {t(`import.newerIs.${c.newer}`)}

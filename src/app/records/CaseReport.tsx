@@ -40,7 +40,11 @@ export function CaseReport({ record, names, validation }: { record: CaseRecord; 
         <dd>{formatDateTime(record.createdAt, lng)}</dd>
       </dl>
       <div className="report-body">
-        {record.crop ? <CropImage png={record.crop} alt={t('report.cropAlt')} className="report-crop" /> : <p className="report-nocrop">{t('report.noCrop')}</p>}
+        {record.crop ? (
+          <CropImage png={record.crop} alt={t('report.cropAlt')} className="report-crop" />
+        ) : (
+          <p className="report-nocrop">{t('report.noCrop')}</p>
+        )}
         <table className="report-probs">
           <caption>{t('report.probabilities')}</caption>
           <tbody>
@@ -55,7 +59,13 @@ export function CaseReport({ record, names, validation }: { record: CaseRecord; 
       </div>
       {r.fusion && (
         <section className="report-photos" data-testid="report-photos" data-count={r.fusion.photos.length} data-rule={r.fusion.rule}>
-          <h3>{t('report.photos', { included: r.fusion.photos.filter((ph) => ph.included).length, count: r.fusion.photos.length, rule: t(`childPhotos.rules.${r.fusion.rule}`, { ns: 'screening' }) })}</h3>
+          <h3>
+            {t('report.photos', {
+              included: r.fusion.photos.filter((ph) => ph.included).length,
+              count: r.fusion.photos.length,
+              rule: t(`childPhotos.rules.${r.fusion.rule}`, { ns: 'screening' }),
+            })}
+          </h3>
           <ol>
             {r.fusion.photos.map((ph, i) => {
               const crop = i === 0 ? record.crop : (record.extraPhotos?.[i - 1]?.crop ?? null);

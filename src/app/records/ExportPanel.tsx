@@ -14,7 +14,11 @@ import { useVault } from './vault-context';
 
 export type ExportKind = 'archive' | 'csv';
 
-type Status = { kind: 'idle' } | { kind: 'working'; done: number; total: number } | { kind: 'done'; exported: number; unreadable: string[] } | { kind: 'error'; error: unknown };
+type Status =
+  | { kind: 'idle' }
+  | { kind: 'working'; done: number; total: number }
+  | { kind: 'done'; exported: number; unreadable: string[] }
+  | { kind: 'error'; error: unknown };
 
 export function ExportPanel({ kind, cases, unreadable, onClose }: { kind: ExportKind; cases: CaseRecord[]; unreadable: string[]; onClose: () => void }) {
   const { t } = useTranslation('records');
@@ -33,11 +37,16 @@ export function ExportPanel({ kind, cases, unreadable, onClose }: { kind: Export
         downloadBlob(new Blob([exportCsv(cases)], { type: 'text/csv;charset=utf-8' }), exportName('csv'));
         return setStatus({ kind: 'done', exported: cases.length, unreadable: [] });
       }
-      const out = await exportArchive(vault.store, cases.map((c) => c.id), vault.key(), {
-        appVersion: appVersion(),
-        passphrase,
-        onCase: (done, total) => setStatus({ kind: 'working', done, total }),
-      });
+      const out = await exportArchive(
+        vault.store,
+        cases.map((c) => c.id),
+        vault.key(),
+        {
+          appVersion: appVersion(),
+          passphrase,
+          onCase: (done, total) => setStatus({ kind: 'working', done, total }),
+        },
+      );
       downloadBlob(out.blob, exportName(passphrase === undefined ? 'jsonl' : 'encrypted.jsonl'));
       setStatus({ kind: 'done', exported: out.exported, unreadable: out.unreadable });
     } catch (error) {

@@ -49,7 +49,10 @@ function History() {
   const set = (patch: Partial<CaseFilter>) => setFilter((f) => ({ ...f, ...patch }));
 
   const open = caseId ? cases.find((c) => c.id === caseId) : undefined;
-  if (open) return <CaseDetail record={open} names={names} validation={validationFor(open.result.model.id, open.result.model.sha256)} onClose={() => setCaseId(null)} />;
+  if (open)
+    return (
+      <CaseDetail record={open} names={names} validation={validationFor(open.result.model.id, open.result.model.sha256)} onClose={() => setCaseId(null)} />
+    );
 
   const toExport = () => (selected.size ? cases.filter((c) => selected.has(c.id)) : shown);
   const deleteAll = async () => {
@@ -182,7 +185,13 @@ function History() {
         <CaseImportPanel />
         {confirmAll ? (
           <>
-            <button type="button" className="danger" onClick={() => void deleteAll()} data-testid="delete-all-confirm" data-count={cases.length + unreadable.length}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void deleteAll()}
+              data-testid="delete-all-confirm"
+              data-count={cases.length + unreadable.length}
+            >
               {t('history.deleteAllConfirm', { count: cases.length + unreadable.length })}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirmAll(false)}>
@@ -190,7 +199,13 @@ function History() {
             </button>
           </>
         ) : (
-          <button type="button" className="danger secondary" disabled={!cases.length && !unreadable.length && !replacedCount} onClick={() => setConfirmAll(true)} data-testid="delete-all">
+          <button
+            type="button"
+            className="danger secondary"
+            disabled={!cases.length && !unreadable.length && !replacedCount}
+            onClick={() => setConfirmAll(true)}
+            data-testid="delete-all"
+          >
             {t('history.deleteAll')}
           </button>
         )}

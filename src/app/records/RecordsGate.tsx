@@ -54,7 +54,13 @@ export function EncryptionSetup({ allowSkip = true }: { allowSkip?: boolean }) {
           {busy ? t('setup.working') : t('setup.enable')}
         </button>
         {allowSkip && (
-          <button type="button" className="secondary" disabled={busy} onClick={() => void vault.chooseNoEncryption().catch(setError)} data-testid="encryption-skip">
+          <button
+            type="button"
+            className="secondary"
+            disabled={busy}
+            onClick={() => void vault.chooseNoEncryption().catch(setError)}
+            data-testid="encryption-skip"
+          >
             {t('setup.skip')}
           </button>
         )}

@@ -73,7 +73,11 @@ export function RecordsSettingsSection() {
   return (
     <SettingsSection id="records" title={t('settings.title')} description={t('settings.description')}>
       <p data-testid="records-encryption-status" data-encrypted={encrypted}>
-        {encrypted ? t('settings.encrypted', { iterations: new Intl.NumberFormat().format(KDF.iterations) }) : state.status === 'plain' ? t('settings.notEncrypted') : t('opening')}
+        {encrypted
+          ? t('settings.encrypted', { iterations: new Intl.NumberFormat().format(KDF.iterations) })
+          : state.status === 'plain'
+            ? t('settings.notEncrypted')
+            : t('opening')}
       </p>
       {state.status === 'plain' && (
         <details>
@@ -99,4 +103,3 @@ export function RecordsSettingsSection() {
     </SettingsSection>
   );
 }
-

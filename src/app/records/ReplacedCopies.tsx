@@ -49,7 +49,9 @@ export function ReplacedCopies({ list }: { list: ReplacedVersion[] }) {
               at: formatDateTime(v.replacedAt, i18n.language),
               source: v.source === 'restore' ? t('replaced.byRestore') : v.source,
             })}{' '}
-            {v.record ? t('replaced.notes', { notes: v.record.notes || '—', diagnosis: t(`diagnosis.${v.record.followUp.diagnosis}`) }) : t('replaced.unreadable')}{' '}
+            {v.record
+              ? t('replaced.notes', { notes: v.record.notes || '—', diagnosis: t(`diagnosis.${v.record.followUp.diagnosis}`) })
+              : t('replaced.unreadable')}{' '}
             <button type="button" className="secondary" onClick={() => void act(() => vault.store.restoreReplaced(v.key))} data-testid="replaced-restore">
               {t('replaced.restore')}
             </button>{' '}

@@ -27,7 +27,8 @@ export interface ChildResult {
   extras: ChildPhoto[];
 }
 
-const warningsOf = (quality: ResultExtras['quality']) => (quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : []);
+const warningsOf = (quality: ResultExtras['quality']) =>
+  quality ? quality.report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}:${c.status}`) : [];
 
 /** The case to store for a result and the clinician's entries; `keepOriginals`: the original photos too (with consent). */
 async function caseFromResult(
@@ -52,7 +53,13 @@ async function caseFromResult(
     fusion: {
       rule: child.fusion.rule,
       photos: [
-        { name: result.photoName, probabilities: result.probabilities, qualityWarnings: warningsOf(quality), qualityOverridden: quality?.overridden ?? false, included: true },
+        {
+          name: result.photoName,
+          probabilities: result.probabilities,
+          qualityWarnings: warningsOf(quality),
+          qualityOverridden: quality?.overridden ?? false,
+          included: true,
+        },
         ...child.extras.map((x) => ({
           name: x.name,
           probabilities: x.probabilities ?? [],
@@ -79,7 +86,14 @@ async function caseFromResult(
       tta: tta !== undefined && tta.mode !== 'none',
       ...(tta && { ttaMode: tta.mode }),
       ...(several && { fusion: several.fusion }),
-      model: { id: manifest.id, version: manifest.version, sha256: manifest.file.sha256, name: manifest.name, demonstration: manifest.demonstration, provenance },
+      model: {
+        id: manifest.id,
+        version: manifest.version,
+        sha256: manifest.file.sha256,
+        name: manifest.name,
+        demonstration: manifest.demonstration,
+        provenance,
+      },
       backend: { ep: backend.ep, threads: backend.threads },
       timings: { ...result.timings },
     },
@@ -130,7 +144,14 @@ function SaveCase({ result, model, provenance, original, child, pending = false 
         result,
         model,
         provenance,
-        { patientRef: patientRef.trim(), age: y === null ? null : { years: y, months: m }, sex, photoConsent: consent === 'yes', clinician: clinician.trim(), notes },
+        {
+          patientRef: patientRef.trim(),
+          age: y === null ? null : { years: y, months: m },
+          sex,
+          photoConsent: consent === 'yes',
+          clinician: clinician.trim(),
+          notes,
+        },
         keepPhoto ? original : null,
         child,
       );
@@ -160,15 +181,40 @@ function SaveCase({ result, model, provenance, original, child, pending = false 
           <form onSubmit={(e) => void submit(e)} className="records-form">
             <label className="field">
               <span>{t('fields.patientRef')}</span>
-              <input value={patientRef} maxLength={LIMITS.patientRef} onChange={(e) => setPatientRef(e.target.value)} placeholder={t('fields.patientRefHint')} data-testid="case-patient-ref" autoComplete="off" />
+              <input
+                value={patientRef}
+                maxLength={LIMITS.patientRef}
+                onChange={(e) => setPatientRef(e.target.value)}
+                placeholder={t('fields.patientRefHint')}
+                data-testid="case-patient-ref"
+                autoComplete="off"
+              />
             </label>
             <fieldset className="field-row">
               <legend>{t('fields.age')}</legend>
               <label>
-                <input type="number" inputMode="numeric" min={0} max={25} value={years} onChange={(e) => setYears(e.target.value)} data-testid="case-age-years" /> {t('fields.years')}
+                <input
+                  type="number"
+                  inputMode="numeric"
+                  min={0}
+                  max={25}
+                  value={years}
+                  onChange={(e) => setYears(e.target.value)}
+                  data-testid="case-age-years"
+                />{' '}
+                {t('fields.years')}
               </label>
               <label>
-                <input type="number" inputMode="numeric" min={0} max={11} value={months} onChange={(e) => setMonths(e.target.value)} data-testid="case-age-months" /> {t('fields.months')}
+                <input
+                  type="number"
+                  inputMode="numeric"
+                  min={0}
+                  max={11}
+                  value={months}
+                  onChange={(e) => setMonths(e.target.value)}
+                  data-testid="case-age-months"
+                />{' '}
+                {t('fields.months')}
               </label>
             </fieldset>
             <fieldset className="field-row">
@@ -182,7 +228,8 @@ function SaveCase({ result, model, provenance, original, child, pending = false 
             <fieldset className="field-row">
               <legend>{t('fields.consent')}</legend>
               <label>
-                <input type="radio" name="consent" checked={consent === 'yes'} onChange={() => setConsent('yes')} data-testid="case-consent-yes" /> {t('consent.yes')}
+                <input type="radio" name="consent" checked={consent === 'yes'} onChange={() => setConsent('yes')} data-testid="case-consent-yes" />{' '}
+                {t('consent.yes')}
               </label>
               <label>
                 <input
@@ -200,12 +247,25 @@ function SaveCase({ result, model, provenance, original, child, pending = false 
             </fieldset>
             {original && (
               <label className="field-check">
-                <input type="checkbox" checked={keepPhoto} disabled={consent !== 'yes'} onChange={(e) => setKeepPhoto(e.target.checked)} data-testid="case-keep-photo" /> {t('fields.keepPhoto')}
+                <input
+                  type="checkbox"
+                  checked={keepPhoto}
+                  disabled={consent !== 'yes'}
+                  onChange={(e) => setKeepPhoto(e.target.checked)}
+                  data-testid="case-keep-photo"
+                />{' '}
+                {t('fields.keepPhoto')}
               </label>
             )}
             <label className="field">
               <span>{t('fields.clinician')}</span>
-              <input value={clinician} maxLength={LIMITS.clinician} onChange={(e) => setClinician(e.target.value)} data-testid="case-clinician" autoComplete="name" />
+              <input
+                value={clinician}
+                maxLength={LIMITS.clinician}
+                onChange={(e) => setClinician(e.target.value)}
+                data-testid="case-clinician"
+                autoComplete="name"
+              />
             </label>
             <label className="field">
               <span>{t('fields.notes')}</span>

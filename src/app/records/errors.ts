@@ -8,7 +8,8 @@ export function recordsErrorMessage(e: unknown): { key: string; values?: Record<
   if (e instanceof WrongPassphraseError) return { key: 'errors.wrongPassphrase' };
   if (e instanceof StoreError) return { key: `errors.${e.code}` };
   if (e instanceof NewerDatabaseError) return { key: 'errors.newerDatabase' };
-  if (e instanceof ArchiveError) return { key: `errors.archive.${e.problem.kind}`, values: e.problem.kind === 'newer-format' ? { format: e.problem.format } : undefined };
+  if (e instanceof ArchiveError)
+    return { key: `errors.archive.${e.problem.kind}`, values: e.problem.kind === 'newer-format' ? { format: e.problem.format } : undefined };
   const name = (e as DOMException | null)?.name;
   if (name === 'QuotaExceededError') return { key: 'errors.quota' };
   if (name === 'InvalidStateError' || name === 'UnknownError') return { key: 'errors.unavailable' };

@@ -18,4 +18,3 @@ export const downloadBlob = (blob: Blob, name: string) => {
 };
 
 export const exportName = (ext: string, now = new Date()) => `facies-cases-${now.toISOString().slice(0, 16).replace(/[:T]/g, '-')}.${ext}`;
-

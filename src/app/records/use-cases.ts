@@ -6,7 +6,12 @@ import { useVault } from './vault-context';
 
 export function useCases(): { cases: CaseRecord[]; unreadable: string[]; error: unknown; loading: boolean } {
   const { vault, state, revision } = useVault();
-  const [out, setOut] = useState<{ cases: CaseRecord[]; unreadable: string[]; error: unknown; loading: boolean }>({ cases: [], unreadable: [], error: null, loading: true });
+  const [out, setOut] = useState<{ cases: CaseRecord[]; unreadable: string[]; error: unknown; loading: boolean }>({
+    cases: [],
+    unreadable: [],
+    error: null,
+    loading: true,
+  });
   useEffect(() => {
     if (state.status !== 'plain' && state.status !== 'unlocked') return setOut({ cases: [], unreadable: [], error: null, loading: false });
     let live = true;
@@ -22,7 +27,11 @@ export function useCases(): { cases: CaseRecord[]; unreadable: string[]; error: 
 }
 
 /** Display names of the running model's classes, by id and language; plus its validation summary. */
-export function useModelInfo(): { names: Record<string, Record<string, string>>; classes: string[]; validationFor: (id: string, sha256: string) => string | null } {
+export function useModelInfo(): {
+  names: Record<string, Record<string, string>>;
+  classes: string[];
+  validationFor: (id: string, sha256: string) => string | null;
+} {
   const { model } = useEngine();
   return useMemo(() => {
     const m = model.status === 'ready' ? model.ready.manifest : null;

@@ -65,7 +65,14 @@ export function ChildPhotos({
             const failed = c.quality?.checks.filter((q) => q.status === 'fail').map((q) => t(`checks.${q.id}.name`, { ns: 'quality' })) ?? [];
             const top = c.probabilities ? topClassIndex(c.probabilities) : -1;
             return (
-              <li key={c.key} className={`photo-entry${c.included ? '' : ' left-out'}`} data-testid="photo-entry" data-state={c.state} data-included={c.included} data-name={c.name}>
+              <li
+                key={c.key}
+                className={`photo-entry${c.included ? '' : ' left-out'}`}
+                data-testid="photo-entry"
+                data-state={c.state}
+                data-included={c.included}
+                data-name={c.name}
+              >
                 <h4>
                   {index === 0 ? t('childPhotos.first') : t('childPhotos.n', { n: index + 1 })} <span className="photo-name">{c.name}</span>
                 </h4>
@@ -100,7 +107,13 @@ export function ChildPhotos({
                   </ul>
                 )}
                 {c.probabilities && c.crop && top >= 0 && (
-                  <PhotoHeatmap crop={c.crop} classIndex={top} className={classes[top]!.displayName[lng] ?? classes[top]!.displayName.en} model={model} inferenceMs={c.inferenceMs ?? 0} />
+                  <PhotoHeatmap
+                    crop={c.crop}
+                    classIndex={top}
+                    className={classes[top]!.displayName[lng] ?? classes[top]!.displayName.en}
+                    model={model}
+                    inferenceMs={c.inferenceMs ?? 0}
+                  />
                 )}
                 {index > 0 && (
                   <button type="button" className="secondary" onClick={() => onRemove(c.key)} data-testid="photo-remove">
@@ -112,11 +125,7 @@ export function ChildPhotos({
           })}
         </ol>
       )}
-      <div
-        className={`picker compact${dragging ? ' dragging' : ''}`}
-        {...dropProps}
-        data-testid="photo-add-drop"
-      >
+      <div className={`picker compact${dragging ? ' dragging' : ''}`} {...dropProps} data-testid="photo-add-drop">
         <div className="picker-buttons">
           <button type="button" onClick={() => fileInput.current?.click()} disabled={room <= 0} data-testid="photo-add">
             {t('childPhotos.add')}

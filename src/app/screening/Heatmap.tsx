@@ -29,7 +29,19 @@ type State =
   | { kind: 'stopped'; message?: string };
 
 /** Occlusion-sensitivity heatmap of the aligned crop for one class, computed in the inference worker. */
-export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { crop: RgbaImage; classIndex: number; className: string; model: ModelReady; inferenceMs: number }) {
+export function Heatmap({
+  crop,
+  classIndex,
+  className,
+  model,
+  inferenceMs,
+}: {
+  crop: RgbaImage;
+  classIndex: number;
+  className: string;
+  model: ModelReady;
+  inferenceMs: number;
+}) {
   const { t, i18n } = useTranslation('quality');
   const { client } = useEngine();
   const [state, setState] = useState<State>({ kind: 'idle' });
@@ -68,7 +80,8 @@ export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { c
     const current = () => running.current === job.cancel;
     job.result.then(
       (explanation) => current() && setState({ kind: 'done', explanation }),
-      (e: unknown) => current() && setState({ kind: 'stopped', message: e instanceof InferenceError && e.code === 'cancelled' ? undefined : (e as Error).message }),
+      (e: unknown) =>
+        current() && setState({ kind: 'stopped', message: e instanceof InferenceError && e.code === 'cancelled' ? undefined : (e as Error).message }),
     );
   };
 
@@ -99,7 +112,12 @@ export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { c
       )}
       {state.kind === 'running' && (
         <div className="heatmap-controls">
-          <progress max={state.total} value={state.done} data-testid="heatmap-progress" aria-label={t('heatmap.progress', { done: state.done, total: state.total })} />
+          <progress
+            max={state.total}
+            value={state.done}
+            data-testid="heatmap-progress"
+            aria-label={t('heatmap.progress', { done: state.done, total: state.total })}
+          />
           <span role="status">{t('heatmap.progress', { done: state.done, total: state.total })}</span>
           <button type="button" className="secondary" onClick={state.cancel} data-testid="heatmap-cancel">
             {t('heatmap.cancel')}
@@ -107,14 +125,27 @@ export function Heatmap({ crop, classIndex, className, model, inferenceMs }: { c
         </div>
       )}
       {state.kind === 'done' && (
-        <div data-testid="heatmap" data-cells={state.explanation.cells} data-elapsed-ms={state.explanation.elapsedMs} data-base={state.explanation.baseProbability}>
+        <div
+          data-testid="heatmap"
+          data-cells={state.explanation.cells}
+          data-elapsed-ms={state.explanation.elapsedMs}
+          data-base={state.explanation.baseProbability}
+        >
           <div className="heatmap-figure" role="img" aria-label={t('heatmap.label')}>
             <canvas ref={cropHost} width={crop.width} height={crop.height} />
             <canvas ref={heat} width={GRID.size} height={GRID.size} style={{ opacity }} data-testid="heatmap-overlay" />
           </div>
           <label className="heatmap-controls">
             {t('heatmap.opacity')}
-            <input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.currentTarget.value))} data-testid="heatmap-opacity" />
+            <input
+              type="range"
+              min={0}
+              max={1}
+              step={0.05}
+              value={opacity}
+              onChange={(e) => setOpacity(Number(e.currentTarget.value))}
+              data-testid="heatmap-opacity"
+            />
           </label>
           <div className="heatmap-legend" aria-label={t('heatmap.legendTitle', { name: className })}>
             <span className="heatmap-swatch" style={{ background: 'rgb(230, 40, 30)' }} />

@@ -13,11 +13,7 @@ export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => vo
   };
   const { dragging, dropProps } = useFileDrop(take, !disabled);
   return (
-    <div
-      className={`picker${dragging ? ' dragging' : ''}`}
-      {...dropProps}
-      data-testid="drop-zone"
-    >
+    <div className={`picker${dragging ? ' dragging' : ''}`} {...dropProps} data-testid="drop-zone">
       <p>{t('picker.drop')}</p>
       <div className="picker-buttons">
         <button type="button" onClick={() => fileInput.current?.click()} disabled={disabled}>

@@ -26,16 +26,35 @@ function valueText(t: (k: string, o?: Record<string, unknown>) => string, c: Qua
   }
 }
 
-const fixKey = (c: QualityCheck) => (c.id === 'brightness' ? (c.side === 'high' ? 'checks.brightness.fixHigh' : 'checks.brightness.fixLow') : `checks.${c.id}.fix`);
+const fixKey = (c: QualityCheck) =>
+  c.id === 'brightness' ? (c.side === 'high' ? 'checks.brightness.fixHigh' : 'checks.brightness.fixLow') : `checks.${c.id}.fix`;
 
 /**
  * The quality checks of a photo. `blocked`: the gate stopped the photo (with the crop and a "show anyway"
  * button); otherwise a compact summary shown with the result.
  */
-export function QualityPanel({ report, crop, blocked = false, overridden = false, onOverride }: { report: QualityReport; crop?: RgbaImage; blocked?: boolean; overridden?: boolean; onOverride?: () => void }) {
+export function QualityPanel({
+  report,
+  crop,
+  blocked = false,
+  overridden = false,
+  onOverride,
+}: {
+  report: QualityReport;
+  crop?: RgbaImage;
+  blocked?: boolean;
+  overridden?: boolean;
+  onOverride?: () => void;
+}) {
   const { t, i18n } = useTranslation('quality');
   return (
-    <section className={`quality quality-${report.overall}`} data-testid="quality" data-overall={report.overall} data-overridden={overridden} aria-labelledby="quality-title">
+    <section
+      className={`quality quality-${report.overall}`}
+      data-testid="quality"
+      data-overall={report.overall}
+      data-overridden={overridden}
+      aria-labelledby="quality-title"
+    >
       <h3 id="quality-title">{blocked ? t('blockedTitle') : t('title')}</h3>
       {blocked ? (
         <p role="alert" data-testid="quality-blocked">

@@ -13,7 +13,17 @@ import { QualityPanel } from './QualityPanel';
 import { ResultFinding, ResultNextSteps } from './NextSteps';
 
 /** `fusion`: the result is the child's, fused from several photos (the crop and heatmap are the first photo's). */
-export function ResultView({ result, model, provenance, fusion }: { result: ScreeningResult; model: ModelReady; provenance: Provenance; fusion?: ChildFusion }) {
+export function ResultView({
+  result,
+  model,
+  provenance,
+  fusion,
+}: {
+  result: ScreeningResult;
+  model: ModelReady;
+  provenance: Provenance;
+  fusion?: ChildFusion;
+}) {
   const { t, i18n } = useTranslation('screening');
   const { manifest, backend } = model;
   const top = topClassIndex(result.probabilities);
@@ -59,7 +69,12 @@ export function ResultView({ result, model, provenance, fusion }: { result: Scre
       <dl className="facts">
         <dt>{t('result.model')}</dt>
         <dd data-testid="model-name">
-          {manifest.name} {manifest.version} — {manifest.clinicalValidation.status === 'none' ? t('result.notValidated') : claimsVerified(provenance) ? manifest.clinicalValidation.summary : t('provenance.claimed', { ns: 'models', claim: manifest.clinicalValidation.summary })}
+          {manifest.name} {manifest.version} —{' '}
+          {manifest.clinicalValidation.status === 'none'
+            ? t('result.notValidated')
+            : claimsVerified(provenance)
+              ? manifest.clinicalValidation.summary
+              : t('provenance.claimed', { ns: 'models', claim: manifest.clinicalValidation.summary })}
         </dd>
         <dt>{t('result.backend')}</dt>
         <dd data-testid="backend" data-ep={backend.ep} data-threads={backend.threads}>

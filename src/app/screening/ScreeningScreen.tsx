@@ -20,7 +20,10 @@ import type { Provenance } from '../../model/provenance';
 import type { ModelReady } from '../../inference/protocol';
 
 /** What the screen shows of an analysed photo before (or without) a result. */
-type Shown = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop' | 'turn'> & { analysis: PhotoAnalysis; override: boolean };
+type Shown = Pick<ScreeningResult, 'photoName' | 'preview' | 'previewScale' | 'faces' | 'chosenFace' | 'pickedByUser' | 'crop' | 'turn'> & {
+  analysis: PhotoAnalysis;
+  override: boolean;
+};
 
 type Work =
   | { kind: 'idle' }
@@ -208,7 +211,9 @@ export function ScreeningScreen() {
     const entry = extras.find((x) => x.key === key);
     if (!entry?.crop) return;
     updateExtra(key, { overridden: true, state: 'working' });
-    classifyExtra(key, entry.crop).catch((e: unknown) => updateExtra(key, { state: 'error', message: t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) }) }));
+    classifyExtra(key, entry.crop).catch((e: unknown) =>
+      updateExtra(key, { state: 'error', message: t('somethingWrong', { ns: 'common', message: (e as Error).message ?? String(e) }) }),
+    );
   };
 
   const busy = work.kind === 'working';
@@ -261,7 +266,14 @@ export function ScreeningScreen() {
               {model.status === 'error' ? t('waiting.modelFailed') : t('waiting.forModel')}
             </p>
           )}
-          <FaceOverlay preview={shown.preview} previewScale={shown.previewScale} faces={shown.faces} chosen={shown.chosenFace} turn={shown.turn} onChoose={(i) => i !== shown.chosenFace && pickFace(i)} />
+          <FaceOverlay
+            preview={shown.preview}
+            previewScale={shown.previewScale}
+            faces={shown.faces}
+            chosen={shown.chosenFace}
+            turn={shown.turn}
+            onChoose={(i) => i !== shown.chosenFace && pickFace(i)}
+          />
           <QualityPanel
             report={shown.analysis.quality}
             crop={shown.crop}
@@ -293,7 +305,17 @@ function Outcome(props: {
   const { result, extras, model, provenance } = props;
   const rule = model.manifest.inference?.fusion ?? DEFAULT_INFERENCE.fusion;
   const cards: PhotoCard[] = [
-    { key: 0, name: result.photoName, state: 'screened', crop: result.crop, quality: result.quality.report, overridden: result.quality.overridden, probabilities: result.probabilities, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: true },
+    {
+      key: 0,
+      name: result.photoName,
+      state: 'screened',
+      crop: result.crop,
+      quality: result.quality.report,
+      overridden: result.quality.overridden,
+      probabilities: result.probabilities,
+      inferenceMs: result.timings.inferenceMs / result.tta.passes.length,
+      included: true,
+    },
     ...extras.map((x) => ({ ...x, inferenceMs: result.timings.inferenceMs / result.tta.passes.length, included: x.state === 'screened' })),
   ];
   const included = [
@@ -316,7 +338,14 @@ function Outcome(props: {
   return (
     // data-photo-held: whether the decoded photo is still in memory (never after a result in kiosk mode).
     <div className="screening-outcome" data-testid="screening-outcome" data-photo-held={props.photoHeld}>
-      <FaceOverlay preview={result.preview} previewScale={result.previewScale} faces={result.faces} chosen={result.chosenFace} turn={result.turn} onChoose={props.onChoose} />
+      <FaceOverlay
+        preview={result.preview}
+        previewScale={result.previewScale}
+        faces={result.faces}
+        chosen={result.chosenFace}
+        turn={result.turn}
+        onChoose={props.onChoose}
+      />
       {unsupported && (
         <p className="error" role="alert" data-testid="fusion-unsupported">
           {t('childPhotos.embeddingUnsupported')}
@@ -330,7 +359,11 @@ function Outcome(props: {
           model={model}
           provenance={provenance}
           original={props.original}
-          child={fusion && !pending ? { fusion, probabilities: shown.probabilities, extras: extras.filter((x) => x.state === 'screened' || x.state === 'gated') } : undefined}
+          child={
+            fusion && !pending
+              ? { fusion, probabilities: shown.probabilities, extras: extras.filter((x) => x.state === 'screened' || x.state === 'gated') }
+              : undefined
+          }
           pending={pending || unsupported}
         />
       )}

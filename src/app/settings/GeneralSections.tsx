@@ -15,7 +15,7 @@ export function LanguageSection() {
       <Choice<Language>
         name="language"
         legend={t('language.title')}
-        value={(LANGUAGES.find((l) => l.code === i18n.language)?.code ?? 'en')}
+        value={LANGUAGES.find((l) => l.code === i18n.language)?.code ?? 'en'}
         options={LANGUAGES.map((l) => ({ value: l.code, label: l.label, lang: l.code }))}
         onChange={(lng) => void i18n.changeLanguage(lng)}
       />

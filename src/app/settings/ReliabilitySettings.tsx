@@ -14,12 +14,22 @@ export function ReliabilitySettingsSection() {
   return (
     <SettingsSection id="reliability" title={t('settings.title')} description={t('settings.description')}>
       <label className="switch">
-        <input type="checkbox" role="switch" checked={flipTta} onChange={(e) => updateSettings({ flipTta: e.currentTarget.checked })} data-testid="tta-toggle" />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={flipTta}
+          onChange={(e) => updateSettings({ flipTta: e.currentTarget.checked })}
+          data-testid="tta-toggle"
+        />
         <span>{t('settings.flipTta')}</span>
       </label>
       <label className="field">
         <span>{t('settings.minTop')}</span>
-        <select value={inconclusiveBelow} onChange={(e) => updateSettings({ inconclusiveBelow: Number(e.currentTarget.value) })} data-testid="inconclusive-below">
+        <select
+          value={inconclusiveBelow}
+          onChange={(e) => updateSettings({ inconclusiveBelow: Number(e.currentTarget.value) })}
+          data-testid="inconclusive-below"
+        >
           {choices(TOP_CHOICES, inconclusiveBelow).map((v) => (
             <option key={v} value={v}>
               {formatPercent(v)}
@@ -29,7 +39,11 @@ export function ReliabilitySettingsSection() {
       </label>
       <label className="field">
         <span>{t('settings.minMargin')}</span>
-        <select value={inconclusiveMargin} onChange={(e) => updateSettings({ inconclusiveMargin: Number(e.currentTarget.value) })} data-testid="inconclusive-margin">
+        <select
+          value={inconclusiveMargin}
+          onChange={(e) => updateSettings({ inconclusiveMargin: Number(e.currentTarget.value) })}
+          data-testid="inconclusive-margin"
+        >
           {choices(MARGIN_CHOICES, inconclusiveMargin).map((v) => (
             <option key={v} value={v}>
               {formatPercent(v)}

@@ -19,7 +19,12 @@ export function CapabilityNotice() {
   if (!report || report.missing.length === 0) return null;
   const blocked = !report.canScreen;
   return (
-    <section className={blocked ? 'error capabilities' : 'notice capabilities'} role={blocked ? 'alert' : 'status'} data-testid="capabilities" data-can-screen={report.canScreen}>
+    <section
+      className={blocked ? 'error capabilities' : 'notice capabilities'}
+      role={blocked ? 'alert' : 'status'}
+      data-testid="capabilities"
+      data-can-screen={report.canScreen}
+    >
       <strong>{t(blocked ? 'titleBlocked' : 'titleLimited')}</strong>
       <ul>
         {report.missing.map((m) => (

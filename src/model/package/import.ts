@@ -18,14 +18,20 @@ export interface ImportOptions {
   onProgress?: (stage: ImportStage, done?: number, total?: number) => void;
 }
 
-export async function importModelPackage(file: Blob & { name?: string }, { registry, confirmUnsigned, selfTest, onProgress }: ImportOptions): Promise<OpenedPackage> {
+export async function importModelPackage(
+  file: Blob & { name?: string },
+  { registry, confirmUnsigned, selfTest, onProgress }: ImportOptions,
+): Promise<OpenedPackage> {
   const subject = file.name ?? 'package';
   try {
     const opened = await openModelPackage(blobSource(file), { trustedKeys: registry.trustedKeys(), confirmUnsigned, onProgress });
     const { manifest } = opened;
     const existing = await getStoredManifest(manifest.id, manifest.version).catch(() => null);
     if (existing && existing.file.sha256 !== manifest.file.sha256)
-      throw new PackageRefusal('version-conflict', `A different model with the same id and version (${manifest.id} ${manifest.version}) is already installed. The publisher must give a new model a new version number.`);
+      throw new PackageRefusal(
+        'version-conflict',
+        `A different model with the same id and version (${manifest.id} ${manifest.version}) is already installed. The publisher must give a new model a new version number.`,
+      );
 
     onProgress?.('store', 0, manifest.file.bytes);
     try {
@@ -48,7 +54,10 @@ export async function importModelPackage(file: Blob & { name?: string }, { regis
       packageBytes: opened.bytes,
       importedAt: new Date().toISOString(),
     });
-    const who = opened.signature.status === 'trusted' ? `signed by ${opened.signature.key.label} (${opened.signature.key.fingerprint.slice(0, 16)}…)` : 'unsigned, confirmed by the user';
+    const who =
+      opened.signature.status === 'trusted'
+        ? `signed by ${opened.signature.key.label} (${opened.signature.key.fingerprint.slice(0, 16)}…)`
+        : 'unsigned, confirmed by the user';
     registry.log(opened.signature.status === 'trusted' ? 'imported' : 'imported-unsigned', `${manifest.id} ${manifest.version}`, `${subject}, ${who}`);
     return opened;
   } catch (e) {

@@ -25,8 +25,29 @@ export interface Schema {
 }
 
 const SUPPORTED = new Set([
-  '$schema', '$id', '$ref', '$defs', '$comment', 'title', 'description', 'type', 'const', 'enum', 'required', 'properties', 'additionalProperties',
-  'items', 'prefixItems', 'minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum',
+  '$schema',
+  '$id',
+  '$ref',
+  '$defs',
+  '$comment',
+  'title',
+  'description',
+  'type',
+  'const',
+  'enum',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
 ]);
 
 /** Lists every problem of `value` against `schema` (empty when valid). */
@@ -50,7 +71,14 @@ export function assertSupportedSchema(schema: unknown, at = '#'): void {
 const fieldName = (path: string, subject: string) => (path ? path.replace(/^\./, '') : subject);
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v);
 const describe = (v: unknown) => (typeof v === 'string' ? `"${v.length > 40 ? `${v.slice(0, 40)}…` : v}"` : JSON.stringify(v));
-const TYPE_WORDS: Record<string, string> = { object: 'an object', array: 'a list', string: 'text', number: 'a number', integer: 'a whole number', boolean: 'true or false' };
+const TYPE_WORDS: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'text',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+};
 
 function resolve(root: Schema, ref: string): Schema {
   const m = /^#\/\$defs\/(.+)$/.exec(ref);
@@ -72,7 +100,8 @@ function check(root: Schema, schema: Schema, value: unknown, path: string, subje
     if (!ok) return void out.push(`${name} must be ${TYPE_WORDS[schema.type]} (found ${value === undefined ? 'nothing' : describe(value)})`);
   }
   if ('const' in schema && JSON.stringify(value) !== JSON.stringify(schema.const)) return void out.push(`${name} must be ${describe(schema.const)}`);
-  if (schema.enum && !schema.enum.some((e) => e === value)) return void out.push(`${name} must be one of ${schema.enum.map(describe).join(', ')} (found ${describe(value)})`);
+  if (schema.enum && !schema.enum.some((e) => e === value))
+    return void out.push(`${name} must be one of ${schema.enum.map(describe).join(', ')} (found ${describe(value)})`);
 
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength) out.push(`${name} must not be empty`);
@@ -83,11 +112,14 @@ function check(root: Schema, schema: Schema, value: unknown, path: string, subje
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum) out.push(`${name} must be at least ${schema.minimum} (found ${value})`);
     if (schema.maximum !== undefined && value > schema.maximum) out.push(`${name} must be at most ${schema.maximum} (found ${value})`);
-    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) out.push(`${name} must be greater than ${schema.exclusiveMinimum} (found ${value})`);
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum)
+      out.push(`${name} must be greater than ${schema.exclusiveMinimum} (found ${value})`);
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) out.push(`${name} must list at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'} (found ${value.length})`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) out.push(`${name} must list at most ${schema.maxItems} item${schema.maxItems === 1 ? '' : 's'} (found ${value.length})`);
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      out.push(`${name} must list at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'} (found ${value.length})`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      out.push(`${name} must list at most ${schema.maxItems} item${schema.maxItems === 1 ? '' : 's'} (found ${value.length})`);
     value.forEach((item, i) => {
       const s = schema.prefixItems?.[i] ?? schema.items;
       if (s) check(root, s, item, `${path}[${i}]`, subject, out);

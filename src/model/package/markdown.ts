@@ -71,7 +71,12 @@ export function parseMarkdown(source: string): Block[] {
       continue;
     }
     if (isTableRow(line) && i + 1 < lines.length && /^\s*\|?\s*:?-{2,}/.test(lines[i + 1]!)) {
-      const cells = (l: string) => l.trim().replace(/^\||\|$/g, '').split('|').map((c) => parseInline(c.trim()));
+      const cells = (l: string) =>
+        l
+          .trim()
+          .replace(/^\||\|$/g, '')
+          .split('|')
+          .map((c) => parseInline(c.trim()));
       const header = cells(line);
       const rows: Inline[][][] = [];
       i += 2;
@@ -99,7 +104,8 @@ export function parseMarkdown(source: string): Block[] {
       continue;
     }
     const para: string[] = [];
-    while (i < lines.length && !isBlank(lines[i]!) && !/^(#{1,6}\s|```|>)/.test(lines[i]!) && !listItem.test(lines[i]!) && !isTableRow(lines[i]!)) para.push(lines[i++]!.trim());
+    while (i < lines.length && !isBlank(lines[i]!) && !/^(#{1,6}\s|```|>)/.test(lines[i]!) && !listItem.test(lines[i]!) && !isTableRow(lines[i]!))
+      para.push(lines[i++]!.trim());
     if (para.length === 0) para.push(lines[i++]!.trim());
     blocks.push({ kind: 'paragraph', content: parseInline(para.join(' ')) });
   }

@@ -77,7 +77,12 @@ export async function openModelPackage(src: ByteSource, { trustedKeys, confirmUn
   } catch (e) {
     throw asRefusal(e);
   }
-  for (const e of entries) if (!ALLOWED.has(e.name)) throw new PackageRefusal('unexpected-file', `The package contains "${e.name}", which is not part of a model package (allowed: ${[...ALLOWED].join(', ')}).`);
+  for (const e of entries)
+    if (!ALLOWED.has(e.name))
+      throw new PackageRefusal(
+        'unexpected-file',
+        `The package contains "${e.name}", which is not part of a model package (allowed: ${[...ALLOWED].join(', ')}).`,
+      );
   const byName = new Map(entries.map((e) => [e.name, e]));
   for (const name of REQUIRED) if (!byName.has(name)) throw new PackageRefusal('missing-file', `The package has no ${name}.`);
   for (const [name, limit] of Object.entries(SMALL_FILE_LIMIT)) {
@@ -98,12 +103,18 @@ export async function openModelPackage(src: ByteSource, { trustedKeys, confirmUn
   try {
     manifest = validateManifest(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(manifestBytes)));
   } catch (e) {
-    throw new PackageRefusal('invalid-manifest', e instanceof ManifestError ? e.problems.join('; ') : `manifest.json is not valid JSON (${(e as Error).message}).`);
+    throw new PackageRefusal(
+      'invalid-manifest',
+      e instanceof ManifestError ? e.problems.join('; ') : `manifest.json is not valid JSON (${(e as Error).message}).`,
+    );
   }
   if (!manifest.modelCard) throw new PackageRefusal('invalid-manifest', 'modelCard is missing: a package must declare the SHA-256 of its MODEL_CARD.md.');
   const modelEntry = byName.get('model.onnx')!;
   if (modelEntry.size !== manifest.file.bytes)
-    throw new PackageRefusal('hash-mismatch', `model.onnx is ${modelEntry.size} bytes but the manifest declares ${manifest.file.bytes}: it is not the file the manifest describes.`);
+    throw new PackageRefusal(
+      'hash-mismatch',
+      `model.onnx is ${modelEntry.size} bytes but the manifest declares ${manifest.file.bytes}: it is not the file the manifest describes.`,
+    );
 
   // The signature is checked before the large model is read: a refused package costs little.
   onProgress?.('signature');
@@ -124,7 +135,10 @@ export async function openModelPackage(src: ByteSource, { trustedKeys, confirmUn
   const cardBytes = await read('MODEL_CARD.md');
   const cardHash = await sha256Hex(cardBytes);
   if (cardBytes.length !== manifest.modelCard.bytes || cardHash !== manifest.modelCard.sha256)
-    throw new PackageRefusal('hash-mismatch', `MODEL_CARD.md SHA-256 is ${cardHash} but the manifest declares ${manifest.modelCard.sha256}: the file was altered or corrupted.`);
+    throw new PackageRefusal(
+      'hash-mismatch',
+      `MODEL_CARD.md SHA-256 is ${cardHash} but the manifest declares ${manifest.modelCard.sha256}: the file was altered or corrupted.`,
+    );
   const modelCard = new TextDecoder().decode(cardBytes);
 
   onProgress?.('model', 0, modelEntry.compressedSize);
@@ -141,7 +155,13 @@ function asRefusal(e: unknown): PackageRefusal {
   if (e instanceof PackageRefusal) return e;
   if (e instanceof ArchiveError) {
     const reason: RefusalReason =
-      e.problem === 'not-zip' || e.problem === 'unsupported' ? 'not-a-package' : e.problem === 'too-large' ? 'too-large' : e.problem === 'corrupt' ? 'damaged' : 'unsafe-archive';
+      e.problem === 'not-zip' || e.problem === 'unsupported'
+        ? 'not-a-package'
+        : e.problem === 'too-large'
+          ? 'too-large'
+          : e.problem === 'corrupt'
+            ? 'damaged'
+            : 'unsafe-archive';
     return new PackageRefusal(reason, e.message);
   }
   return new PackageRefusal('damaged', `The package could not be read (${(e as Error).message}).`);
@@ -159,13 +179,15 @@ export interface PackageContents {
 export async function createModelPackage({ manifest, model, modelCard, signingKeyPem }: PackageContents): Promise<Uint8Array[]> {
   validateManifest(manifest);
   await verifyModelBytes(manifest, model);
-  if (!manifest.modelCard || manifest.modelCard.sha256 !== (await sha256Hex(modelCard))) throw new ManifestError(['modelCard must give the SHA-256 and size of MODEL_CARD.md']);
+  if (!manifest.modelCard || manifest.modelCard.sha256 !== (await sha256Hex(modelCard)))
+    throw new ManifestError(['modelCard must give the SHA-256 and size of MODEL_CARD.md']);
   const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n');
   const files = [
     { name: 'manifest.json', data: manifestBytes },
     { name: 'MODEL_CARD.md', data: modelCard },
   ];
-  if (signingKeyPem) files.push({ name: 'signature.json', data: new TextEncoder().encode(JSON.stringify(await signManifest(manifestBytes, signingKeyPem), null, 2) + '\n') });
+  if (signingKeyPem)
+    files.push({ name: 'signature.json', data: new TextEncoder().encode(JSON.stringify(await signManifest(manifestBytes, signingKeyPem), null, 2) + '\n') });
   files.push({ name: 'model.onnx', data: model });
   return writeZip(files);
 }

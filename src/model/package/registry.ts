@@ -69,7 +69,10 @@ export class ModelRegistry {
   distrustKey(fingerprint: string): void {
     const key = this.trustedKeys().find((k) => k.fingerprint === fingerprint);
     if (!key) return;
-    this.write(KEYS, this.trustedKeys().filter((k) => k.fingerprint !== fingerprint));
+    this.write(
+      KEYS,
+      this.trustedKeys().filter((k) => k.fingerprint !== fingerprint),
+    );
     this.log('key-removed', fingerprint, key.label);
   }
 

@@ -32,7 +32,10 @@ export interface TrustedKey {
 export type SignatureProblem = 'malformed' | 'bad-signature' | 'unknown-key' | 'unsupported' | 'bad-key';
 
 export class SignatureError extends Error {
-  constructor(readonly problem: SignatureProblem, message: string) {
+  constructor(
+    readonly problem: SignatureProblem,
+    message: string,
+  ) {
     super(message);
     this.name = 'SignatureError';
   }
@@ -120,7 +123,10 @@ export function parseSignature(bytes: Uint8Array): PackageSignature {
   const s = raw as Partial<PackageSignature>;
   const b64 = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
   if (!s || s.format !== SIGNATURE_FORMAT || (s.algorithm !== 'Ed25519' && s.algorithm !== 'ECDSA-P256') || !b64(s.publicKey) || !b64(s.signature))
-    throw new SignatureError('malformed', `signature.json must have format "${SIGNATURE_FORMAT}", algorithm "Ed25519" or "ECDSA-P256", and base64 publicKey and signature.`);
+    throw new SignatureError(
+      'malformed',
+      `signature.json must have format "${SIGNATURE_FORMAT}", algorithm "Ed25519" or "ECDSA-P256", and base64 publicKey and signature.`,
+    );
   return s as PackageSignature;
 }
 
@@ -130,7 +136,10 @@ export async function verifyManifestSignature(manifestBytes: Uint8Array, sig: Pa
   const fingerprint = await fingerprintOf(spki);
   const key = trusted.find((k) => k.fingerprint === fingerprint);
   if (!key)
-    throw new SignatureError('unknown-key', `The package is signed by a key that is not on this device's list of trusted publishers (fingerprint ${formatFingerprint(fingerprint)}).`);
+    throw new SignatureError(
+      'unknown-key',
+      `The package is signed by a key that is not on this device's list of trusted publishers (fingerprint ${formatFingerprint(fingerprint)}).`,
+    );
   let cryptoKey: CryptoKey;
   try {
     cryptoKey = await crypto.subtle.importKey('spki', buf(spki), PARAMS[sig.algorithm].key, false, ['verify']);
@@ -143,10 +152,15 @@ export async function verifyManifestSignature(manifestBytes: Uint8Array, sig: Pa
 }
 
 /** A new signing key pair as PEM: the private key stays with the publisher, the public key goes to every hospital. */
-export async function generateSigningKey(algorithm: SignatureAlgorithm = 'Ed25519'): Promise<{ privateKeyPem: string; publicKeyPem: string; fingerprint: string }> {
-  const pair = (await crypto.subtle.generateKey(PARAMS[algorithm].key as EcKeyGenParams, true, ['sign', 'verify']));
+export async function generateSigningKey(
+  algorithm: SignatureAlgorithm = 'Ed25519',
+): Promise<{ privateKeyPem: string; publicKeyPem: string; fingerprint: string }> {
+  const pair = await crypto.subtle.generateKey(PARAMS[algorithm].key as EcKeyGenParams, true, ['sign', 'verify']);
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
-  const pem = (label: string, der: Uint8Array) => `-----BEGIN ${label}-----\n${toBase64(der).replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+  const pem = (label: string, der: Uint8Array) =>
+    `-----BEGIN ${label}-----\n${toBase64(der)
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n$/, '')}\n-----END ${label}-----\n`;
   return { privateKeyPem: pem('PRIVATE KEY', pkcs8), publicKeyPem: pem('PUBLIC KEY', spki), fingerprint: await fingerprintOf(spki) };
 }

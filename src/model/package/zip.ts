@@ -24,7 +24,10 @@ export const bytesSource = (bytes: Uint8Array): ByteSource => ({
 export type ArchiveProblem = 'not-zip' | 'too-large' | 'unsafe-path' | 'zip-bomb' | 'corrupt' | 'unsupported' | 'duplicate';
 
 export class ArchiveError extends Error {
-  constructor(readonly problem: ArchiveProblem, message: string) {
+  constructor(
+    readonly problem: ArchiveProblem,
+    message: string,
+  ) {
     super(message);
     this.name = 'ArchiveError';
   }
@@ -59,7 +62,8 @@ const MiB = 1 << 20;
 
 /** Reads and checks the archive's table of contents. */
 export async function listEntries(src: ByteSource, limits: ArchiveLimits): Promise<ArchiveEntry[]> {
-  if (src.size > limits.maxArchiveBytes) throw new ArchiveError('too-large', `The file is ${mb(src.size)}; the largest package accepted is ${mb(limits.maxArchiveBytes)}.`);
+  if (src.size > limits.maxArchiveBytes)
+    throw new ArchiveError('too-large', `The file is ${mb(src.size)}; the largest package accepted is ${mb(limits.maxArchiveBytes)}.`);
   if (src.size < 22) throw new ArchiveError('not-zip', 'The file is not a model package (it is too small to be a ZIP archive).');
   const tailLength = Math.min(src.size, 22 + 0xffff);
   const tail = await src.read(src.size - tailLength, tailLength);
@@ -71,14 +75,20 @@ export async function listEntries(src: ByteSource, limits: ArchiveLimits): Promi
       break;
     }
   }
-  if (eocd < 0) throw new ArchiveError('not-zip', 'The file is not a model package (no ZIP directory found). Choose the .facies-model.zip file produced by "npm run model:pack".');
+  if (eocd < 0)
+    throw new ArchiveError(
+      'not-zip',
+      'The file is not a model package (no ZIP directory found). Choose the .facies-model.zip file produced by "npm run model:pack".',
+    );
   const disk = tv.getUint16(eocd + 4, true);
   const cdDisk = tv.getUint16(eocd + 6, true);
   const count = tv.getUint16(eocd + 10, true);
   const cdSize = tv.getUint32(eocd + 12, true);
   const cdOffset = tv.getUint32(eocd + 16, true);
-  if (disk !== 0 || cdDisk !== 0 || tv.getUint16(eocd + 8, true) !== count) throw new ArchiveError('unsupported', 'The package is split over several files (multi-disk ZIP); it must be one file.');
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) throw new ArchiveError('unsupported', 'The package uses ZIP64, which Facies does not accept.');
+  if (disk !== 0 || cdDisk !== 0 || tv.getUint16(eocd + 8, true) !== count)
+    throw new ArchiveError('unsupported', 'The package is split over several files (multi-disk ZIP); it must be one file.');
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff)
+    throw new ArchiveError('unsupported', 'The package uses ZIP64, which Facies does not accept.');
   if (count > limits.maxEntries) throw new ArchiveError('zip-bomb', `The package holds ${count} files; a model package holds at most ${limits.maxEntries}.`);
   const eocdOffset = src.size - tailLength + eocd;
   if (cdOffset + cdSize > eocdOffset) throw new ArchiveError('corrupt', 'The package is damaged (its ZIP directory points outside the file).');
@@ -107,14 +117,21 @@ export async function listEntries(src: ByteSource, limits: ArchiveLimits): Promi
     checkPath(name);
     if (entries.some((e) => e.name === name)) throw new ArchiveError('duplicate', `The package contains "${name}" twice.`);
     if (flags & 1) throw new ArchiveError('unsupported', `"${name}" is encrypted; model packages must not be password-protected.`);
-    if (method !== 0 && method !== 8) throw new ArchiveError('unsupported', `"${name}" uses a ZIP compression method (${method}) Facies does not read; use "stored" or "deflate".`);
-    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff) throw new ArchiveError('unsupported', 'The package uses ZIP64, which Facies does not accept.');
-    if (size > limits.maxEntryBytes) throw new ArchiveError('too-large', `"${name}" would be ${mb(size)} once extracted; the largest file accepted is ${mb(limits.maxEntryBytes)}.`);
+    if (method !== 0 && method !== 8)
+      throw new ArchiveError('unsupported', `"${name}" uses a ZIP compression method (${method}) Facies does not read; use "stored" or "deflate".`);
+    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff)
+      throw new ArchiveError('unsupported', 'The package uses ZIP64, which Facies does not accept.');
+    if (size > limits.maxEntryBytes)
+      throw new ArchiveError('too-large', `"${name}" would be ${mb(size)} once extracted; the largest file accepted is ${mb(limits.maxEntryBytes)}.`);
     total += size;
-    if (total > limits.maxTotalBytes) throw new ArchiveError('zip-bomb', `The package would extract to more than ${mb(limits.maxTotalBytes)}; it is refused as a possible ZIP bomb.`);
+    if (total > limits.maxTotalBytes)
+      throw new ArchiveError('zip-bomb', `The package would extract to more than ${mb(limits.maxTotalBytes)}; it is refused as a possible ZIP bomb.`);
     if (method === 0 && compressedSize !== size) throw new ArchiveError('corrupt', `The package is damaged ("${name}" has inconsistent sizes).`);
     if (method === 8 && size > 64 * 1024 && size > compressedSize * limits.maxRatio)
-      throw new ArchiveError('zip-bomb', `"${name}" is compressed ${Math.round(size / Math.max(1, compressedSize))}:1, far beyond any real model file; it is refused as a possible ZIP bomb.`);
+      throw new ArchiveError(
+        'zip-bomb',
+        `"${name}" is compressed ${Math.round(size / Math.max(1, compressedSize))}:1, far beyond any real model file; it is refused as a possible ZIP bomb.`,
+      );
 
     const local = await src.read(localOffset, 30);
     const lv = view(local);
@@ -130,7 +147,10 @@ export async function listEntries(src: ByteSource, limits: ArchiveLimits): Promi
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++)
     if (ranges[i]![0] < ranges[i - 1]![1])
-      throw new ArchiveError('zip-bomb', `"${ranges[i]![2]}" overlaps "${ranges[i - 1]![2]}" inside the package, a ZIP bomb technique; the package is refused.`);
+      throw new ArchiveError(
+        'zip-bomb',
+        `"${ranges[i]![2]}" overlaps "${ranges[i - 1]![2]}" inside the package, a ZIP bomb technique; the package is refused.`,
+      );
   return entries;
 }
 
@@ -158,7 +178,8 @@ export async function extractEntry(src: ByteSource, entry: ArchiveEntry, onProgr
     onProgress?.(Math.min(off + chunk, entry.compressedSize));
   }
   const data = entry.method === 0 ? compressed : await inflateRaw(compressed, entry);
-  if (data.length !== entry.size) throw new ArchiveError('corrupt', `The package is damaged ("${entry.name}" is ${data.length} bytes, its directory says ${entry.size}).`);
+  if (data.length !== entry.size)
+    throw new ArchiveError('corrupt', `The package is damaged ("${entry.name}" is ${data.length} bytes, its directory says ${entry.size}).`);
   if (crc32(data) !== entry.crc32) throw new ArchiveError('corrupt', `The package is damaged ("${entry.name}" fails its ZIP checksum).`);
   return data;
 }
@@ -175,7 +196,10 @@ async function inflateRaw(compressed: Uint8Array, entry: ArchiveEntry): Promise<
       // More data than declared: a ZIP bomb lying about its size. Stop before allocating any of it.
       if (length + value.length > entry.size) {
         void reader.cancel();
-        throw new ArchiveError('zip-bomb', `"${entry.name}" inflates to more than the ${entry.size} bytes it declares; the package is refused as a possible ZIP bomb.`);
+        throw new ArchiveError(
+          'zip-bomb',
+          `"${entry.name}" inflates to more than the ${entry.size} bytes it declares; the package is refused as a possible ZIP bomb.`,
+        );
       }
       out.set(value, length);
       length += value.length;
