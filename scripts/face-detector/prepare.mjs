@@ -18,13 +18,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const MODEL_FILE_NAME = 'face_detection_short_range.tflite';
 
 /** Source model inside node_modules. */
-export const SOURCE_MODEL_PATH = path.join(
-  REPO_ROOT,
-  'node_modules',
-  '@mediapipe',
-  'face_detection',
-  MODEL_FILE_NAME,
-);
+export const SOURCE_MODEL_PATH = path.join(REPO_ROOT, 'node_modules', '@mediapipe', 'face_detection', MODEL_FILE_NAME);
 
 /** SHA-256 of face_detection_short_range.tflite in @mediapipe/face_detection 0.4.1657300184. */
 export const SOURCE_MODEL_SHA256 = '3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633';
@@ -35,7 +29,7 @@ export const SOURCE_MODEL_SHA256 = '3bc182eb9f33925d9e58b5c8d59308a760f4adea8f28
  * so that any change of the output bytes is deliberate; usable to pin the
  * asset elsewhere.
  */
-export const PREPARED_MODEL_SHA256 = '2171fec27e45412f60b65434e54b0a8f1483f85f7ad5151c300164d11b5599a7';
+export const PREPARED_MODEL_SHA256 = '33a8c4794c65f1a99f21aaf642fd11a2fa46939d669cb159623de7864d795866';
 
 /** Metadata written into the model. Changing it changes the output bytes. */
 export const FACE_DETECTOR_METADATA = Object.freeze({
@@ -90,9 +84,7 @@ export async function prepareFaceDetector({ outDir, sourcePath = SOURCE_MODEL_PA
     source = new Uint8Array(await readFile(sourcePath));
   } catch (err) {
     throw new Error(
-      `cannot read ${sourcePath} (is the devDependency @mediapipe/face_detection installed? run npm install): ${
-        /** @type {Error} */ (err).message
-      }`,
+      `cannot read ${sourcePath} (is the devDependency @mediapipe/face_detection installed? run npm install): ${/** @type {Error} */ (err).message}`,
     );
   }
   const model = buildFaceDetectorModel(source);

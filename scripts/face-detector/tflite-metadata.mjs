@@ -1,18 +1,24 @@
 // @ts-check
 /**
- * Pure helpers (no fs, no dependencies) to read a TFLite model flatbuffer and
- * to add standard TFLite model metadata (tflite-support `metadata_schema.fbs`,
- * file identifier "M001") describing an image input, so that MediaPipe Tasks
- * (e.g. FaceDetector) accepts a float32 model that ships without metadata.
+ * Pure helpers (no fs) to read a TFLite model flatbuffer and to add standard
+ * TFLite model metadata (tflite-support `metadata_schema.fbs`, file identifier
+ * "M001") describing an image input, so that MediaPipe Tasks (e.g.
+ * FaceDetector) accepts a float32 model that ships without metadata. Reading
+ * and writing go through the `flatbuffers` runtime (ByteBuffer, Builder), with
+ * thin accessors by field id below instead of flatc-generated classes: only a
+ * few fields are used, and flatc's TypeScript for the two schema subsets is
+ * 39 files, about 3,000 lines.
  *
- * How the model is rewritten (a "surgical prepend", deterministic):
+ * How the model is rewritten (a "surgical prepend", deterministic), in file
+ * order; the Builder puts each vtable just before its table (or reuses an
+ * identical one) and pads for alignment:
  *
  *   [new header: root offset + "TFL3"]
- *   [new Model table + vtable]              fields copied from the old root,
+ *   [new Model table]                       fields copied from the old root,
  *                                           buffers/metadata replaced
- *   [new buffers vector]                    old Buffer tables + 1 new one
  *   [new metadata vector]                   old Metadata tables + 1 new one
- *   [new Metadata table {name: "TFLITE_METADATA", buffer: N}]
+ *   [new buffers vector]                    old Buffer tables + 1 new one
+ *   [new Metadata table {name: "TFLITE_METADATA", buffer: N}, its name]
  *   [new Buffer table, its data (16-byte aligned) = ModelMetadata flatbuffer]
  *   [padding to a multiple of 16 bytes]
  *   [the original file, byte for byte]      its old root table becomes dead
@@ -27,6 +33,7 @@
  * two vtable slots: `<name>_type` then `<name>`). See the schema subsets in
  * this folder (`*.subset.fbs`) used to check the output with `flatc`.
  */
+import { Builder, ByteBuffer, Encoding } from 'flatbuffers';
 
 export const TFLITE_FILE_IDENTIFIER = 'TFL3';
 export const METADATA_FILE_IDENTIFIER = 'M001';
@@ -43,8 +50,6 @@ const MODEL = {
   metadata: 6,
   signature_defs: 7,
 };
-/** Model fields that are offsets (vectors/strings); version is a uint. */
-const MODEL_OFFSET_FIELDS = new Set([1, 2, 3, 4, 5, 6, 7]);
 const MODEL_FIELD_COUNT = 8;
 const OPERATOR_CODE = { deprecated_builtin_code: 0, custom_code: 1, version: 2, builtin_code: 3 };
 const SUBGRAPH = { tensors: 0, inputs: 1, outputs: 2, operators: 3, name: 4 };
@@ -98,9 +103,24 @@ const NORMALIZATION_OPTIONS = { mean: 0, std: 1 };
 const COLOR_SPACE = { UNKNOWN: 0, RGB: 1, GRAYSCALE: 2 };
 
 const TENSOR_TYPES = [
-  'FLOAT32', 'FLOAT16', 'INT32', 'UINT8', 'INT64', 'STRING', 'BOOL', 'INT16',
-  'COMPLEX64', 'INT8', 'FLOAT64', 'COMPLEX128', 'UINT64', 'RESOURCE', 'VARIANT',
-  'UINT32', 'UINT16', 'INT4',
+  'FLOAT32',
+  'FLOAT16',
+  'INT32',
+  'UINT8',
+  'INT64',
+  'STRING',
+  'BOOL',
+  'INT16',
+  'COMPLEX64',
+  'INT8',
+  'FLOAT64',
+  'COMPLEX128',
+  'UINT64',
+  'RESOURCE',
+  'VARIANT',
+  'UINT32',
+  'UINT16',
+  'INT4',
 ];
 
 // ===========================================================================
@@ -108,131 +128,142 @@ const TENSOR_TYPES = [
 // ===========================================================================
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
-const textEncoder = new TextEncoder();
 
-/** Minimal bounds-checked FlatBuffers reader over a byte array. */
-export class FlatReader {
-  /** @param {Uint8Array} bytes */
-  constructor(bytes) {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('expected a Uint8Array');
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
+/**
+ * The runtime's ByteBuffer does not check bounds (a read past the end gives 0
+ * or undefined); a malformed file must throw instead. Every read of the runtime
+ * ends in one of these three.
+ */
+class CheckedByteBuffer extends ByteBuffer {
   /** @param {number} pos @param {number} size */
   check(pos, size) {
-    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.bytes.length) {
-      throw new RangeError(`flatbuffer access out of bounds: ${pos}+${size} > ${this.bytes.length}`);
+    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.capacity()) {
+      throw new RangeError(`flatbuffer access out of bounds: ${pos}+${size} > ${this.capacity()}`);
     }
   }
-  /** @param {number} p */ u8(p) { this.check(p, 1); return this.view.getUint8(p); }
-  /** @param {number} p */ i8(p) { this.check(p, 1); return this.view.getInt8(p); }
-  /** @param {number} p */ u16(p) { this.check(p, 2); return this.view.getUint16(p, true); }
-  /** @param {number} p */ i32(p) { this.check(p, 4); return this.view.getInt32(p, true); }
-  /** @param {number} p */ u32(p) { this.check(p, 4); return this.view.getUint32(p, true); }
-  /** @param {number} p */ f32(p) { this.check(p, 4); return this.view.getFloat32(p, true); }
-  /** @param {number} p */ u64(p) { this.check(p, 8); return this.view.getBigUint64(p, true); }
+  /** @override @param {number} p */
+  readUint8(p) {
+    this.check(p, 1);
+    return super.readUint8(p);
+  }
+  /** @override @param {number} p */
+  readUint16(p) {
+    this.check(p, 2);
+    return super.readUint16(p);
+  }
+  /** @override @param {number} p */
+  readInt32(p) {
+    this.check(p, 4);
+    return super.readInt32(p);
+  }
+}
 
-  /** 4-character file identifier at bytes 4..7. */
-  identifier() {
-    this.check(0, 8);
-    return String.fromCharCode(...this.bytes.subarray(4, 8));
+/** A table of a flatbuffer, with accessors by field id (vtable slot). */
+class Table {
+  /** @param {CheckedByteBuffer} bb @param {number} pos */
+  constructor(bb, pos) {
+    this.bb = bb;
+    this.pos = pos;
   }
-  /** Position of the root table. */
-  root() { return this.u32(0); }
-  /** @param {number} table @returns {number} absolute position of the vtable */
-  vtable(table) { return table - this.i32(table); }
-  /** @param {number} table @returns {number} number of field slots in the vtable */
-  fieldCount(table) { return (this.u16(this.vtable(table)) - 4) >> 1; }
-  /** @param {number} table @returns {number} inline size of the table */
-  tableSize(table) { return this.u16(this.vtable(table) + 2); }
+  /** The root table of a flatbuffer and its file identifier. @param {Uint8Array} bytes */
+  static root(bytes) {
+    const bb = new CheckedByteBuffer(bytes);
+    return { root: new Table(bb, bb.__indirect(0)), identifier: bb.getBufferIdentifier() };
+  }
+  vtable() {
+    return this.pos - this.bb.readInt32(this.pos);
+  }
+  /** Number of field slots in the vtable. */
+  fieldCount() {
+    return (this.bb.readUint16(this.vtable()) - 4) >> 1;
+  }
+  /** Absolute position of a field's inline data, or 0 if absent. @param {number} id */
+  field(id) {
+    const off = this.bb.__offset(this.pos, 4 + 2 * id);
+    return off ? this.pos + off : 0;
+  }
+  /** @param {number} id @param {number} dflt */
+  u8(id, dflt = 0) {
+    const p = this.field(id);
+    return p ? this.bb.readUint8(p) : dflt;
+  }
+  /** @param {number} id @param {number} dflt */
+  i8(id, dflt = 0) {
+    const p = this.field(id);
+    return p ? this.bb.readInt8(p) : dflt;
+  }
+  /** @param {number} id @param {number} dflt */
+  u32(id, dflt = 0) {
+    const p = this.field(id);
+    return p ? this.bb.readUint32(p) : dflt;
+  }
+  /** @param {number} id @param {number} dflt */
+  i32(id, dflt = 0) {
+    const p = this.field(id);
+    return p ? this.bb.readInt32(p) : dflt;
+  }
+  /** @param {number} id @returns {string | null} */
+  string(id) {
+    const p = this.field(id);
+    if (!p) return null;
+    const s = this.bb.__indirect(p);
+    this.bb.check(s + 4, this.bb.readUint32(s) + 1);
+    return textDecoder.decode(/** @type {Uint8Array} */ (this.bb.__string(p, Encoding.UTF8_BYTES)));
+  }
+  /** @param {number} id @returns {Table | null} */
+  table(id) {
+    const p = this.field(id);
+    return p ? new Table(this.bb, this.bb.__indirect(p)) : null;
+  }
   /**
-   * Absolute position of a field's inline data, or 0 if absent.
-   * @param {number} table @param {number} id
-   */
-  field(table, id) {
-    const vt = this.vtable(table);
-    const vtLen = this.u16(vt);
-    if (4 + 2 * id + 2 > vtLen) return 0;
-    const off = this.u16(vt + 4 + 2 * id);
-    return off ? table + off : 0;
-  }
-  /** Follow a uoffset stored at `pos`. @param {number} pos */
-  deref(pos) { return pos + this.u32(pos); }
-  /** @param {number} table @param {number} id @returns {number} target position or 0 */
-  ref(table, id) {
-    const p = this.field(table, id);
-    return p ? this.deref(p) : 0;
-  }
-  /** @param {number} table @param {number} id @param {number} dflt */
-  scalarU8(table, id, dflt = 0) { const p = this.field(table, id); return p ? this.u8(p) : dflt; }
-  /** @param {number} table @param {number} id @param {number} dflt */
-  scalarI8(table, id, dflt = 0) { const p = this.field(table, id); return p ? this.i8(p) : dflt; }
-  /** @param {number} table @param {number} id @param {number} dflt */
-  scalarU32(table, id, dflt = 0) { const p = this.field(table, id); return p ? this.u32(p) : dflt; }
-  /** @param {number} table @param {number} id @param {number} dflt */
-  scalarI32(table, id, dflt = 0) { const p = this.field(table, id); return p ? this.i32(p) : dflt; }
-  /** @param {number} table @param {number} id @returns {string | null} */
-  string(table, id) {
-    const s = this.ref(table, id);
-    if (!s) return null;
-    const len = this.u32(s);
-    this.check(s + 4, len + 1);
-    return textDecoder.decode(this.bytes.subarray(s + 4, s + 4 + len));
-  }
-  /**
-   * @param {number} table @param {number} id @param {number} elemSize
+   * @param {number} id @param {number} elemSize
    * @returns {{ start: number, length: number } | null}
    */
-  vector(table, id, elemSize) {
-    const v = this.ref(table, id);
-    if (!v) return null;
-    const length = this.u32(v);
-    this.check(v + 4, length * elemSize);
-    return { start: v + 4, length };
+  vector(id, elemSize) {
+    const p = this.field(id);
+    if (!p) return null;
+    const start = this.bb.__vector(p);
+    const length = this.bb.readUint32(start - 4);
+    this.bb.check(start, length * elemSize);
+    return { start, length };
   }
-  /** @param {number} table @param {number} id @returns {number[]} table positions */
-  tableVector(table, id) {
-    const v = this.vector(table, id, 4);
+  /** @param {number} id @returns {Table[]} */
+  tables(id) {
+    const v = this.vector(id, 4);
     if (!v) return [];
-    const out = [];
-    for (let i = 0; i < v.length; i++) out.push(this.deref(v.start + 4 * i));
-    return out;
+    return Array.from({ length: v.length }, (_, i) => new Table(this.bb, this.bb.__indirect(v.start + 4 * i)));
   }
-  /** @param {number} table @param {number} id @returns {number[] | null} */
-  i32Vector(table, id) {
-    const v = this.vector(table, id, 4);
-    if (!v) return null;
-    const out = [];
-    for (let i = 0; i < v.length; i++) out.push(this.i32(v.start + 4 * i));
-    return out;
+  /** @param {number} id @returns {number[] | null} */
+  i32s(id) {
+    const v = this.vector(id, 4);
+    return v && Array.from({ length: v.length }, (_, i) => this.bb.readInt32(v.start + 4 * i));
   }
-  /** @param {number} table @param {number} id @returns {number[] | null} */
-  f32Vector(table, id) {
-    const v = this.vector(table, id, 4);
-    if (!v) return null;
-    const out = [];
-    for (let i = 0; i < v.length; i++) out.push(this.f32(v.start + 4 * i));
-    return out;
+  /** @param {number} id @returns {number[] | null} */
+  f32s(id) {
+    const v = this.vector(id, 4);
+    return v && Array.from({ length: v.length }, (_, i) => this.bb.readFloat32(v.start + 4 * i));
+  }
+  /** @param {number} id @returns {string | null} hex */
+  bytesHex(id) {
+    const v = this.vector(id, 1);
+    return v && toHex(this.bb.bytes().subarray(v.start, v.start + v.length));
   }
   /**
-   * Raw inline bytes of every vtable slot of a table, as hex strings (absent
-   * slots as null). Used to compare tables whose schema we don't model.
-   * @param {number} table @returns {(string | null)[]}
+   * Raw inline bytes of every vtable slot, as hex strings (absent slots as
+   * null). Read by hand from the vtable: it compares tables whose schema we
+   * don't model (quantization, builtin options), which no accessor can.
+   * @returns {(string | null)[]}
    */
-  rawSlots(table) {
-    const n = this.fieldCount(table);
-    const size = this.tableSize(table);
-    const vt = this.vtable(table);
-    /** @type {number[]} */
-    const offs = [];
-    for (let i = 0; i < n; i++) offs.push(this.u16(vt + 4 + 2 * i));
+  rawSlots() {
+    const vt = this.vtable();
+    const size = this.bb.readUint16(vt + 2);
+    const offs = Array.from({ length: this.fieldCount() }, (_, i) => this.bb.readUint16(vt + 4 + 2 * i));
     const sorted = [...new Set(offs.filter((o) => o))].sort((a, b) => a - b);
     return offs.map((o) => {
       if (!o) return null;
       const next = sorted.find((x) => x > o) ?? size;
-      this.check(table + o, next - o);
-      return toHex(this.bytes.subarray(table + o, table + next));
+      this.bb.check(this.pos + o, next - o);
+      return toHex(this.bb.bytes().subarray(this.pos + o, this.pos + next));
     });
   }
 }
@@ -290,65 +321,58 @@ function toHex(b) {
  * @returns {TfliteModelInfo}
  */
 export function readTfliteModel(modelBytes) {
-  const r = new FlatReader(modelBytes);
-  if (r.identifier() !== TFLITE_FILE_IDENTIFIER) {
-    throw new Error(`not a TFLite model: file identifier is "${r.identifier()}", expected "${TFLITE_FILE_IDENTIFIER}"`);
+  const { root: model, identifier } = Table.root(modelBytes);
+  if (identifier !== TFLITE_FILE_IDENTIFIER) {
+    throw new Error(`not a TFLite model: file identifier is "${identifier}", expected "${TFLITE_FILE_IDENTIFIER}"`);
   }
-  const model = r.root();
-  const operatorCodes = r.tableVector(model, MODEL.operator_codes).map((oc) => ({
-    deprecatedBuiltinCode: r.scalarI8(oc, OPERATOR_CODE.deprecated_builtin_code, 0),
-    customCode: r.string(oc, OPERATOR_CODE.custom_code),
-    version: r.scalarI32(oc, OPERATOR_CODE.version, 1),
-    builtinCode: r.scalarI32(oc, OPERATOR_CODE.builtin_code, 0),
+  const operatorCodes = model.tables(MODEL.operator_codes).map((oc) => ({
+    deprecatedBuiltinCode: oc.i8(OPERATOR_CODE.deprecated_builtin_code, 0),
+    customCode: oc.string(OPERATOR_CODE.custom_code),
+    version: oc.i32(OPERATOR_CODE.version, 1),
+    builtinCode: oc.i32(OPERATOR_CODE.builtin_code, 0),
   }));
-  const subgraphs = r.tableVector(model, MODEL.subgraphs).map((sg) => ({
-    name: r.string(sg, SUBGRAPH.name),
-    inputs: r.i32Vector(sg, SUBGRAPH.inputs),
-    outputs: r.i32Vector(sg, SUBGRAPH.outputs),
-    tensors: r.tableVector(sg, SUBGRAPH.tensors).map((t) => {
-      const q = r.ref(t, TENSOR.quantization);
-      return {
-        name: r.string(t, TENSOR.name),
-        shape: r.i32Vector(t, TENSOR.shape),
-        type: TENSOR_TYPES[r.scalarI8(t, TENSOR.type, 0)] ?? `#${r.scalarI8(t, TENSOR.type, 0)}`,
-        buffer: r.scalarU32(t, TENSOR.buffer, 0),
-        quantization: q ? r.rawSlots(q) : null,
-      };
-    }),
-    operators: r.tableVector(sg, SUBGRAPH.operators).map((op) => {
-      const opts = r.ref(op, OPERATOR.builtin_options);
-      const custom = r.vector(op, OPERATOR.custom_options, 1);
-      return {
-        opcodeIndex: r.scalarU32(op, OPERATOR.opcode_index, 0),
-        inputs: r.i32Vector(op, OPERATOR.inputs),
-        outputs: r.i32Vector(op, OPERATOR.outputs),
-        builtinOptionsType: r.scalarU8(op, OPERATOR.builtin_options_type, 0),
-        builtinOptions: opts ? r.rawSlots(opts) : null,
-        customOptions: custom ? toHex(modelBytes.subarray(custom.start, custom.start + custom.length)) : null,
-      };
-    }),
+  const subgraphs = model.tables(MODEL.subgraphs).map((sg) => ({
+    name: sg.string(SUBGRAPH.name),
+    inputs: sg.i32s(SUBGRAPH.inputs),
+    outputs: sg.i32s(SUBGRAPH.outputs),
+    tensors: sg.tables(SUBGRAPH.tensors).map((t) => ({
+      name: t.string(TENSOR.name),
+      shape: t.i32s(TENSOR.shape),
+      type: TENSOR_TYPES[t.i8(TENSOR.type, 0)] ?? `#${t.i8(TENSOR.type, 0)}`,
+      buffer: t.u32(TENSOR.buffer, 0),
+      quantization: t.table(TENSOR.quantization)?.rawSlots() ?? null,
+    })),
+    operators: sg.tables(SUBGRAPH.operators).map((op) => ({
+      opcodeIndex: op.u32(OPERATOR.opcode_index, 0),
+      inputs: op.i32s(OPERATOR.inputs),
+      outputs: op.i32s(OPERATOR.outputs),
+      builtinOptionsType: op.u8(OPERATOR.builtin_options_type, 0),
+      builtinOptions: op.table(OPERATOR.builtin_options)?.rawSlots() ?? null,
+      customOptions: op.bytesHex(OPERATOR.custom_options),
+    })),
   }));
-  const buffers = r.tableVector(model, MODEL.buffers).map((b) => {
-    const data = r.vector(b, BUFFER.data, 1);
+  const buffers = model.tables(MODEL.buffers).map((b) => {
+    const data = b.vector(BUFFER.data, 1);
+    const offset = b.field(BUFFER.offset);
     return {
       dataOffset: data && data.length ? data.start : 0,
       dataLength: data ? data.length : 0,
-      external: r.field(b, BUFFER.offset) !== 0 && r.u64(r.field(b, BUFFER.offset)) > 1n,
+      external: offset !== 0 && b.bb.readUint64(offset) > 1n,
     };
   });
-  const metadata = r.tableVector(model, MODEL.metadata).map((m) => ({
-    name: r.string(m, METADATA.name),
-    buffer: r.scalarU32(m, METADATA.buffer, 0),
+  const metadata = model.tables(MODEL.metadata).map((m) => ({
+    name: m.string(METADATA.name),
+    buffer: m.u32(METADATA.buffer, 0),
   }));
   return {
-    version: r.scalarU32(model, MODEL.version, 0),
-    description: r.string(model, MODEL.description),
+    version: model.u32(MODEL.version, 0),
+    description: model.string(MODEL.description),
     operatorCodes,
     subgraphs,
     buffers,
     metadata,
-    metadataBuffer: r.i32Vector(model, MODEL.metadata_buffer),
-    hasSignatureDefs: r.field(model, MODEL.signature_defs) !== 0,
+    metadataBuffer: model.i32s(MODEL.metadata_buffer),
+    hasSignatureDefs: model.field(MODEL.signature_defs) !== 0,
   };
 }
 
@@ -400,266 +424,87 @@ export function extractMetadataBuffer(modelBytes) {
 export function readTfliteMetadata(modelBytes) {
   const extracted = extractMetadataBuffer(modelBytes);
   if (!extracted) return null;
-  const r = new FlatReader(extracted.bytes);
-  const identifier = r.identifier();
-  const mm = r.root();
-  /** @param {number} tm @returns {TensorMetadataInfo} */
+  const { root: mm, identifier } = Table.root(extracted.bytes);
+  /** @param {Table} tm @returns {TensorMetadataInfo} */
   const tensor = (tm) => {
     /** @type {TensorMetadataInfo} */
     const out = {
-      name: r.string(tm, TENSOR_METADATA.name),
-      description: r.string(tm, TENSOR_METADATA.description),
+      name: tm.string(TENSOR_METADATA.name),
+      description: tm.string(TENSOR_METADATA.description),
       colorSpace: null,
       width: null,
       height: null,
       mean: null,
       std: null,
     };
-    const content = r.ref(tm, TENSOR_METADATA.content);
-    if (content && r.scalarU8(content, CONTENT.content_properties_type) === CONTENT_PROPERTIES.ImageProperties) {
-      const ip = r.ref(content, CONTENT.content_properties);
+    const content = tm.table(TENSOR_METADATA.content);
+    if (content && content.u8(CONTENT.content_properties_type) === CONTENT_PROPERTIES.ImageProperties) {
+      const ip = content.table(CONTENT.content_properties);
       if (ip) {
-        const cs = r.scalarI8(ip, IMAGE_PROPERTIES.color_space, 0);
+        const cs = ip.i8(IMAGE_PROPERTIES.color_space, 0);
         out.colorSpace = Object.keys(COLOR_SPACE).find((k) => COLOR_SPACE[k] === cs) ?? `#${cs}`;
-        const size = r.ref(ip, IMAGE_PROPERTIES.default_size);
+        const size = ip.table(IMAGE_PROPERTIES.default_size);
         if (size) {
-          out.width = r.scalarU32(size, IMAGE_SIZE.width, 0);
-          out.height = r.scalarU32(size, IMAGE_SIZE.height, 0);
+          out.width = size.u32(IMAGE_SIZE.width, 0);
+          out.height = size.u32(IMAGE_SIZE.height, 0);
         }
       }
     }
-    for (const pu of r.tableVector(tm, TENSOR_METADATA.process_units)) {
-      if (r.scalarU8(pu, PROCESS_UNIT.options_type) !== PROCESS_UNIT_OPTIONS.NormalizationOptions) continue;
-      const no = r.ref(pu, PROCESS_UNIT.options);
+    for (const pu of tm.tables(TENSOR_METADATA.process_units)) {
+      if (pu.u8(PROCESS_UNIT.options_type) !== PROCESS_UNIT_OPTIONS.NormalizationOptions) continue;
+      const no = pu.table(PROCESS_UNIT.options);
       if (!no) continue;
-      out.mean = r.f32Vector(no, NORMALIZATION_OPTIONS.mean);
-      out.std = r.f32Vector(no, NORMALIZATION_OPTIONS.std);
+      out.mean = no.f32s(NORMALIZATION_OPTIONS.mean);
+      out.std = no.f32s(NORMALIZATION_OPTIONS.std);
     }
     return out;
   };
   return {
     identifier,
     bufferIndex: extracted.bufferIndex,
-    name: r.string(mm, MODEL_METADATA.name),
-    description: r.string(mm, MODEL_METADATA.description),
-    version: r.string(mm, MODEL_METADATA.version),
-    author: r.string(mm, MODEL_METADATA.author),
-    license: r.string(mm, MODEL_METADATA.license),
-    minParserVersion: r.string(mm, MODEL_METADATA.min_parser_version),
-    subgraphs: r.tableVector(mm, MODEL_METADATA.subgraph_metadata).map((sg) => ({
-      name: r.string(sg, SUBGRAPH_METADATA.name),
-      description: r.string(sg, SUBGRAPH_METADATA.description),
-      inputs: r.tableVector(sg, SUBGRAPH_METADATA.input_tensor_metadata).map(tensor),
-      outputs: r.tableVector(sg, SUBGRAPH_METADATA.output_tensor_metadata).map(tensor),
+    name: mm.string(MODEL_METADATA.name),
+    description: mm.string(MODEL_METADATA.description),
+    version: mm.string(MODEL_METADATA.version),
+    author: mm.string(MODEL_METADATA.author),
+    license: mm.string(MODEL_METADATA.license),
+    minParserVersion: mm.string(MODEL_METADATA.min_parser_version),
+    subgraphs: mm.tables(MODEL_METADATA.subgraph_metadata).map((sg) => ({
+      name: sg.string(SUBGRAPH_METADATA.name),
+      description: sg.string(SUBGRAPH_METADATA.description),
+      inputs: sg.tables(SUBGRAPH_METADATA.input_tensor_metadata).map(tensor),
+      outputs: sg.tables(SUBGRAPH_METADATA.output_tensor_metadata).map(tensor),
     })),
   };
 }
 
 // ===========================================================================
-// Writer: a small deterministic "forward" FlatBuffers serializer.
-// Objects are laid out parent first, children after (uoffsets point forward),
-// each vtable directly before its table. No vtable sharing/deduplication.
+// Writer
 // ===========================================================================
 
 /**
- * @typedef {'u8' | 'i8' | 'u16' | 'u32' | 'i32' | 'f32' | 'u64'} ScalarKind
- * @typedef {{ kind: 'table', fields: FieldSpec[] }} TableNode
- * @typedef {{ kind: 'string', value: string }} StringNode
- * @typedef {{ kind: 'scalars', type: ScalarKind, values: (number | bigint)[] }} ScalarVectorNode
- * @typedef {{ kind: 'bytes', value: Uint8Array, align: number }} BytesNode
- * @typedef {{ kind: 'offsets', items: Node[] }} OffsetVectorNode
- * @typedef {{ kind: 'external', pos: number }} ExternalNode  position in the appended original file
- * @typedef {TableNode | StringNode | ScalarVectorNode | BytesNode | OffsetVectorNode | ExternalNode} Node
- * @typedef {{ id: number, type: ScalarKind, value: number | bigint } | { id: number, type: 'ref', value: Node }} FieldSpec
+ * Writes one table (the Builder needs its strings, vectors and subtables
+ * written before); `add` adds its fields.
+ * @param {Builder} b @param {Record<string, number>} fieldIds @param {() => void} add
+ * @returns {number} its offset
  */
-
-/** @type {Record<ScalarKind, number>} */
-const SCALAR_SIZE = { u8: 1, i8: 1, u16: 2, u32: 4, i32: 4, f32: 4, u64: 8 };
-
-/** @param {FieldSpec[]} fields @returns {TableNode} */
-const table = (fields) => ({ kind: 'table', fields: fields.filter(Boolean) });
-/** @param {string} value @returns {StringNode} */
-const str = (value) => ({ kind: 'string', value });
-/** @param {ScalarKind} type @param {(number | bigint)[]} values @returns {ScalarVectorNode} */
-const scalars = (type, values) => ({ kind: 'scalars', type, values });
-/** @param {Node[]} items @returns {OffsetVectorNode} */
-const offsets = (items) => ({ kind: 'offsets', items });
-/** @param {number} id @param {Node | null | undefined} node @returns {FieldSpec} */
-const ref = (id, node) => /** @type {FieldSpec} */ (node ? { id, type: 'ref', value: node } : null);
-/** @param {number} id @param {ScalarKind} type @param {number | bigint} value @returns {FieldSpec} */
-const scalar = (id, type, value) => ({ id, type, value });
-
-class ByteSink {
-  constructor() {
-    this.buf = new Uint8Array(1024);
-    this.len = 0;
-  }
-  /** @param {number} n */
-  reserve(n) {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length;
-    while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  /** Appends n zero bytes and returns their start. @param {number} n */
-  alloc(n) {
-    this.reserve(n);
-    const at = this.len;
-    this.buf.fill(0, at, at + n);
-    this.len += n;
-    return at;
-  }
-  /** Pads with zeros so that (len + extra) % align === 0. @param {number} align @param {number} extra */
-  pad(align, extra = 0) {
-    const rem = (this.len + extra) % align;
-    if (rem) this.alloc(align - rem);
-  }
-  view() {
-    return new DataView(this.buf.buffer, 0, this.buf.length);
-  }
-  /** @param {number} pos @param {ScalarKind} type @param {number | bigint} v */
-  put(pos, type, v) {
-    const dv = this.view();
-    switch (type) {
-      case 'u8': dv.setUint8(pos, Number(v)); break;
-      case 'i8': dv.setInt8(pos, Number(v)); break;
-      case 'u16': dv.setUint16(pos, Number(v), true); break;
-      case 'u32': dv.setUint32(pos, Number(v), true); break;
-      case 'i32': dv.setInt32(pos, Number(v), true); break;
-      case 'f32': dv.setFloat32(pos, Number(v), true); break;
-      case 'u64': dv.setBigUint64(pos, BigInt(v), true); break;
-      default: throw new Error(`unknown scalar type ${type}`);
-    }
-  }
-  bytes() {
-    return this.buf.slice(0, this.len);
-  }
+function table(b, fieldIds, add) {
+  b.startObject(Object.keys(fieldIds).length);
+  add();
+  return b.endObject();
 }
 
-/**
- * Serializes `root` as a FlatBuffer with the given 4-character identifier.
- * External nodes point into bytes that will be appended after the output;
- * the output length is padded to a multiple of `padTo` so those bytes keep
- * their alignment.
- * @param {TableNode} root
- * @param {string} identifier
- * @param {number} padTo
- * @returns {{ bytes: Uint8Array, externalFixups: { at: number, pos: number }[] }}
- */
-function serialize(root, identifier, padTo) {
-  const out = new ByteSink();
-  out.alloc(8); // root uoffset + identifier
-  for (let i = 0; i < 4; i++) out.buf[4 + i] = identifier.charCodeAt(i);
-  /** @type {{ at: number, node: Node }[]} */
-  const queue = [{ at: 0, node: root }];
-  /** @type {{ at: number, pos: number }[]} */
-  const externalFixups = [];
-  /** @type {Map<Node, number>} */
-  const placed = new Map();
+/** @param {Builder} b @param {number[]} items offsets @returns {number} */
+function offsetVector(b, items) {
+  b.startVector(4, items.length, 4);
+  for (let i = items.length - 1; i >= 0; i--) b.addOffset(/** @type {number} */ (items[i]));
+  return b.endVector();
+}
 
-  /** @param {number} at @param {number} target */
-  const patch = (at, target) => {
-    if (target <= at) throw new Error('internal error: backward uoffset');
-    out.put(at, 'u32', target - at);
-  };
-
-  // Breadth-first: a node is written after every node that refers to it.
-  while (queue.length) {
-    const { at, node } = /** @type {{ at: number, node: Node }} */ (queue.shift());
-    if (node.kind === 'external') {
-      externalFixups.push({ at, pos: node.pos });
-      continue;
-    }
-    const already = placed.get(node);
-    if (already !== undefined) {
-      patch(at, already);
-      continue;
-    }
-    const pos = writeNode(node);
-    placed.set(node, pos);
-    patch(at, pos);
-  }
-
-  /** @param {Node} node @returns {number} position the uoffset must point to */
-  function writeNode(node) {
-    switch (node.kind) {
-      case 'string': {
-        const b = textEncoder.encode(node.value);
-        out.pad(4);
-        const p = out.alloc(4 + b.length + 1);
-        out.put(p, 'u32', b.length);
-        out.buf.set(b, p + 4);
-        return p;
-      }
-      case 'bytes': {
-        out.pad(Math.max(4, node.align), 4);
-        const p = out.alloc(4 + node.value.length);
-        out.put(p, 'u32', node.value.length);
-        out.buf.set(node.value, p + 4);
-        return p;
-      }
-      case 'scalars': {
-        const size = SCALAR_SIZE[node.type];
-        out.pad(Math.max(4, size), 4);
-        const p = out.alloc(4 + size * node.values.length);
-        out.put(p, 'u32', node.values.length);
-        node.values.forEach((v, i) => out.put(p + 4 + i * size, node.type, v));
-        return p;
-      }
-      case 'offsets': {
-        out.pad(4);
-        const p = out.alloc(4 + 4 * node.items.length);
-        out.put(p, 'u32', node.items.length);
-        node.items.forEach((item, i) => queue.push({ at: p + 4 + 4 * i, node: item }));
-        return p;
-      }
-      case 'table':
-        return writeTable(node);
-      default:
-        throw new Error(`cannot serialize node kind ${/** @type {any} */ (node).kind}`);
-    }
-  }
-
-  /** @param {TableNode} node */
-  function writeTable(node) {
-    const ids = node.fields.map((f) => f.id);
-    if (new Set(ids).size !== ids.length) throw new Error('duplicate field id');
-    const numSlots = ids.length ? Math.max(...ids) + 1 : 0;
-    // Inline layout: soffset, then fields by decreasing size (stable by id).
-    const sized = node.fields
-      .map((f) => ({ f, size: f.type === 'ref' ? 4 : SCALAR_SIZE[f.type] }))
-      .sort((a, b) => b.size - a.size || a.f.id - b.f.id);
-    const maxAlign = Math.max(4, ...sized.map((s) => s.size));
-    let inline = 4;
-    /** @type {Map<number, number>} */
-    const fieldOffset = new Map();
-    for (const { f, size } of sized) {
-      inline = Math.ceil(inline / size) * size;
-      fieldOffset.set(f.id, inline);
-      inline += size;
-    }
-    inline = Math.ceil(inline / 4) * 4;
-    const vtLen = 4 + 2 * numSlots;
-    // vtable immediately before the table; the table start must be aligned.
-    out.pad(maxAlign, vtLen);
-    const vt = out.alloc(vtLen);
-    const t = out.alloc(inline);
-    out.put(vt, 'u16', vtLen);
-    out.put(vt + 2, 'u16', inline);
-    for (const [id, off] of fieldOffset) out.put(vt + 4 + 2 * id, 'u16', off);
-    out.put(t, 'i32', t - vt);
-    for (const f of node.fields) {
-      const p = t + /** @type {number} */ (fieldOffset.get(f.id));
-      if (f.type === 'ref') queue.push({ at: p, node: f.value });
-      else out.put(p, f.type, f.value);
-    }
-    return t;
-  }
-
-  out.pad(padTo);
-  return { bytes: out.bytes(), externalFixups };
+/** @param {Builder} b @param {number[]} values @returns {number} */
+function f32Vector(b, values) {
+  b.startVector(4, values.length, 4);
+  for (let i = values.length - 1; i >= 0; i--) b.addFloat32(/** @type {number} */ (values[i]));
+  return b.endVector();
 }
 
 /**
@@ -690,72 +535,85 @@ function serialize(root, identifier, padTo) {
 export function buildImageModelMetadata(o) {
   const colorSpace = COLOR_SPACE[o.colorSpace];
   if (colorSpace === undefined || colorSpace === 0) throw new Error(`unsupported color space ${o.colorSpace}`);
-  for (const [k, v] of /** @type {[string, number][]} */ ([['width', o.width], ['height', o.height]])) {
+  for (const [k, v] of /** @type {[string, number][]} */ ([
+    ['width', o.width],
+    ['height', o.height],
+  ])) {
     if (!Number.isInteger(v) || v <= 0 || v > 0xffffffff) throw new Error(`invalid ${k}: ${v}`);
   }
   if (!o.mean.length || o.mean.length !== o.std.length) throw new Error('mean and std must be non-empty and of the same length');
   if (o.std.some((s) => !(s > 0) || !Number.isFinite(s))) throw new Error('std values must be positive');
   if (o.mean.some((m) => !Number.isFinite(m))) throw new Error('mean values must be finite');
 
-  const input = table([
-    ref(TENSOR_METADATA.name, o.inputName ? str(o.inputName) : null),
-    ref(TENSOR_METADATA.description, o.inputDescription ? str(o.inputDescription) : null),
-    ref(
-      TENSOR_METADATA.content,
-      table([
-        scalar(CONTENT.content_properties_type, 'u8', CONTENT_PROPERTIES.ImageProperties),
-        ref(
-          CONTENT.content_properties,
-          table([
-            scalar(IMAGE_PROPERTIES.color_space, 'i8', colorSpace),
-            ref(
-              IMAGE_PROPERTIES.default_size,
-              table([scalar(IMAGE_SIZE.width, 'u32', o.width), scalar(IMAGE_SIZE.height, 'u32', o.height)]),
-            ),
-          ]),
-        ),
-      ]),
-    ),
-    ref(
-      TENSOR_METADATA.process_units,
-      offsets([
-        table([
-          scalar(PROCESS_UNIT.options_type, 'u8', PROCESS_UNIT_OPTIONS.NormalizationOptions),
-          ref(
-            PROCESS_UNIT.options,
-            table([
-              ref(NORMALIZATION_OPTIONS.mean, scalars('f32', o.mean)),
-              ref(NORMALIZATION_OPTIONS.std, scalars('f32', o.std)),
-            ]),
-          ),
-        ]),
-      ]),
-    ),
-  ]);
-  const outputs = (o.outputs ?? []).map((out) =>
-    table([
-      ref(TENSOR_METADATA.name, out.name ? str(out.name) : null),
-      ref(TENSOR_METADATA.description, out.description ? str(out.description) : null),
-    ]),
-  );
-  const root = table([
-    ref(MODEL_METADATA.name, o.name ? str(o.name) : null),
-    ref(MODEL_METADATA.description, o.description ? str(o.description) : null),
-    ref(MODEL_METADATA.version, o.version ? str(o.version) : null),
-    ref(
-      MODEL_METADATA.subgraph_metadata,
-      offsets([
-        table([
-          ref(SUBGRAPH_METADATA.input_tensor_metadata, offsets([input])),
-          ref(SUBGRAPH_METADATA.output_tensor_metadata, outputs.length ? offsets(outputs) : null),
-        ]),
-      ]),
-    ),
-    ref(MODEL_METADATA.author, o.author ? str(o.author) : null),
-    ref(MODEL_METADATA.license, o.license ? str(o.license) : null),
-    ref(MODEL_METADATA.min_parser_version, str(o.minParserVersion)),
-  ]);
-  return serialize(root, METADATA_FILE_IDENTIFIER, 4).bytes;
+  const b = new Builder(1024);
+  /** @param {string | undefined} s */
+  const string = (s) => (s ? b.createString(s) : 0);
+
+  const inputName = string(o.inputName);
+  const inputDescription = string(o.inputDescription);
+  const defaultSize = table(b, IMAGE_SIZE, () => {
+    b.addFieldInt32(IMAGE_SIZE.width, o.width, 0);
+    b.addFieldInt32(IMAGE_SIZE.height, o.height, 0);
+  });
+  const imageProperties = table(b, IMAGE_PROPERTIES, () => {
+    b.addFieldInt8(IMAGE_PROPERTIES.color_space, colorSpace, 0);
+    b.addFieldOffset(IMAGE_PROPERTIES.default_size, defaultSize, 0);
+  });
+  const content = table(b, CONTENT, () => {
+    b.addFieldInt8(CONTENT.content_properties_type, CONTENT_PROPERTIES.ImageProperties, 0);
+    b.addFieldOffset(CONTENT.content_properties, imageProperties, 0);
+  });
+  const mean = f32Vector(b, o.mean);
+  const std = f32Vector(b, o.std);
+  const normalization = table(b, NORMALIZATION_OPTIONS, () => {
+    b.addFieldOffset(NORMALIZATION_OPTIONS.mean, mean, 0);
+    b.addFieldOffset(NORMALIZATION_OPTIONS.std, std, 0);
+  });
+  const processUnit = table(b, PROCESS_UNIT, () => {
+    b.addFieldInt8(PROCESS_UNIT.options_type, PROCESS_UNIT_OPTIONS.NormalizationOptions, 0);
+    b.addFieldOffset(PROCESS_UNIT.options, normalization, 0);
+  });
+  const processUnits = offsetVector(b, [processUnit]);
+  const input = table(b, TENSOR_METADATA, () => {
+    b.addFieldOffset(TENSOR_METADATA.name, inputName, 0);
+    b.addFieldOffset(TENSOR_METADATA.description, inputDescription, 0);
+    b.addFieldOffset(TENSOR_METADATA.content, content, 0);
+    b.addFieldOffset(TENSOR_METADATA.process_units, processUnits, 0);
+  });
+  const outputs = (o.outputs ?? []).map((out) => {
+    const name = string(out.name);
+    const description = string(out.description);
+    return table(b, TENSOR_METADATA, () => {
+      b.addFieldOffset(TENSOR_METADATA.name, name, 0);
+      b.addFieldOffset(TENSOR_METADATA.description, description, 0);
+    });
+  });
+  const inputVector = offsetVector(b, [input]);
+  const outputVector = outputs.length ? offsetVector(b, outputs) : 0;
+  const subgraph = table(b, SUBGRAPH_METADATA, () => {
+    b.addFieldOffset(SUBGRAPH_METADATA.input_tensor_metadata, inputVector, 0);
+    b.addFieldOffset(SUBGRAPH_METADATA.output_tensor_metadata, outputVector, 0);
+  });
+  const subgraphs = offsetVector(b, [subgraph]);
+  const strings = {
+    name: string(o.name),
+    description: string(o.description),
+    version: string(o.version),
+    author: string(o.author),
+    license: string(o.license),
+    minParserVersion: b.createString(o.minParserVersion),
+  };
+  const root = table(b, MODEL_METADATA, () => {
+    b.addFieldOffset(MODEL_METADATA.name, strings.name, 0);
+    b.addFieldOffset(MODEL_METADATA.description, strings.description, 0);
+    b.addFieldOffset(MODEL_METADATA.version, strings.version, 0);
+    b.addFieldOffset(MODEL_METADATA.subgraph_metadata, subgraphs, 0);
+    b.addFieldOffset(MODEL_METADATA.author, strings.author, 0);
+    b.addFieldOffset(MODEL_METADATA.license, strings.license, 0);
+    b.addFieldOffset(MODEL_METADATA.min_parser_version, strings.minParserVersion, 0);
+  });
+  b.finish(root, METADATA_FILE_IDENTIFIER);
+  return b.asUint8Array().slice();
 }
 
 /**
@@ -786,17 +644,12 @@ export function addImageInputMetadata(modelBytes, opts = {}) {
     throw new Error('models with external (offset/size) buffers are not supported');
   }
 
-  const r = new FlatReader(modelBytes);
-  const oldRoot = r.root();
-  if (r.fieldCount(oldRoot) > MODEL_FIELD_COUNT) {
-    for (let id = MODEL_FIELD_COUNT; id < r.fieldCount(oldRoot); id++) {
-      if (r.field(oldRoot, id)) throw new Error(`model uses unknown Model field id ${id}; refusing to rewrite`);
-    }
+  const { root: oldRoot } = Table.root(modelBytes);
+  for (let id = MODEL_FIELD_COUNT; id < oldRoot.fieldCount(); id++) {
+    if (oldRoot.field(id)) throw new Error(`model uses unknown Model field id ${id}; refusing to rewrite`);
   }
 
-  const outputs =
-    opts.outputs ??
-    (sg.outputs ?? []).map((i) => ({ name: sg.tensors[i]?.name ?? undefined }));
+  const outputs = opts.outputs ?? (sg.outputs ?? []).map((i) => ({ name: sg.tensors[i]?.name ?? undefined }));
   if (outputs.length && outputs.length !== (sg.outputs ?? []).length) {
     throw new Error(`got ${outputs.length} output metadata entries for ${(sg.outputs ?? []).length} outputs`);
   }
@@ -812,35 +665,44 @@ export function addImageInputMetadata(modelBytes, opts = {}) {
     minParserVersion: opts.minParserVersion ?? '1.0.0',
   });
 
-  // New Model table: copy every present field of the old root; offsets become
-  // references to the old objects (which will sit after the new prefix).
-  /** @type {FieldSpec[]} */
-  const fields = [];
-  for (let id = 0; id < MODEL_FIELD_COUNT; id++) {
-    const p = r.field(oldRoot, id);
-    if (!p || id === MODEL.buffers || id === MODEL.metadata) continue;
-    if (MODEL_OFFSET_FIELDS.has(id)) fields.push(ref(id, { kind: 'external', pos: r.deref(p) }));
-    else fields.push(scalar(id, 'u32', r.u32(p)));
-  }
-  const oldBuffers = r.tableVector(oldRoot, MODEL.buffers);
-  const oldMetadata = r.tableVector(oldRoot, MODEL.metadata);
-  const newBufferIndex = oldBuffers.length;
-  /** @type {Node[]} */
-  const bufferItems = oldBuffers.map((pos) => /** @type {Node} */ ({ kind: 'external', pos }));
-  bufferItems.push(table([ref(BUFFER.data, { kind: 'bytes', value: metadataBytes, align: 16 })]));
-  /** @type {Node[]} */
-  const metadataItems = oldMetadata.map((pos) => /** @type {Node} */ ({ kind: 'external', pos }));
-  metadataItems.push(
-    table([ref(METADATA.name, str(METADATA_BUFFER_NAME)), scalar(METADATA.buffer, 'u32', newBufferIndex)]),
-  );
-  fields.push(ref(MODEL.buffers, offsets(bufferItems)));
-  fields.push(ref(MODEL.metadata, offsets(metadataItems)));
-
-  const { bytes: prefix, externalFixups } = serialize(table(fields), TFLITE_FILE_IDENTIFIER, 16);
+  // Builder offsets count back from the end of what it has written, and the
+  // original file goes right after the Builder's output: the object at `pos`
+  // in it is at offset -pos. The runtime writes a uoffset to it like to any of
+  // its own objects (forward, hence valid), whatever the output length.
+  /** @param {number} pos */
+  const inOriginal = (pos) => -pos;
+  const b = new Builder(1024);
+  // Buffer.data is `force_align: 16` (upstream schema); finish() then pads the
+  // output to a multiple of 16 (its largest alignment), as the original needs.
+  b.startVector(1, metadataBytes.length, 16);
+  for (let i = metadataBytes.length - 1; i >= 0; i--) b.addInt8(/** @type {number} */ (metadataBytes[i]));
+  const data = b.endVector();
+  const buffer = table(b, BUFFER, () => b.addFieldOffset(BUFFER.data, data, 0));
+  const name = b.createString(METADATA_BUFFER_NAME);
+  const oldBuffers = oldRoot.tables(MODEL.buffers);
+  const metadataEntry = table(b, METADATA, () => {
+    b.addFieldOffset(METADATA.name, name, 0);
+    b.addFieldInt32(METADATA.buffer, oldBuffers.length, 0);
+  });
+  const buffers = offsetVector(b, [...oldBuffers.map((t) => inOriginal(t.pos)), buffer]);
+  const metadata = offsetVector(b, [...oldRoot.tables(MODEL.metadata).map((t) => inOriginal(t.pos)), metadataEntry]);
+  // New Model table: every present field of the old root but buffers/metadata,
+  // pointing to the old objects.
+  const model = table(b, MODEL, () => {
+    for (let id = 0; id < MODEL_FIELD_COUNT; id++) {
+      const p = oldRoot.field(id);
+      if (!p || id === MODEL.buffers || id === MODEL.metadata) continue;
+      if (id === MODEL.version) b.addFieldInt32(id, oldRoot.bb.readUint32(p), 0);
+      else b.addFieldOffset(id, inOriginal(oldRoot.bb.__indirect(p)), 0);
+    }
+    b.addFieldOffset(MODEL.buffers, buffers, 0);
+    b.addFieldOffset(MODEL.metadata, metadata, 0);
+  });
+  b.finish(model, TFLITE_FILE_IDENTIFIER);
+  const prefix = b.asUint8Array();
+  if (prefix.length % 16) throw new Error('internal error: prefix length is not a multiple of 16');
   const out = new Uint8Array(prefix.length + modelBytes.length);
   out.set(prefix, 0);
   out.set(modelBytes, prefix.length);
-  const dv = new DataView(out.buffer);
-  for (const { at, pos } of externalFixups) dv.setUint32(at, prefix.length + pos - at, true);
   return out;
 }

@@ -22,8 +22,7 @@ import { CHROMIUM } from '../system-tools.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TASKS_VISION_DIR = path.join(REPO_ROOT, 'node_modules', '@mediapipe', 'tasks-vision');
-const FIXTURES_DIR =
-  process.env.FACIES_FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'tests', 'fixtures', 'faces');
+const FIXTURES_DIR = process.env.FACIES_FIXTURES_DIR ?? path.resolve(REPO_ROOT, 'tests', 'fixtures', 'faces');
 const CHROMIUM_PATH = CHROMIUM;
 
 /** Expected results (512x512 images; box in pixels, keypoints normalised). */
@@ -90,14 +89,7 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   /** @type {string[]} */
   const blocked = [];
@@ -210,9 +202,7 @@ async function main() {
     for (const l of cspBlocked) console.log(`  ${l}`);
   }
   // MediaPipe logs INFO lines through console.error; list the rest.
-  const errors = consoleLines.filter(
-    (l) => /^\[(error|pageerror)\]/.test(l) && !cspBlocked.includes(l) && !/^\[error\] INFO: /.test(l),
-  );
+  const errors = consoleLines.filter((l) => /^\[(error|pageerror)\]/.test(l) && !cspBlocked.includes(l) && !/^\[error\] INFO: /.test(l));
   if (errors.length) {
     console.log('other console errors:');
     for (const l of errors) console.log(`  ${l}`);

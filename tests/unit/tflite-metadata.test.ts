@@ -140,19 +140,15 @@ describe('face detector model preparation', () => {
     changed[changed.length - 1] = changed[changed.length - 1]! ^ 1;
     const changedPath = path.join(dir, 'changed.tflite');
     await writeFile(changedPath, changed);
-    await expect(prepareFaceDetector({ outDir: path.join(dir, 'x'), sourcePath: changedPath })).rejects.toThrow(
-      /SHA-256 .* expected 3bc182eb/,
-    );
+    await expect(prepareFaceDetector({ outDir: path.join(dir, 'x'), sourcePath: changedPath })).rejects.toThrow(/SHA-256 .* expected 3bc182eb/);
     expect(() => addImageInputMetadata(prepared)).toThrow(/already has TFLITE_METADATA/);
   });
 
   it('parses with flatc against the schema subsets', async () => {
     const flatcJson = (schema: string, file: string, raw = false): unknown => {
-      execFileSync(
-        FLATC,
-        ['--json', '--strict-json', ...(raw ? ['--raw-binary'] : []), '-o', dir, path.join(SCHEMA_DIR, schema), '--', file],
-        { stdio: 'pipe' },
-      );
+      execFileSync(FLATC, ['--json', '--strict-json', ...(raw ? ['--raw-binary'] : []), '-o', dir, path.join(SCHEMA_DIR, schema), '--', file], {
+        stdio: 'pipe',
+      });
       return JSON.parse(readFileSync(path.join(dir, `${path.basename(file, path.extname(file))}.json`), 'utf8'));
     };
     const sourceCopy = path.join(dir, 'source.tflite');
