@@ -24,4 +24,5 @@ config = dict(
     folds=5,
     seed=2024,
     calibration_fraction=0.15,     # share of each class's training patients held out to fit T
+    duplicate_threshold=0.8,       # cosine (pretrained embeddings) above which crops of two patient ids are listed
 )

@@ -13,6 +13,8 @@ grouped by patient, temperature scaling on held-out patients.
 
 import argparse
 import contextlib
+import hashlib
+import json
 import math
 import os
 import pickle
@@ -29,6 +31,7 @@ from . import distributed
 from .backbones import get_model
 from .batchnorm import reestimate_batchnorm
 from .calibrate import fit_temperature
+from .duplicates import DEFAULT_THRESHOLD, crop_embeddings, near_duplicates, write_duplicates_csv
 from .dataset import (CropTensors, class_counts, class_ids, load_crops, load_model_config,
                       normalize, read_manifest)
 from .evaluate import (cv_evaluation, evaluate_fold, evaluation_markdown, markdown_report,
@@ -37,6 +40,7 @@ from .folds import assign_patient_folds, calibration_split, fold_indices, write_
 from .losses import MarginHead, get_head
 
 __all__ = ["load_config", "build_backbone", "load_pretrained", "PretrainedMismatch", "train_model",
+           "trained_patients_path", "refuse_pretrained_overlap",
            "predict_logits", "save_checkpoint", "load_checkpoint", "cross_validate", "train_final",
            "TRAINING_DIR", "REPO_ROOT"]
 
@@ -111,6 +115,40 @@ def load_pretrained(backbone: torch.nn.Module, path: str) -> None:
             f"{path} does not match the configured backbone: " + "; ".join(parts)
             + ". Check --network (e.g. iresnet100 for an InsightFace r100 backbone.pth).")
     backbone.load_state_dict(state, strict=True)
+
+
+def trained_patients_path(backbone_path: str) -> str:
+    """The record, beside a backbone the kit wrote, of the patients it has seen (``backbone.patients.json``)."""
+    return os.path.splitext(backbone_path)[0] + ".patients.json"
+
+
+def _patient_digest(patient_id: str) -> str:
+    # Digests, not the ids: a backbone shared with another team should not carry the hospital's patient numbers.
+    return hashlib.sha256(patient_id.encode("utf-8")).hexdigest()
+
+
+def _write_trained_patients(backbone_path: str, patients: List[str], manifest: str) -> None:
+    with open(manifest, "rb") as fh:
+        manifest_sha256 = hashlib.sha256(fh.read()).hexdigest()
+    with open(trained_patients_path(backbone_path), "w", encoding="utf-8") as fh:
+        json.dump({"format": "facies-trained-patients/1", "manifest_sha256": manifest_sha256,
+                   "patient_sha256": sorted({_patient_digest(p) for p in patients})}, fh, indent=1)
+        fh.write("\n")
+
+
+def refuse_pretrained_overlap(pretrained: Optional[str], patients: List[str]) -> None:
+    """Cross-validating from a backbone the kit trained on some of the same patients would test on children
+    it has already seen: refuse it. Backbones without a record (a public foundation model) pass."""
+    if not pretrained or not os.path.isfile(trained_patients_path(pretrained)):
+        return
+    with open(trained_patients_path(pretrained), encoding="utf-8") as fh:
+        seen = set(json.load(fh)["patient_sha256"])
+    overlap = {p for p in set(patients) if _patient_digest(p) in seen}
+    if overlap:
+        raise PretrainedMismatch(
+            f"{pretrained} was trained on {len(overlap)} of the {len(set(patients))} patients in this manifest "
+            f"({trained_patients_path(pretrained)}): cross-validating from it would test on children it has "
+            "already seen. Pretrain on other patients (or use the public foundation model).")
 
 
 def _with_batch_counters(state: Dict[str, torch.Tensor], own: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
@@ -263,14 +301,17 @@ def predict_logits(backbone, head: MarginHead, data: CropTensors, normalization:
 
 
 def save_checkpoint(path: str, backbone, head: MarginHead, cfg: dict, classes: List[str],
-                    temperature: float, extra: Optional[dict] = None) -> None:
-    """A Facies checkpoint; ``backbone`` is in InsightFace key layout, so the same file
-    (or ``backbone.pth`` written next to it) loads as ``--pretrained``."""
+                    temperature: float, patients: List[str], manifest: str, extra: Optional[dict] = None) -> None:
+    """A Facies checkpoint; ``backbone`` is in InsightFace key layout, so ``backbone.pth``
+    written next to it loads as ``--pretrained``, with ``backbone.patients.json`` (digests of
+    the patients it has seen) so that a cross-validation from it refuses those patients."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     torch.save({"backbone": backbone.state_dict(), "head": {"weight": head.weight.detach().clone()},
                 "config": cfg, "classes": list(classes), "temperature": float(temperature),
-                **(extra or {})}, path)
-    torch.save(backbone.state_dict(), os.path.join(os.path.dirname(os.path.abspath(path)), "backbone.pth"))
+                "patient_sha256": sorted({_patient_digest(p) for p in patients}), **(extra or {})}, path)
+    backbone_path = os.path.join(os.path.dirname(os.path.abspath(path)), "backbone.pth")
+    torch.save(backbone.state_dict(), backbone_path)
+    _write_trained_patients(backbone_path, patients, manifest)
 
 
 def load_checkpoint(path: str):
@@ -305,6 +346,7 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
     classes = class_ids(model_config)
     norm = model_config.get("normalization")
     samples = read_manifest(manifest, classes)
+    refuse_pretrained_overlap(pretrained, [s.patient_id for s in samples])
     data = load_crops(samples)
     labels, patients = data.labels.tolist(), data.patients
     k, seed = int(cfg["folds"]), int(cfg["seed"])
@@ -314,6 +356,10 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
                         assign_patient_folds(labels, patients, k, seed), classes)
     log(f"{len(samples)} photos of {len(set(patients))} patients, classes "
         + ", ".join(f"{c}={n}" for c, n in zip(classes, class_counts(labels, len(classes)))))
+    duplicates = _possible_duplicates(cfg, data, norm, samples, pretrained, out_dir)
+    if duplicates["checked"]:
+        log(f"  {duplicates['pairs']} pairs of crops of different patient ids look alike (cosine ≥ "
+            f"{duplicates['threshold']:g}): check {duplicates['file']}")
     folds = []
     split = (photo_fold_indices(labels, k, seed) if cfg.get("split") == "photo"
              else fold_indices(labels, patients, k, seed))
@@ -339,7 +385,7 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
     summary = summarize_folds(folds, classes)
     payload = {"config": cfg, "classes": classes, "manifest": os.path.abspath(manifest),
                "pretrained": pretrained, "photos": len(samples), "patients": len(set(patients)),
-               "summary": summary, "folds": folds,
+               "summary": summary, "folds": folds, "possible_duplicates": duplicates,
                "evaluation": cv_evaluation(folds, samples, classes, cfg, manifest)}
     md = markdown_report(f"Cross-validation: {cfg.get('name', cfg['head'])}", folds, summary, classes,
                          [f"{len(samples)} photos of {len(set(patients))} patients; {k} folds grouped by "
@@ -347,9 +393,31 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
                           f"head {cfg['head']} (s={cfg['scale']}, m={cfg['margin']}), "
                           f"pretrained: {pretrained or 'none'}."])
     md += "\n" + evaluation_markdown(payload["evaluation"], classes)
+    md += "\n" + (f"Possible duplicates across patient ids (pretrained backbone, cosine ≥ "
+                  f"{duplicates['threshold']:g}): **{duplicates['pairs']}** pairs, listed in "
+                  "`possible_duplicates.csv` for a person to check.\n"
+                  if duplicates["checked"] else "Possible duplicates across patient ids: not checked (no pretrained "
+                  "backbone; run `python -m facies_train.duplicates` with a trained checkpoint).\n")
     if distributed.is_main():
         write_reports(os.path.join(out_dir, "cv_report"), payload, md)
     return payload
+
+
+def _possible_duplicates(cfg, data: CropTensors, norm, samples, pretrained, out_dir) -> dict:
+    """Crops of different patient ids that the pretrained backbone sees as near-identical (the same child under
+    two ids would cross folds). Without a pretrained backbone there are no meaningful embeddings before training."""
+    threshold = float(cfg.get("duplicate_threshold", DEFAULT_THRESHOLD))
+    if not pretrained:
+        return {"checked": False, "threshold": threshold}
+    backbone = build_backbone(cfg)
+    load_pretrained(backbone, pretrained)
+    pairs = near_duplicates(crop_embeddings(backbone, data, norm), data.patients, [s.path for s in samples],
+                            threshold)
+    if distributed.is_main():
+        os.makedirs(out_dir, exist_ok=True)
+        write_duplicates_csv(os.path.join(out_dir, "possible_duplicates.csv"), pairs)
+    # Counts only in the report (it may travel with a model package); the names are in the CSV beside it.
+    return {"checked": True, "threshold": threshold, "pairs": len(pairs), "file": "possible_duplicates.csv"}
 
 
 def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
@@ -362,7 +430,7 @@ def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
         cfg, data, model_config.get("normalization"), len(classes), pretrained, log, int(cfg["seed"]))
     path = os.path.join(out_dir, "final", "checkpoint.pt")
     if distributed.is_main():
-        save_checkpoint(path, backbone, head, cfg, classes, temperature,
+        save_checkpoint(path, backbone, head, cfg, classes, temperature, list(data.patients), manifest,
                         {"loss_history": history, "calibration_photos": n_cal,
                          "normalization": model_config.get("normalization"), "pretrained": pretrained})
     log(f"wrote {path}: temperature {temperature:.4f} (fitted on {n_cal} held-out photos)")

@@ -1,0 +1,92 @@
+"""Leakage checks of the training protocol: a backbone the kit trained on some patients is refused for a
+cross-validation of the same patients; crops of one child filed under two patient ids are listed."""
+
+import csv
+import json
+import os
+import tempfile
+import unittest
+
+import torch
+
+from facies_train.dataset import load_crops, read_manifest
+from facies_train.duplicates import crop_embeddings, near_duplicates
+from facies_train.synthetic import write_synthetic_dataset
+from facies_train.train import (PretrainedMismatch, build_backbone, cross_validate, load_config,
+                                refuse_pretrained_overlap, train_final, trained_patients_path)
+
+from tests.test_training_kit import CLASSES, DEMO_CONFIG, TINY_CONFIG
+
+
+def quiet(*_):
+    pass
+
+
+class TestProtocol(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.set_num_threads(2)
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = cls.tmp.name
+        cls.manifest = write_synthetic_dataset(os.path.join(root, "data"), CLASSES, (3, 3, 3, 3), 2, seed=11)
+        # The same child filed twice: synthetic-wbs-000's photos again under another id.
+        with open(cls.manifest, encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        cls.copied = [r for r in rows[1:] if r[2] == "synthetic-wbs-000"]
+        cls.with_copy = os.path.join(root, "data", "with_copy.csv")
+        with open(cls.with_copy, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows + [[r[0], r[1], "MRN-0042"] + r[3:] for r in cls.copied])
+        cls.cfg = load_config(TINY_CONFIG, epochs=1, folds=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_a_backbone_trained_on_these_patients_is_refused_for_their_cross_validation(self):
+        out = os.path.join(self.tmp.name, "final")
+        checkpoint = train_final(self.cfg, self.manifest, DEMO_CONFIG, out, log=quiet)
+        backbone = os.path.join(os.path.dirname(checkpoint), "backbone.pth")
+        with open(trained_patients_path(backbone), encoding="utf-8") as fh:
+            record = json.load(fh)
+        self.assertEqual(len(record["patient_sha256"]), 12)
+        self.assertNotIn("synthetic-wbs-000", json.dumps(record))  # digests, not the hospital's ids
+        with self.assertRaises(PretrainedMismatch) as caught:
+            cross_validate(self.cfg, self.manifest, DEMO_CONFIG, os.path.join(self.tmp.name, "cv-leak"), backbone,
+                           log=quiet)
+        self.assertIn("12 of the 12 patients", str(caught.exception))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "cv-leak", "cv_report.json")))
+        refuse_pretrained_overlap(backbone, ["another-hospital-1", "another-hospital-2"])  # no overlap: accepted
+
+    def test_crops_of_one_child_under_two_patient_ids_are_listed(self):
+        samples = read_manifest(self.with_copy, CLASSES)
+        data = load_crops(samples)
+        torch.manual_seed(0)
+        emb = crop_embeddings(build_backbone(self.cfg), data, None)
+        paths = [s.path for s in samples]
+        exact = near_duplicates(emb, data.patients, paths, threshold=1 - 1e-6)
+        want = {(s.path, "synthetic-wbs-000", s.path, "MRN-0042") for s in samples if s.patient_id == "MRN-0042"}
+        self.assertEqual(len(want), len(self.copied))
+        # Each copy matches its original, and the child's two photos match each other's copies (same id never).
+        self.assertTrue(want <= {(p["photo_a"], p["patient_a"], p["photo_b"], p["patient_b"]) for p in exact})
+        self.assertTrue(all(p["patient_a"] != p["patient_b"] for p in exact))
+        self.assertTrue(all({p["patient_a"], p["patient_b"]} == {"synthetic-wbs-000", "MRN-0042"} for p in exact))
+
+        # In a cross-validation from a pretrained backbone (here: an untrained one, saved without a patient record),
+        # the pairs are counted in the report and listed in possible_duplicates.csv, the copies first.
+        pretrained = os.path.join(self.tmp.name, "random_backbone.pth")
+        torch.save(build_backbone(self.cfg).state_dict(), pretrained)
+        out = os.path.join(self.tmp.name, "cv-copy")
+        rep = cross_validate(dict(self.cfg, duplicate_threshold=0.999), self.with_copy, DEMO_CONFIG, out, pretrained,
+                             log=quiet)
+        self.assertTrue(rep["possible_duplicates"]["checked"])
+        self.assertGreaterEqual(rep["possible_duplicates"]["pairs"], len(want))
+        with open(os.path.join(out, "possible_duplicates.csv"), encoding="utf-8") as fh:
+            listed = list(csv.DictReader(fh))
+        self.assertEqual({frozenset((r["patient_a"], r["patient_b"])) for r in listed[:len(want)]},
+                         {frozenset(("synthetic-wbs-000", "MRN-0042"))})
+        with open(os.path.join(out, "cv_report.md"), encoding="utf-8") as fh:
+            self.assertIn("Possible duplicates across patient ids", fh.read())
+
+
+if __name__ == "__main__":
+    unittest.main()
