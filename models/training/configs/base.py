@@ -24,5 +24,6 @@ config = dict(
     folds=5,
     seed=2024,
     calibration_fraction=0.15,     # share of each class's training patients held out to fit T
+    repeat_seeds=[],               # repeated CV: further seeds re-draw the folds (e.g. [2025, 2026] for 3 x 5)
     duplicate_threshold=0.8,       # cosine (pretrained embeddings) above which crops of two patient ids are listed
 )

@@ -123,6 +123,10 @@ def validation_report(report: dict, description: str) -> dict:
             comparisons=[{"tta": c["tta"], "split": c["split"], **_headline(c)} for c in ev["comparisons"]])
         if ev["photo"].get("inconclusive"):
             v["inconclusive"] = _inconclusive(ev["photo"]["inconclusive"])
+    if report.get("repeats"):
+        r = report["repeats"]
+        v["repeats"] = {"count": r["count"], "seeds": r["seeds"], "accuracy": _spread(r["accuracy"]),
+                        "macroF1": _spread(r["macro_f1"])}
     if report.get("sites"):
         v["dataset"]["sites"] = report["sites"]
     if report.get("age_range"):
@@ -154,6 +158,10 @@ def model_card(config: dict, report: dict, pretrained) -> str:
         lines += [f"Per child (photos fused by {v['patientLevel']['fusion']}, TTA {v['tta']}): accuracy "
                   f"{pct(p['accuracy'])} %, macro-F1 {pct(p['macroF1'])} %, balanced accuracy "
                   f"{pct(p['balancedAccuracy'])} %."]
+    if "repeats" in v:
+        r = v["repeats"]
+        lines += [f"Repeated {r['count']} times (seeds {', '.join(map(str, r['seeds']))}): accuracy "
+                  f"{pct(r['accuracy'])} %, macro-F1 {pct(r['macroF1'])} % (mean ± SD across the repeats' means)."]
     lines += ["", "| Class | Precision | Recall | F1 |", "|---|---|---|---|"]
     lines += [f"| {c} | {pct(m.get('precision'))} | {pct(m['recall'])} | {pct(m['f1'])} |" for c, m in pc.items()]
     lines += ["", "## Clinical validation", f"{config['clinicalValidation']['status']}: "

@@ -360,12 +360,45 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
     if duplicates["checked"]:
         log(f"  {duplicates['pairs']} pairs of crops of different patient ids look alike (cosine ≥ "
             f"{duplicates['threshold']:g}): check {duplicates['file']}")
-    folds = []
+    folds = _run_folds(cfg, data, norm, classes, seed, out_dir, pretrained, log)
+    summary = summarize_folds(folds, classes)
+    repeats = _repeats(cfg, data, norm, classes, seed, folds, out_dir, pretrained, log)
+    payload = {"config": cfg, "classes": classes, "manifest": os.path.abspath(manifest),
+               "pretrained": pretrained, "photos": len(samples), "patients": len(set(patients)),
+               "summary": summary, "folds": folds, "possible_duplicates": duplicates,
+               **({"repeats": repeats} if repeats else {}),
+               "evaluation": cv_evaluation(folds, samples, classes, cfg, manifest)}
+    md = markdown_report(f"Cross-validation: {cfg.get('name', cfg['head'])}", folds, summary, classes,
+                         [f"{len(samples)} photos of {len(set(patients))} patients; {k} folds grouped by "
+                          f"patient, stratified by class (seed {seed}); backbone {cfg['network']}, "
+                          f"head {cfg['head']} (s={cfg['scale']}, m={cfg['margin']}), "
+                          f"pretrained: {pretrained or 'none'}."])
+    md += "\n" + evaluation_markdown(payload["evaluation"], classes)
+    if repeats:
+        md += (f"\nRepeated cross-validation ({repeats['count']} × {k} folds, seeds "
+               f"{', '.join(map(str, repeats['seeds']))}; the tables above are the first repeat's): accuracy "
+               f"{100 * repeats['accuracy']['mean']:.1f} ± {100 * repeats['accuracy']['sd']:.1f} %, macro-F1 "
+               f"{100 * repeats['macro_f1']['mean']:.1f} ± {100 * repeats['macro_f1']['sd']:.1f} "
+               "(mean ± SD across the repeats' means).\n")
+    md += "\n" + (f"Possible duplicates across patient ids (pretrained backbone, cosine ≥ "
+                  f"{duplicates['threshold']:g}): **{duplicates['pairs']}** pairs, listed in "
+                  "`possible_duplicates.csv` for a person to check.\n"
+                  if duplicates["checked"] else "Possible duplicates across patient ids: not checked (no pretrained "
+                  "backbone; run `python -m facies_train.duplicates` with a trained checkpoint).\n")
+    if distributed.is_main():
+        write_reports(os.path.join(out_dir, "cv_report"), payload, md)
+    return payload
+
+
+def _run_folds(cfg, data: CropTensors, norm, classes, seed: int, out_dir: str, pretrained, log) -> List[dict]:
+    """Train and evaluate the k folds that ``seed`` assigns (grouped by patient, or by photo for comparison)."""
+    k, labels = int(cfg["folds"]), data.labels.tolist()
     split = (photo_fold_indices(labels, k, seed) if cfg.get("split") == "photo"
-             else fold_indices(labels, patients, k, seed))
+             else fold_indices(labels, data.patients, k, seed))
     # --spread-folds: this rank trains folds i ≡ RANK (mod WORLD_SIZE); all read every fold's result back.
     me, ranks = distributed.launched() if cfg.get("spread_folds") else (0, 1)
-    shared = [os.path.join(out_dir, "fold_results", f"fold{i + 1}.json") for i in range(k)]
+    shared = [os.path.join(out_dir, "fold_results", f"seed{seed}-fold{i + 1}.json") for i in range(k)]
+    folds = []
     for i, (train_idx, test_idx) in enumerate(split):
         if i % ranks != me:
             continue
@@ -382,25 +415,27 @@ def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: st
     if ranks > 1:
         log(f"  waiting for the other ranks' folds ({ranks} ranks)")
         folds = distributed.collect(shared)
-    summary = summarize_folds(folds, classes)
-    payload = {"config": cfg, "classes": classes, "manifest": os.path.abspath(manifest),
-               "pretrained": pretrained, "photos": len(samples), "patients": len(set(patients)),
-               "summary": summary, "folds": folds, "possible_duplicates": duplicates,
-               "evaluation": cv_evaluation(folds, samples, classes, cfg, manifest)}
-    md = markdown_report(f"Cross-validation: {cfg.get('name', cfg['head'])}", folds, summary, classes,
-                         [f"{len(samples)} photos of {len(set(patients))} patients; {k} folds grouped by "
-                          f"patient, stratified by class (seed {seed}); backbone {cfg['network']}, "
-                          f"head {cfg['head']} (s={cfg['scale']}, m={cfg['margin']}), "
-                          f"pretrained: {pretrained or 'none'}."])
-    md += "\n" + evaluation_markdown(payload["evaluation"], classes)
-    md += "\n" + (f"Possible duplicates across patient ids (pretrained backbone, cosine ≥ "
-                  f"{duplicates['threshold']:g}): **{duplicates['pairs']}** pairs, listed in "
-                  "`possible_duplicates.csv` for a person to check.\n"
-                  if duplicates["checked"] else "Possible duplicates across patient ids: not checked (no pretrained "
-                  "backbone; run `python -m facies_train.duplicates` with a trained checkpoint).\n")
-    if distributed.is_main():
-        write_reports(os.path.join(out_dir, "cv_report"), payload, md)
-    return payload
+    return folds
+
+
+def _repeats(cfg, data, norm, classes, seed: int, first: List[dict], out_dir, pretrained, log) -> Optional[dict]:
+    """Repeated cross-validation (``repeat_seeds``: the folds re-drawn with each further seed): the spread across
+    the repeats' means, which one seed's mean ± SD over folds does not show. None without further seeds."""
+    seeds = [seed] + [int(x) for x in cfg.get("repeat_seeds") or [] if int(x) != seed]
+    if len(seeds) == 1:
+        return None
+    per_repeat = [summarize_folds(first, classes)]
+    for r in seeds[1:]:
+        log(f"  repeat with seed {r}")
+        per_repeat.append(summarize_folds(_run_folds(cfg, data, norm, classes, r, out_dir, pretrained, log), classes))
+
+    def spread(key):
+        xs = np.array([s[key]["mean"] for s in per_repeat])
+        return {"mean": float(xs.mean()), "sd": float(xs.std(ddof=1))}
+
+    return {"count": len(seeds), "seeds": seeds, "accuracy": spread("accuracy"), "macro_f1": spread("macro_f1"),
+            "per_repeat": [{"seed": r, "accuracy": s["accuracy"]["mean"], "macro_f1": s["macro_f1"]["mean"]}
+                           for r, s in zip(seeds, per_repeat)]}
 
 
 def _possible_duplicates(cfg, data: CropTensors, norm, samples, pretrained, out_dir) -> dict:

@@ -7,10 +7,12 @@ import os
 import tempfile
 import unittest
 
+import numpy as np
 import torch
 
 from facies_train.dataset import load_crops, read_manifest
 from facies_train.duplicates import crop_embeddings, near_duplicates
+from facies_train.package import validation_report
 from facies_train.synthetic import write_synthetic_dataset
 from facies_train.train import (PretrainedMismatch, build_backbone, cross_validate, load_config,
                                 refuse_pretrained_overlap, train_final, trained_patients_path)
@@ -86,6 +88,22 @@ class TestProtocol(unittest.TestCase):
                          {frozenset(("synthetic-wbs-000", "MRN-0042"))})
         with open(os.path.join(out, "cv_report.md"), encoding="utf-8") as fh:
             self.assertIn("Possible duplicates across patient ids", fh.read())
+
+    def test_repeated_cross_validation_reports_the_spread_across_repeats(self):
+        cfg = dict(self.cfg, repeat_seeds=[3, 4], bootstrap_resamples=20)
+        rep = cross_validate(cfg, self.manifest, DEMO_CONFIG, os.path.join(self.tmp.name, "cv-repeats"), log=quiet)
+        r = rep["repeats"]
+        self.assertEqual((r["count"], r["seeds"]), (3, [int(cfg["seed"]), 3, 4]))
+        self.assertAlmostEqual(r["per_repeat"][0]["accuracy"], rep["summary"]["accuracy"]["mean"])
+        accs = [x["accuracy"] for x in r["per_repeat"]]
+        self.assertAlmostEqual(r["accuracy"]["mean"], float(np.mean(accs)))
+        self.assertAlmostEqual(r["accuracy"]["sd"], float(np.std(accs, ddof=1)))
+        self.assertEqual(len(rep["folds"]), 2)  # the tables stay the first repeat's
+        v = validation_report(rep, "synthetic")
+        self.assertEqual(v["repeats"]["count"], 3)
+        self.assertEqual(set(v["repeats"]), {"count", "seeds", "accuracy", "macroF1"})
+        with open(os.path.join(self.tmp.name, "cv-repeats", "cv_report.md"), encoding="utf-8") as fh:
+            self.assertIn("Repeated cross-validation (3 × 2 folds", fh.read())
 
 
 if __name__ == "__main__":
