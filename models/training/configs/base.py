@@ -14,6 +14,10 @@ config = dict(
     backbone_lr_mult=1.0,
     momentum=0.9,
     weight_decay=5e-4,
+    decay_norm_and_bias=True,      # from scratch: weight decay on every parameter, as InsightFace trains
+    # With --pretrained: the head alone first (a linear probe on the frozen backbone), then everything with the
+    # backbone at 0.1 x lr (warm-up, cosine decay) and no weight decay on BN, PReLU, biases or the class centres.
+    finetune=dict(head_epochs=2, backbone_lr_mult=0.1, decay_norm_and_bias=False, warmup_epochs=1),
     batch_size=64,
     epochs=30,
     warmup_epochs=1,

@@ -196,9 +196,38 @@ class _Network(torch.nn.Module):
             return self.head(emb.float(), y)
 
 
+def recipe(cfg: dict, pretrained: Optional[str]) -> dict:
+    """The config a training runs with: from a pretrained backbone, ``finetune`` (head first, then the backbone at
+    a fraction of the learning rate, no weight decay on BN/PReLU/biases/head) overrides the from-scratch recipe."""
+    if not pretrained or not cfg.get("finetune"):
+        return dict(cfg, head_epochs=0)
+    return {**cfg, **cfg["finetune"]}
+
+
+def param_groups(backbone: torch.nn.Module, head: MarginHead, cfg: dict) -> List[dict]:
+    """Optimizer groups. With ``decay_norm_and_bias`` off, BatchNorm and PReLU parameters, biases and the class
+    centres get no weight decay: it would pull BN scales and PReLU slopes towards 0 and shrink the centres that the
+    cosine normalises anyway. The backbone runs at ``backbone_lr_mult`` × lr."""
+    lr, wd = float(cfg["lr"]), float(cfg["weight_decay"])
+    blr = lr * float(cfg.get("backbone_lr_mult", 1.0))
+    params = [p for p in backbone.parameters() if p.requires_grad]
+    if cfg.get("decay_norm_and_bias", True):
+        return [{"params": params, "lr": blr, "weight_decay": wd, "name": "backbone"},
+                {"params": list(head.parameters()), "lr": lr, "weight_decay": wd, "name": "head"}]
+    # Conv and linear weights have ≥ 2 dimensions; BN weights/biases, PReLU slopes and biases have one.
+    decay = [p for p in params if p.dim() > 1]
+    rest = [p for p in params if p.dim() <= 1]
+    return [{"params": decay, "lr": blr, "weight_decay": wd, "name": "backbone"},
+            {"params": rest, "lr": blr, "weight_decay": 0.0, "name": "backbone-no-decay"},
+            {"params": list(head.parameters()), "lr": lr, "weight_decay": 0.0, "name": "head"}]
+
+
 def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num_classes: int,
                 pretrained: Optional[str] = None, log: Callable = print):
-    """Fine-tune backbone + margin head on ``data``; returns (backbone, head, history)."""
+    """Train backbone + margin head on ``data``; returns (backbone, head, history). From a pretrained backbone
+    with a ``finetune`` recipe, the first ``head_epochs`` train the head alone (the backbone frozen, BN included:
+    a linear probe), so that a random s=64 head does not send large gradients into the pretrained features."""
+    cfg = recipe(cfg, pretrained)
     torch.manual_seed(int(cfg["seed"]))
     gen = torch.Generator().manual_seed(int(cfg["seed"]))
     device = _device(cfg)
@@ -218,18 +247,17 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     if cfg.get("balance") == "loss":
         counts = torch.tensor(class_counts(data.labels.tolist(), num_classes), dtype=torch.float32)
         weight = (counts.sum() / (num_classes * counts.clamp_min(1))).to(device)
-    params = [{"params": [p for p in backbone.parameters() if p.requires_grad],
-               "lr": cfg["lr"] * cfg.get("backbone_lr_mult", 1.0)},
-              {"params": head.parameters(), "lr": cfg["lr"]}]
+    params = param_groups(backbone, head, cfg)
     if cfg["optimizer"] == "sgd":
-        opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9),
-                              weight_decay=cfg["weight_decay"])
+        opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9))
     else:
-        opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+        opt = torch.optim.AdamW(params, lr=cfg["lr"])
     base_lrs = [g["lr"] for g in opt.param_groups]
     epochs = int(cfg["epochs"])
+    probe_epochs = min(int(cfg.get("head_epochs", 0)), epochs)
     steps_per_epoch = len(_batches(data, cfg, torch.Generator().manual_seed(0)))
-    total = max(1, epochs * steps_per_epoch)
+    probe = probe_epochs * steps_per_epoch
+    total = max(1, epochs * steps_per_epoch - probe)
     warmup = int(cfg.get("warmup_epochs", 0) * steps_per_epoch)
     amp = bool(cfg.get("amp", True)) and device.type == "cuda"
     scaler = torch.cuda.amp.GradScaler(enabled=amp)
@@ -238,12 +266,22 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     t0 = time.perf_counter()
     for epoch in range(epochs):
         losses = []
+        probing = epoch < probe_epochs
+        if probing:
+            backbone.eval()  # frozen, its BN statistics too
+        elif epoch == probe_epochs and probe_epochs:
+            backbone.train()
+            for g in opt.param_groups:  # no momentum carried over from the steps the backbone sat out
+                if g["name"] != "head":
+                    for p in g["params"]:
+                        opt.state.pop(p, None)
         for batch in _batches(data, cfg, gen):
-            # Warm-up then cosine decay, per step (cf. InsightFace's PolyScheduler).
-            cosine = 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-            f = (step + 1) / warmup if step < warmup else cosine
+            # Warm-up then cosine decay, per step (cf. InsightFace's PolyScheduler); the probe runs at the head's lr.
+            t = step - probe
+            cosine = 0.5 * (1 + math.cos(math.pi * (t - warmup) / max(1, total - warmup)))
+            f = 1.0 if probing else (t + 1) / warmup if t < warmup else cosine
             for g, lr in zip(opt.param_groups, base_lrs):
-                g["lr"] = lr * f
+                g["lr"] = 0.0 if probing and g["name"] != "head" else lr * f
             # Flips are drawn for the whole global batch so that every rank's generator stays in step.
             flip = torch.rand(len(batch), generator=gen) < 0.5 if cfg.get("flip", True) else None
             idx = distributed.rank_share(batch, rank, world)
@@ -260,7 +298,9 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(list(backbone.parameters()) + list(head.parameters()), 5.0)
+            # While probing, the backbone's gradients are not applied: they must not shrink the head's by clipping.
+            clipped = list(head.parameters()) + ([] if probing else list(backbone.parameters()))
+            torch.nn.utils.clip_grad_norm_(clipped, 5.0)
             scaler.step(opt)
             scaler.update()
             losses.append(loss.item())

@@ -14,8 +14,9 @@ from facies_train.dataset import load_crops, read_manifest
 from facies_train.duplicates import crop_embeddings, near_duplicates
 from facies_train.package import validation_report
 from facies_train.synthetic import write_synthetic_dataset
-from facies_train.train import (PretrainedMismatch, build_backbone, cross_validate, load_config,
-                                refuse_pretrained_overlap, train_final, trained_patients_path)
+from facies_train.losses import get_head
+from facies_train.train import (PretrainedMismatch, build_backbone, cross_validate, load_config, param_groups, recipe,
+                                refuse_pretrained_overlap, train_final, train_model, trained_patients_path)
 
 from tests.test_training_kit import CLASSES, DEMO_CONFIG, TINY_CONFIG
 
@@ -104,6 +105,61 @@ class TestProtocol(unittest.TestCase):
         self.assertEqual(set(v["repeats"]), {"count", "seeds", "accuracy", "macroF1"})
         with open(os.path.join(self.tmp.name, "cv-repeats", "cv_report.md"), encoding="utf-8") as fh:
             self.assertIn("Repeated cross-validation (3 × 2 folds", fh.read())
+
+
+class TestFineTuningRecipe(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.set_num_threads(2)
+        cls.tmp = tempfile.TemporaryDirectory()
+        manifest = write_synthetic_dataset(os.path.join(cls.tmp.name, "data"), CLASSES, (2, 2, 2, 2), 2, seed=3)
+        cls.data = load_crops(read_manifest(manifest, CLASSES))
+        cls.cfg = load_config(TINY_CONFIG, epochs=2)
+        torch.manual_seed(1)
+        cls.pretrained = os.path.join(cls.tmp.name, "backbone.pth")
+        torch.save(build_backbone(cls.cfg).state_dict(), cls.pretrained)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_pretrained_arms_take_the_finetune_recipe_and_scratch_arms_do_not(self):
+        ft, scratch = recipe(self.cfg, self.pretrained), recipe(self.cfg, None)
+        self.assertEqual((ft["head_epochs"], ft["backbone_lr_mult"], ft["decay_norm_and_bias"]), (2, 0.1, False))
+        self.assertEqual((scratch["head_epochs"], scratch["backbone_lr_mult"], scratch["decay_norm_and_bias"]),
+                         (0, 1.0, True))
+        backbone = build_backbone(self.cfg)
+        head = get_head("cosface", embedding_size=backbone.num_features, num_classes=4)
+        groups = {g["name"]: g for g in param_groups(backbone, head, ft)}
+        lr = float(self.cfg["lr"])
+        self.assertAlmostEqual(groups["backbone"]["lr"], 0.1 * lr)
+        self.assertAlmostEqual(groups["head"]["lr"], lr)
+        self.assertEqual((groups["backbone-no-decay"]["weight_decay"], groups["head"]["weight_decay"]), (0.0, 0.0))
+        self.assertGreater(groups["backbone"]["weight_decay"], 0)
+        no_decay = {id(p) for p in groups["backbone-no-decay"]["params"]}
+        for name, m in backbone.named_modules():
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.PReLU)):
+                self.assertTrue(all(id(p) in no_decay for p in m.parameters() if p.requires_grad), name)
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+                self.assertNotIn(id(m.weight), no_decay, name)
+        every = [p for g in groups.values() for p in g["params"]]
+        self.assertEqual(len(every), len({id(p) for p in every}))
+        trainable = [p for p in backbone.parameters() if p.requires_grad]  # features.weight is frozen, as InsightFace's
+        self.assertEqual(len(every), len(trainable) + len(list(head.parameters())))
+
+    def weights(self, backbone):
+        return {k: v for k, v in backbone.state_dict().items() if v.dim() > 1}  # conv/linear weights, not BN stats
+
+    def test_the_probe_trains_the_head_alone_then_the_backbone_moves(self):
+        start = self.weights(build_backbone(self.cfg))
+        start.update({k: v for k, v in torch.load(self.pretrained).items() if v.dim() > 1})
+        frozen, head, _ = train_model(dict(self.cfg, finetune=dict(self.cfg["finetune"], head_epochs=2)), self.data,
+                                      None, 4, self.pretrained, log=quiet)
+        for k, v in self.weights(frozen).items():
+            self.assertTrue(torch.equal(v, start[k]), k)
+        moved, _, _ = train_model(dict(self.cfg, finetune=dict(self.cfg["finetune"], head_epochs=1)), self.data,
+                                  None, 4, self.pretrained, log=quiet)
+        self.assertGreater(max((v - start[k]).abs().max().item() for k, v in self.weights(moved).items()), 1e-4)
 
 
 if __name__ == "__main__":
