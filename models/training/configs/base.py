@@ -21,7 +21,9 @@ config = dict(
     batch_size=64,
     epochs=30,
     warmup_epochs=1,
-    balance="sampler",             # "sampler" (class-balanced batches), "loss" (class weights) or "none"
+    balance="sampler",             # see train.BALANCE_MODES: patient, sampler, sqrt, logit-adjust, loss, none
+    logit_adjust_tau=1.0,          # balance="logit-adjust": train on logits + tau * log(class prior)
+    augment=None,                  # e.g. dict(rotate_deg=5, scale=0.05, shift_px=3, colour=0.1, blur=0.2, jpeg=0.2)
     flip=True,                     # random horizontal flip, as InsightFace
     amp=True,                      # mixed precision when a CUDA GPU is present
     device="auto",

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from . import distributed
 from .backbones import get_model
+from .augment import augment_batch
 from .batchnorm import reestimate_batchnorm
 from .calibrate import fit_temperature
 from .duplicates import DEFAULT_THRESHOLD, crop_embeddings, near_duplicates, write_duplicates_csv
@@ -164,8 +165,38 @@ def _device(cfg: dict) -> torch.device:
     return distributed.local_device(torch.device(want))
 
 
+BALANCE_MODES = ("patient", "sampler", "sqrt", "logit-adjust", "loss", "none")
+
+
+def sampling_weights(labels: torch.Tensor, patients: List[str], mode: str) -> Optional[torch.Tensor]:
+    """Per-photo sampling weights of a balancing mode (None: a plain shuffle).
+
+    - ``patient``: every class equally likely, every child of a class equally likely, then one of its photos
+      (w = 1 / (children of the class × photos of the child)): a child with ten photos is not drawn ten times as
+      often, and 51 Alagille children do not stand for a quarter of the data through their photo count.
+    - ``sampler``: every class equally likely, photos uniform within it.
+    - ``sqrt``: a class drawn in proportion to the square root of its photo count (milder than ``sampler``).
+    """
+    if mode in ("logit-adjust", "loss", "none"):
+        return None
+    counts = torch.bincount(labels).double()
+    if mode == "sampler":
+        return 1.0 / counts[labels]
+    if mode == "sqrt":
+        return 1.0 / counts[labels].sqrt()
+    if mode == "patient":
+        photos: Dict[str, int] = {}
+        for p in patients:
+            photos[p] = photos.get(p, 0) + 1
+        children = torch.zeros(len(counts), dtype=torch.float64)
+        for c, p in {(int(c), p) for c, p in zip(labels.tolist(), patients)}:
+            children[c] += 1
+        return 1.0 / (children[labels] * torch.tensor([photos[p] for p in patients], dtype=torch.float64))
+    raise ValueError(f"balance must be one of {', '.join(BALANCE_MODES)}, got {mode!r}")
+
+
 def _batches(data: CropTensors, cfg: dict, gen: torch.Generator):
-    """Global index batches for one epoch: class-balanced sampling with replacement, or a
+    """Global index batches for one epoch, drawn with replacement by the balancing mode's weights, or a
     shuffle. Every rank draws the same batches from the same seed and trains on its share."""
     n = len(data)
     world = distributed.world_size()
@@ -173,12 +204,9 @@ def _batches(data: CropTensors, cfg: dict, gen: torch.Generator):
         raise ValueError(f"batch_size {cfg['batch_size']} (the global batch) does not split over {world} ranks")
     bs = min(int(cfg["batch_size"]), n)
     bs -= bs % world
-    if cfg.get("balance") == "sampler":
-        counts = torch.bincount(data.labels).double()
-        w = 1.0 / counts[data.labels]
-        order = torch.multinomial(w, n, replacement=True, generator=gen)
-    else:
-        order = torch.randperm(n, generator=gen)
+    w = sampling_weights(data.labels, data.patients, cfg.get("balance", "sampler"))
+    order = (torch.multinomial(w, n, replacement=True, generator=gen) if w is not None
+             else torch.randperm(n, generator=gen))
     return [order[i:i + bs] for i in range(0, n - bs + 1, bs)] or [order]
 
 
@@ -243,10 +271,16 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
     if world > 1:
         network = distributed.data_parallel(network, device)
 
-    weight = None
+    weight, logit_shift = None, None
+    counts = torch.tensor(class_counts(data.labels.tolist(), num_classes), dtype=torch.float32)
     if cfg.get("balance") == "loss":
-        counts = torch.tensor(class_counts(data.labels.tolist(), num_classes), dtype=torch.float32)
         weight = (counts.sum() / (num_classes * counts.clamp_min(1))).to(device)
+    if cfg.get("balance") == "logit-adjust":
+        # Logit adjustment (Menon et al. 2021): train on logits + τ·log prior, predict without it, which targets the
+        # balanced error instead of the prior-weighted one.
+        prior = counts.clamp_min(1) / counts.sum()
+        logit_shift = (float(cfg.get("logit_adjust_tau", 1.0)) * prior.log()).to(device)
+    augment = cfg.get("augment") or {}
     params = param_groups(backbone, head, cfg)
     if cfg["optimizer"] == "sgd":
         opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9))
@@ -285,7 +319,10 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
             # Flips are drawn for the whole global batch so that every rank's generator stays in step.
             flip = torch.rand(len(batch), generator=gen) < 0.5 if cfg.get("flip", True) else None
             idx = distributed.rank_share(batch, rank, world)
-            x = normalize(data.images[idx], normalization)
+            # Augmentation parameters, too, are drawn for the whole global batch: every rank's generator stays in step.
+            images = (distributed.rank_share(augment_batch(data.images[batch], augment, gen), rank, world)
+                      if augment else data.images[idx])
+            x = normalize(images, normalization)
             if flip is not None:
                 share = distributed.rank_share(flip, rank, world)
                 x[share] = x[share].flip(3)
@@ -294,7 +331,8 @@ def train_model(cfg: dict, data: CropTensors, normalization: Optional[dict], num
                 logits = network(x, y)
             # The global batch's (weighted) mean: DDP averages gradients over ranks, hence x world.
             denom = weight[data.labels[batch].to(device)].sum() if weight is not None else len(batch)
-            loss = F.cross_entropy(logits.float(), y, weight=weight, reduction="sum") * world / denom
+            logits = logits.float() if logit_shift is None else logits.float() + logit_shift
+            loss = F.cross_entropy(logits, y, weight=weight, reduction="sum") * world / denom
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)
