@@ -29,7 +29,9 @@ config = dict(
     device="auto",
     folds=5,
     seed=2024,
-    calibration_fraction=0.15,     # share of each class's training patients held out to fit T
+    calibration="inner-oof",       # T from inner out-of-fold logits, training on all patients; or "holdout"
+    inner_folds=3,                 # calibration="inner-oof": inner folds (3 extra trainings per model)
+    calibration_fraction=0.15,     # calibration="holdout": share of each class's training patients held out
     repeat_seeds=[],               # repeated CV: further seeds re-draw the folds (e.g. [2025, 2026] for 3 x 5)
     duplicate_threshold=0.8,       # cosine (pretrained embeddings) above which crops of two patient ids are listed
 )

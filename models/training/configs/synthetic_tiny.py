@@ -13,6 +13,7 @@ config = dict(
     warmup_epochs=0,
     folds=3,
     calibration_fraction=0.2,
+    calibration="holdout",  # one training per fold keeps CI fast; tests/test_protocol.py covers inner-oof
 )
 arms = [
     dict(name="PFM + CosFace", key="pfm_cosface", pretrained=True, head="cosface"),

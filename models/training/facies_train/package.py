@@ -97,8 +97,10 @@ def validation_report(report: dict, description: str) -> dict:
     grouping = "by photo (the study's split: a child's photos can sit in training and test)" \
         if ev and ev["split"] == "photo" else "grouped by patient"
     tta = f"; {ev['tta']} test-time augmentation, as the app runs it" if ev else ""
+    calibration = ("held-out training patients" if report["config"].get("calibration", "holdout") == "holdout"
+                   else "inner out-of-fold logits of the training patients")
     v = {"protocol": f"{s['folds']}-fold cross-validation, folds {grouping} and stratified by class; "
-                     f"temperature fitted on held-out training patients{tta}",
+                     f"temperature fitted on {calibration}{tta}",
          "folds": s["folds"],
          "dataset": {"perClass": {c: int(sum(row)) for c, row in zip(classes, cm)},
                      "patients": report["patients"], "description": description},

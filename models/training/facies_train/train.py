@@ -4,7 +4,7 @@ grouped by patient, temperature scaling on held-out patients.
     # 5-fold cross-validation (the study's protocol) -> <out>/cv_report.{json,md}
     /usr/bin/python3 -m facies_train.train --config configs/base.py \\
         --manifest data/manifest.csv --pretrained pretrained/backbone.pth --out runs/pfm_cosface
-    # the model to ship: all patients but a calibration hold-out -> <out>/final/checkpoint.pt
+    # the model to ship: every patient (T from inner out-of-fold logits) -> <out>/final/checkpoint.pt
     /usr/bin/python3 -m facies_train.train ... --final
 
 (run from ``models/training``). A config is a Python file defining ``config``
@@ -404,22 +404,53 @@ def load_checkpoint(path: str):
     return backbone.eval(), head.eval(), ck
 
 
+CALIBRATION_MODES = ("inner-oof", "holdout")
+
+
 def _fit_and_calibrate(cfg, data: CropTensors, normalization, num_classes, pretrained, log, seed):
-    fit_idx, cal_idx = calibration_split(data.labels.tolist(), data.patients,
-                                         float(cfg["calibration_fraction"]), seed)
-    backbone, head, history = train_model(cfg, data.subset(fit_idx), normalization, num_classes,
-                                          pretrained, log)
-    cal = data.subset(cal_idx)
-    # Calibrated on the TTA the app runs: the averaged passes are what it shows.
-    temperature = fit_temperature(view_outputs(backbone, head, cal, normalization, cfg.get("tta", "flip"))[0],
-                                  cal.labels)
-    return backbone, head, history, temperature, len(cal_idx)
+    """(backbone, head, history, temperature, photos the temperature was fitted on). The temperature is fitted on
+    the TTA the app runs (the averaged passes are what it shows), on logits of patients the model did not train on:
+
+    - ``inner-oof`` (default): inner k-fold (``inner_folds``, grouped by patient) models give every training
+      photo an out-of-fold logit; T is fitted on all of them and the model is trained on *every* training patient.
+      Costs ``inner_folds`` extra trainings.
+    - ``holdout``: ``calibration_fraction`` of each class's training patients is held out of training and T is
+      fitted on them (one training; but ~6 of ~41 Alagille children per fold neither train nor calibrate well).
+    """
+    mode, tta = cfg.get("calibration", "inner-oof"), cfg.get("tta", "flip")
+    if mode == "holdout":
+        fit_idx, cal_idx = calibration_split(data.labels.tolist(), data.patients,
+                                             float(cfg["calibration_fraction"]), seed)
+        backbone, head, history = train_model(cfg, data.subset(fit_idx), normalization, num_classes,
+                                              pretrained, log)
+        cal = data.subset(cal_idx)
+        temperature = fit_temperature(view_outputs(backbone, head, cal, normalization, tta)[0], cal.labels)
+        return backbone, head, history, temperature, len(cal_idx)
+    if mode != "inner-oof":
+        raise ValueError(f"calibration must be one of {', '.join(CALIBRATION_MODES)}, got {mode!r}")
+    # Every inner fold needs a child of every class: a class with fewer children than inner_folds gets fewer folds.
+    fewest = min(len({p for p, c in zip(data.patients, data.labels.tolist()) if c == cls})
+                 for cls in set(data.labels.tolist()))
+    k = min(int(cfg.get("inner_folds", 3)), fewest)
+    if k < 2:
+        raise ValueError("calibration 'inner-oof' needs at least 2 training patients of every class")
+    logits, labels = [], []
+    for j, (tr, te) in enumerate(fold_indices(data.labels.tolist(), data.patients, k, seed)):
+        log(f"    inner fold {j + 1}/{k} (out-of-fold logits for the temperature)")
+        b, h, _ = train_model(cfg, data.subset(tr), normalization, num_classes, pretrained, lambda *a: None)
+        held = data.subset(te)
+        logits.append(view_outputs(b, h, held, normalization, tta)[0])
+        labels.append(held.labels)
+    temperature = fit_temperature(torch.cat(logits, dim=1), torch.cat(labels))
+    backbone, head, history = train_model(cfg, data, normalization, num_classes, pretrained, log)
+    return backbone, head, history, temperature, len(data)
 
 
 def cross_validate(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
                    pretrained: Optional[str] = None, log: Callable = print) -> dict:
-    """k folds grouped by patient; per fold: train, fit T on a calibration hold-out of the
-    training patients, evaluate on the test patients. Writes cv_report.{json,md}, folds.csv."""
+    """k folds grouped by patient; per fold: train, fit T on the training patients' out-of-fold
+    logits (or a calibration hold-out: ``calibration``), evaluate on the test patients. Writes
+    cv_report.{json,md}, folds.csv."""
     model_config = load_model_config(model_config_path)
     classes = class_ids(model_config)
     norm = model_config.get("normalization")
@@ -535,7 +566,7 @@ def _possible_duplicates(cfg, data: CropTensors, norm, samples, pretrained, out_
 
 def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
                 pretrained: Optional[str] = None, log: Callable = print) -> str:
-    """The model to ship: trained on every patient but a calibration hold-out, on which T is fitted."""
+    """The model to ship: trained on every patient, T fitted as ``calibration`` says (``_fit_and_calibrate``)."""
     model_config = load_model_config(model_config_path)
     classes = class_ids(model_config)
     data = load_crops(read_manifest(manifest, classes))
@@ -546,7 +577,7 @@ def train_final(cfg: dict, manifest: str, model_config_path: str, out_dir: str,
         save_checkpoint(path, backbone, head, cfg, classes, temperature, list(data.patients), manifest,
                         {"loss_history": history, "calibration_photos": n_cal,
                          "normalization": model_config.get("normalization"), "pretrained": pretrained})
-    log(f"wrote {path}: temperature {temperature:.4f} (fitted on {n_cal} held-out photos)")
+    log(f"wrote {path}: temperature {temperature:.4f} (fitted on {n_cal} photos the model had not trained on)")
     return path
 
 

@@ -15,8 +15,9 @@ from facies_train.duplicates import crop_embeddings, near_duplicates
 from facies_train.package import validation_report
 from facies_train.synthetic import write_synthetic_dataset
 from facies_train.losses import get_head
-from facies_train.train import (PretrainedMismatch, build_backbone, cross_validate, load_config, param_groups, recipe,
-                                refuse_pretrained_overlap, train_final, train_model, trained_patients_path)
+from facies_train.train import (PretrainedMismatch, _fit_and_calibrate, build_backbone, cross_validate, load_config,
+                                param_groups, recipe, refuse_pretrained_overlap, train_final, train_model,
+                                trained_patients_path)
 
 from tests.test_training_kit import CLASSES, DEMO_CONFIG, TINY_CONFIG
 
@@ -105,6 +106,22 @@ class TestProtocol(unittest.TestCase):
         self.assertEqual(set(v["repeats"]), {"count", "seeds", "accuracy", "macroF1"})
         with open(os.path.join(self.tmp.name, "cv-repeats", "cv_report.md"), encoding="utf-8") as fh:
             self.assertIn("Repeated cross-validation (3 × 2 folds", fh.read())
+
+    def test_inner_out_of_fold_temperature_lets_the_model_train_on_every_patient(self):
+        data = load_crops(read_manifest(self.manifest, CLASSES))
+        cfg = dict(self.cfg, calibration="inner-oof", inner_folds=2)
+        backbone, _, _, t_oof, n_oof = _fit_and_calibrate(cfg, data, None, 4, None, quiet, 5)
+        self.assertEqual(n_oof, len(data))  # every training photo has an out-of-fold logit
+        full, _, _ = train_model(cfg, data, None, 4, log=quiet)
+        for k, v in full.state_dict().items():  # the fold's model is the one trained on all of its patients
+            self.assertTrue(torch.equal(v, backbone.state_dict()[k]), k)
+        held, _, _, t_held, n_held = _fit_and_calibrate(dict(cfg, calibration="holdout"), data, None, 4, None,
+                                                        quiet, 5)
+        self.assertLess(n_held, len(data))  # the hold-out costs training patients
+        self.assertFalse(torch.equal(held.state_dict()["conv1.weight"], backbone.state_dict()["conv1.weight"]))
+        self.assertTrue(0 < t_oof and 0 < t_held)
+        with self.assertRaises(ValueError):
+            _fit_and_calibrate(dict(cfg, calibration="test-fold"), data, None, 4, None, quiet, 5)
 
 
 class TestFineTuningRecipe(unittest.TestCase):

@@ -297,7 +297,11 @@ class TestTrainingOnSyntheticData(unittest.TestCase):
 
     def test_four_arm_driver(self):
         out = os.path.join(self.tmp.name, "study")
-        pretrained = os.path.join(os.path.dirname(self.checkpoint), "backbone.pth")
+        # A stand-in foundation model: an untrained backbone (the final one here has seen these children, and a
+        # cross-validation from it is refused: tests/test_protocol.py).
+        pretrained = os.path.join(self.tmp.name, "stand-in-foundation.pth")
+        torch.manual_seed(0)
+        torch.save(build_backbone(self.cfg).state_dict(), pretrained)
         payload = run_study(TINY_CONFIG, self.manifest, DEMO_CONFIG, out, pretrained,
                             arms=["pfm_cosface", "none_arcface"], log=lambda *a: None, epochs=1, folds=2)
         self.assertEqual([a["key"] for a in payload["arms"]], ["pfm_cosface", "none_arcface"])
