@@ -25,7 +25,7 @@ __all__ = ["Sample", "ManifestError", "load_model_config", "class_ids", "read_ma
            "load_crops", "CropTensors", "class_counts", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
 
 REQUIRED_COLUMNS = ("path", "label", "patient_id")
-OPTIONAL_COLUMNS = ("age", "sex", "site")
+OPTIONAL_COLUMNS = ("age", "sex", "site", "date")  # date: when the photo was taken, ISO (YYYY-MM-DD)
 CROP_SIZE = 112
 
 

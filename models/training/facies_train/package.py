@@ -164,6 +164,14 @@ def model_card(config: dict, report: dict, pretrained) -> str:
         r = v["repeats"]
         lines += [f"Repeated {r['count']} times (seeds {', '.join(map(str, r['seeds']))}): accuracy "
                   f"{pct(r['accuracy'])} %, macro-F1 {pct(r['macroF1'])} % (mean ± SD across the repeats' means)."]
+    if report.get("held_out"):
+        h = report["held_out"]
+        lines += ["The figures above are cross-validated on the development children, on the folds the arm and the "
+                  "fusion rule were chosen on (optimistic). "
+                  f"Locked held-out set ({h['patients']} children, {h['photos']} photos; rule {h['rule']}), scored "
+                  f"once: per photo accuracy {100 * h['photo']['accuracy']:.1f} %, macro-F1 "
+                  f"{100 * h['photo']['macro_f1']:.1f} %; per child accuracy {100 * h['patient']['accuracy']:.1f} %, "
+                  f"macro-F1 {100 * h['patient']['macro_f1']:.1f} %."]
     lines += ["", "| Class | Precision | Recall | F1 |", "|---|---|---|---|"]
     lines += [f"| {c} | {pct(m.get('precision'))} | {pct(m['recall'])} | {pct(m['f1'])} |" for c, m in pc.items()]
     lines += ["", "## Clinical validation", f"{config['clinicalValidation']['status']}: "

@@ -12,7 +12,8 @@ import torch
 
 from facies_train.dataset import load_crops, read_manifest
 from facies_train.duplicates import crop_embeddings, near_duplicates
-from facies_train.package import validation_report
+from facies_train.experiment import run_study
+from facies_train.package import model_card, validation_report
 from facies_train.synthetic import write_synthetic_dataset
 from facies_train.losses import get_head
 from facies_train.train import (PretrainedMismatch, _fit_and_calibrate, build_backbone, cross_validate, load_config,
@@ -122,6 +123,46 @@ class TestProtocol(unittest.TestCase):
         self.assertTrue(0 < t_oof and 0 < t_held)
         with self.assertRaises(ValueError):
             _fit_and_calibrate(dict(cfg, calibration="test-fold"), data, None, 4, None, quiet, 5)
+
+    def test_a_locked_held_out_set_is_scored_once_by_the_arm_chosen_without_it(self):
+        root = os.path.join(self.tmp.name, "held")
+        manifest = write_synthetic_dataset(os.path.join(root, "data"), CLASSES, (6, 6, 6, 6), 2, seed=13)
+        with open(manifest, encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        # Photos of every third child taken in 2024: those children are the locked set.
+        dated = os.path.join(root, "data", "dated.csv")
+        with open(dated, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([rows[0] + ["date"]] + [
+                r + ["2024-03-01" if int(r[2][-3:]) % 3 == 0 else "2022-06-01"] for r in rows[1:]])
+        late = {r[2] for r in rows[1:] if int(r[2][-3:]) % 3 == 0}
+        out = os.path.join(root, "study")
+        payload = run_study(TINY_CONFIG, dated, DEMO_CONFIG, out, None, arms=["none_cosface", "none_arcface"],
+                            log=quiet, held_out={"column": "date", "from": "2024-01-01"}, epochs=1, folds=2,
+                            bootstrap_resamples=20)
+        with open(os.path.join(out, "development.csv"), encoding="utf-8") as fh:
+            dev = {r["patient_id"] for r in csv.DictReader(fh)}
+        with open(os.path.join(out, "held_out.csv"), encoding="utf-8") as fh:
+            test = {r["patient_id"] for r in csv.DictReader(fh)}
+        self.assertEqual(test, late)
+        self.assertFalse(dev & test)
+        h = payload["held_out"]
+        self.assertEqual(h["patients"], len(late))
+        self.assertIn(h["arm"], ("none_cosface", "none_arcface"))
+        for arm in payload["arms"]:  # the arms never saw the locked children
+            with open(os.path.join(out, arm["key"], "cv_report.json"), encoding="utf-8") as fh:
+                self.assertEqual(json.load(fh)["patients"], len(dev))
+        with open(os.path.join(out, "comparison.md"), encoding="utf-8") as fh:
+            self.assertIn("Locked held-out set", fh.read())
+        with open(os.path.join(out, h["arm"], "cv_report.json"), encoding="utf-8") as fh:
+            chosen = json.load(fh)
+        config = {"name": "x", "id": "x", "version": "0", "architecture": "tiny", "head": "cosface", "cosfaceScale": 64,
+                  "cosfaceMargin": 0.4, "temperature": 1.0, "created": "2026-12-02", "publisher": {"name": "CI"},
+                  "classes": [{"id": c, "displayName": {"en": c}} for c in CLASSES],
+                  "validation": validation_report(chosen, "synthetic"),
+                  "clinicalValidation": {"status": "none", "summary": "synthetic"}}
+        card = model_card(config, chosen, None)
+        self.assertIn("Locked held-out set", card)
+        self.assertIn("optimistic", card)
 
 
 class TestFineTuningRecipe(unittest.TestCase):
