@@ -205,6 +205,8 @@ def main(argv=None) -> int:
                                               "one of --held-out-values or a value from --held-out-from on")
     ap.add_argument("--held-out-values", help="comma-separated values (e.g. a site)")
     ap.add_argument("--held-out-from", help="a first value, compared as text (an ISO date: 2023-01-01)")
+    ap.add_argument("--repeat-seeds", type=lambda v: [int(x) for x in v.split(",")],
+                    help="repeated cross-validation: further seeds to re-draw the folds with, e.g. 2025,2026")
     ap.add_argument("--out", required=True)
     ap.add_argument("--dist-timeout", type=float, default=distributed.DEFAULT_TIMEOUT_S,
                     help="seconds a rank waits for the others before the run fails (torchrun only)")
@@ -225,7 +227,8 @@ def main(argv=None) -> int:
             payload = run_study(a.config, a.manifest, a.model_config, a.out, a.pretrained,
                                 a.arms.split(",") if a.arms else None, log=log, photo_split=a.photo_split,
                                 held_out=held_out, epochs=a.epochs, folds=a.folds, tta=a.tta,
-                                bootstrap_resamples=a.bootstrap_resamples, spread_folds=a.spread_folds or None)
+                                bootstrap_resamples=a.bootstrap_resamples, spread_folds=a.spread_folds or None,
+                                repeat_seeds=a.repeat_seeds)
     finally:
         distributed.shutdown()
     log(comparison_markdown(payload["arms"], payload["classes"]))

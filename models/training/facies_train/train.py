@@ -587,6 +587,8 @@ def main(argv=None) -> int:
     ap.add_argument("--manifest", required=True, help="CSV: path,label,patient_id[,age,sex,site]")
     ap.add_argument("--model-config", default=os.path.join(REPO_ROOT, "models", "demo", "config.json"),
                     help="model config/manifest JSON giving the ordered classes and normalisation")
+    ap.add_argument("--repeat-seeds", type=lambda v: [int(x) for x in v.split(",")],
+                    help="repeated cross-validation: further seeds to re-draw the folds with, e.g. 2025,2026")
     ap.add_argument("--out", required=True)
     ap.add_argument("--pretrained", help="InsightFace backbone.pth (face-recognition foundation model)")
     ap.add_argument("--head", choices=["cosface", "arcface"])
@@ -618,7 +620,7 @@ def main(argv=None) -> int:
 
 def _run(a: argparse.Namespace) -> None:
     cfg = load_config(a.config, head=a.head, network=a.network, epochs=a.epochs, folds=a.folds, seed=a.seed,
-                      spread_folds=a.spread_folds or None)
+                      spread_folds=a.spread_folds or None, repeat_seeds=a.repeat_seeds)
     if a.head and a.head != load_config(a.config)["head"]:
         cfg["margin"] = DEFAULT_MARGIN[a.head]
     pretrained = a.pretrained or cfg.get("pretrained")
