@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { verifyModelBytes } from '../../src/model/manifest';
 import { exampleManifest } from './fixtures/manifest';
 import {
   CHUNK_BYTES,
@@ -139,6 +140,25 @@ describe('model store', { timeout: 30_000 }, () => {
     await expect(storeModel(manifest, file.subarray(0, 4999))).rejects.toMatchObject({ code: 'mismatch' });
     await expect(storeModel({ ...manifest, id: 'Bad Id' }, file)).rejects.toMatchObject({ code: 'invalid-manifest' });
     expect(await listStoredModels()).toEqual([]);
+  });
+
+  it('hashes a package import once: the buffer the package check verified is stored without a second digest', async () => {
+    const file = modelFile(CHUNK_BYTES + 100, 3);
+    const manifest = await manifestFor(file);
+    const digest = vi.spyOn(crypto.subtle, 'digest');
+    try {
+      await verifyModelBytes(manifest, file);
+      expect(digest).toHaveBeenCalledTimes(1);
+      await storeModel(manifest, file);
+      expect(digest).toHaveBeenCalledTimes(1);
+      // A copy (or a buffer checked against another hash) is hashed again; reading back always is.
+      await storeModel(manifest, file.slice());
+      expect(digest).toHaveBeenCalledTimes(2);
+      expect(Buffer.from((await readModelBytes(manifest.id, manifest.version)).bytes).equals(Buffer.from(file))).toBe(true);
+      expect(digest).toHaveBeenCalledTimes(3);
+    } finally {
+      digest.mockRestore();
+    }
   });
 
   it('detects a corrupted stored copy on read, removes it, and never returns its bytes', async () => {
