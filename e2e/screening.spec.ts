@@ -31,6 +31,10 @@ test('the model starts with the app, on WASM here, cross-origin isolated, with t
   const ready = page.getByTestId('model-ready');
   await expect(ready).toContainText('WASM (2 threads)');
   console.log(`IR-100 session creation (browser, WASM): ${Number(await ready.getAttribute('data-session-ms')).toFixed(0)} ms`);
+  // ONNX Runtime's WebAssembly memory, counted in the worker: at least the float32 weights it computes with (261 MB).
+  const wasmMB = Number(await ready.getAttribute('data-wasm-mb'));
+  console.log(`IR-100 ONNX Runtime WebAssembly memory: ${wasmMB} MB`);
+  expect(wasmMB).toBeGreaterThan(261);
 });
 
 test('astronaut.png: face found and drawn, four probabilities summing to 1, backend and timings reported', async () => {

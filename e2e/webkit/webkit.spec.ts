@@ -76,6 +76,10 @@ test('first visit: cross-origin isolated, the model ready on WASM with the threa
   console.log(`WebKit: ${facts.ua}; crossOriginIsolated ${facts.isolated}, SharedArrayBuffer ${facts.sab}`);
   expect(facts.isolated).toBe(true);
   const ready = await text('model-ready');
+  // ONNX Runtime's WebAssembly memory is counted here too (an imported memory with threads, an exported one without).
+  const wasmMB = Number(await driver.executeScript('return document.querySelector(\'[data-testid="model-ready"]\').dataset.wasmMb'));
+  console.log(`WebKit: ONNX Runtime WebAssembly memory ${wasmMB} MB`);
+  expect(wasmMB).toBeGreaterThan(0);
   // No SharedArrayBuffer here: ORT runs one thread, and the app says so instead of the threads it asked for.
   if (!facts.sab) {
     expect(ready).toContain('WASM (1 thread)');

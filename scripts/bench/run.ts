@@ -96,6 +96,8 @@ interface BrowserResult {
     runtimeWaitMs: Summary | null;
     sessionMs: Summary | null;
     selfTestMs: Summary | null;
+    /** ONNX Runtime's WebAssembly memory (MB) at each step of the load (ModelReady.wasmMemoryMB). */
+    wasmMB: { modelRead: Summary | null; sessionCreated: Summary | null; selfTested: Summary | null };
   };
   detector: { createMs: Summary | null; firstDetectionMs: Summary | null };
   stages: Record<Exclude<keyof StageSample, 'longTasksMs' | 'probabilities' | 'jsHeapBytes'>, Summary | null>;
@@ -260,6 +262,11 @@ async function browserRun(
       runtimeWaitMs: t('runtimeWaitMs'),
       sessionMs: t('sessionMs'),
       selfTestMs: t('selfTestMs'),
+      wasmMB: {
+        modelRead: summarize(reports.map((r) => r.ready.wasmMemoryMB.modelRead)),
+        sessionCreated: summarize(reports.map((r) => r.ready.wasmMemoryMB.sessionCreated)),
+        selfTested: summarize(reports.map((r) => r.ready.wasmMemoryMB.selfTested)),
+      },
     },
     detector: { createMs: summarize(reports.map((r) => r.detectorCreateMs)), firstDetectionMs: summarize(reports.map((r) => r.detectorFirstMs)) },
     stages: {
@@ -297,6 +304,8 @@ interface MemoryStage extends ProcessRss {
   pageJsMB: number;
   /** The worker's JS heap (performance.measureUserAgentSpecificMemory(), which Chromium answers only after ~60 s: measured at the last stage of a full run; null otherwise). ORT's WebAssembly memory is not in it. */
   workerJsMB: number | null;
+  /** ONNX Runtime's WebAssembly memory in the worker after the model's self-test (the app's data-wasm-mb); null before a model is ready. */
+  ortWasmMB: number | null;
 }
 
 /** RSS of the browser's processes: the largest renderer (the app's tab), the browser, the GPU process, the rest. */
@@ -354,6 +363,12 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
     const context = await browser.newContext();
     let page = await context.newPage();
     let cdp = await context.newCDPSession(page);
+    const readyAttribute = (name: string) =>
+      page
+        .getByTestId('model-ready')
+        .getAttribute(name, { timeout: 1000 })
+        .then((v) => (v === null ? null : Number(v)))
+        .catch(() => null);
     const mark = async (stage: string, worker = false) => {
       const now = processRss();
       const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
@@ -363,6 +378,7 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
         peakRendererMB: Math.max(peak, now.rendererMB),
         pageJsMB: Math.round(usedSize / 1048576),
         workerJsMB: worker ? await workerJsMB(page) : null,
+        ortWasmMB: await readyAttribute('data-wasm-mb'),
       });
       peak = 0;
     };
@@ -571,6 +587,9 @@ console.log(
     row('  waited for ORT start', (b) => formatSummary(b.load.runtimeWaitMs)),
     row('  session creation', (b) => formatSummary(b.load.sessionMs)),
     row('  self-test (1st run)', (b) => formatSummary(b.load.selfTestMs)),
+    row('  ORT wasm memory: model read', (b) => formatSummary(b.load.wasmMB.modelRead, 'MB')),
+    row('    after session creation', (b) => formatSummary(b.load.wasmMB.sessionCreated, 'MB')),
+    row('    after the self-test', (b) => formatSummary(b.load.wasmMB.selfTested, 'MB')),
     row('detector start', (b) => formatSummary(b.detector.createMs)),
     row('first detection', (b) => formatSummary(b.detector.firstDetectionMs)),
     row('decode', (b) => formatSummary(b.stages.decodeMs)),
@@ -685,7 +704,7 @@ for (const [model, stages] of Object.entries(memory)) {
   const mbOr = (v: number | null) => (v === null ? '—' : String(v));
   console.log(
     formatTable(
-      ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS'],
+      ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS', 'ORT wasm'],
       stages.map((m) => [
         m.stage,
         String(m.rendererMB),
@@ -695,6 +714,7 @@ for (const [model, stages] of Object.entries(memory)) {
         String(m.otherMB),
         String(m.pageJsMB),
         mbOr(m.workerJsMB),
+        mbOr(m.ortWasmMB),
       ]),
     ),
   );

@@ -4,10 +4,15 @@
 // First: the network guard, before any other module runs.
 import '../privacy/install-guard';
 import { pruneOtherVersions } from '../model/store';
+import { trackWasmMemories, wasmMemoryBytes } from '../platform/wasm-memory';
 import { obtainModel } from './model-source';
 import type { FromWorker, InferenceErrorCode, ToWorker } from './protocol';
 import { importOrt, startRuntime } from './runtime';
 import { InferenceFailure, startModel, type ModelSession } from './session-core';
+
+// Before ONNX Runtime is imported: its WebAssembly memory is counted from the start.
+trackWasmMemories();
+const wasmMB = () => Math.round(wasmMemoryBytes() / 1048576);
 
 let loaded: ModelSession | null = null;
 // Runs are serialised: ORT sessions must not run concurrently.
@@ -30,6 +35,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
   post({ type: 'progress', requestId, stage: 'session' });
   const { ort, threads, startMs, backend: chosen } = await runtime;
   const t2 = performance.now(); // the store verifies the SHA-256 while reading or downloading: included in downloadMs
+  const wasmMemoryMB = { modelRead: wasmMB(), sessionCreated: 0, selfTested: 0 };
   let running = ort;
   // WebGPU chosen by "auto" that cannot run this model: WASM instead.
   const fallback =
@@ -53,8 +59,12 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     manifest,
     ...(msg.tuning?.sessionOptions ? { sessionOptions: msg.tuning.sessionOptions } : {}),
     ...(fallback ? { fallback } : {}),
-    onSelfTest: () => post({ type: 'progress', requestId, stage: 'self-test' }),
+    onSelfTest: () => {
+      wasmMemoryMB.sessionCreated = wasmMB();
+      post({ type: 'progress', requestId, stage: 'self-test' });
+    },
   });
+  wasmMemoryMB.selfTested = wasmMB();
   const ep = started.ep as 'webgpu' | 'wasm';
   // Report the threads ONNX Runtime runs, not the ones asked for: it falls back to one where WebAssembly threads
   // cannot run, and says so only in the console.
@@ -80,6 +90,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
       manifest,
       backend,
       selfTestDeviation: started.selfTestDeviation,
+      wasmMemoryMB,
       timings: { downloadMs: t1 - t0, runtimeStartMs: startMs, runtimeWaitMs: t2 - t1, sessionMs: started.sessionMs, selfTestMs: started.selfTestMs },
     },
   });

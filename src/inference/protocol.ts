@@ -24,6 +24,11 @@ export interface ModelReady {
    * chosen backend, in parallel with that; runtimeWaitMs: how long the model then still waited for it.
    */
   timings: { downloadMs: number; runtimeStartMs: number; runtimeWaitMs: number; sessionMs: number; selfTestMs: number };
+  /**
+   * ONNX Runtime's WebAssembly memory in the worker (MB), which JS heap figures leave out and which never shrinks:
+   * with the model's bytes read and the runtime started, once the session is created, after the self-test.
+   */
+  wasmMemoryMB: { modelRead: number; sessionCreated: number; selfTested: number };
   selfTestDeviation: number;
 }
 

@@ -23,7 +23,8 @@ export function ModelStatus({ model }: { model: ModelState }) {
   if (model.status === 'ready') {
     const { manifest, backend, timings } = model.ready;
     return (
-      <p className="model-status" data-testid="model-ready" data-session-ms={timings.sessionMs}>
+      // data-wasm-mb: ONNX Runtime's WebAssembly memory in the worker, after the self-test (MB).
+      <p className="model-status" data-testid="model-ready" data-session-ms={timings.sessionMs} data-wasm-mb={model.ready.wasmMemoryMB.selfTested}>
         {t('model.ready', { name: manifest.name, version: manifest.version, backend: backendLabel(t, backend) })}
       </p>
     );
