@@ -10,6 +10,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'dist-*/', // the benchmark's builds
       'dev-dist/',
       'public/',
       'models/',
