@@ -14,14 +14,15 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 __all__ = ["assign_patient_folds", "fold_indices", "calibration_split", "write_folds_csv",
-           "FoldError"]
+           "FoldError", "patients_by_class"]
 
 
 class FoldError(ValueError):
     pass
 
 
-def _patients_by_class(labels: Sequence[int], patients: Sequence[str]):
+def patients_by_class(labels: Sequence[int], patients: Sequence[str]):
+    """({class: sorted patient ids}, {patient: photo count}); a patient with two labels is an error."""
     photos: Dict[str, int] = defaultdict(int)
     label_of: Dict[str, int] = {}
     for y, p in zip(labels, patients):
@@ -39,7 +40,7 @@ def assign_patient_folds(labels: Sequence[int], patients: Sequence[str], k: int,
     """patient id -> fold in [0, k)."""
     if k < 2:
         raise FoldError(f"need at least 2 folds, got {k}")
-    by_class, photos = _patients_by_class(labels, patients)
+    by_class, photos = patients_by_class(labels, patients)
     rng = np.random.default_rng(seed)
     fold_of: Dict[str, int] = {}
     for cls in sorted(by_class):
@@ -74,7 +75,7 @@ def calibration_split(labels: Sequence[int], patients: Sequence[str], fraction: 
     The calibration set (temperature scaling) is disjoint from training by
     patient too, and keeps at least one patient of every class that has two.
     """
-    by_class, _ = _patients_by_class(labels, patients)
+    by_class, _ = patients_by_class(labels, patients)
     rng = np.random.default_rng(seed)
     held = set()
     for cls in sorted(by_class):

@@ -37,7 +37,7 @@ from .dataset import (CropTensors, class_counts, class_ids, load_crops, load_mod
                       normalize, read_manifest)
 from .evaluate import (cv_evaluation, evaluate_fold, evaluation_markdown, markdown_report,
                        photo_fold_indices, summarize_folds, view_outputs, write_reports)
-from .folds import assign_patient_folds, calibration_split, fold_indices, write_folds_csv
+from .folds import assign_patient_folds, calibration_split, fold_indices, patients_by_class, write_folds_csv
 from .losses import MarginHead, get_head
 
 __all__ = ["load_config", "build_backbone", "load_pretrained", "PretrainedMismatch", "train_model",
@@ -185,12 +185,8 @@ def sampling_weights(labels: torch.Tensor, patients: List[str], mode: str) -> Op
     if mode == "sqrt":
         return 1.0 / counts[labels].sqrt()
     if mode == "patient":
-        photos: Dict[str, int] = {}
-        for p in patients:
-            photos[p] = photos.get(p, 0) + 1
-        children = torch.zeros(len(counts), dtype=torch.float64)
-        for c, p in {(int(c), p) for c, p in zip(labels.tolist(), patients)}:
-            children[c] += 1
+        by_class, photos = patients_by_class(labels.tolist(), patients)
+        children = torch.tensor([len(by_class.get(c, [])) for c in range(len(counts))], dtype=torch.float64)
         return 1.0 / (children[labels] * torch.tensor([photos[p] for p in patients], dtype=torch.float64))
     raise ValueError(f"balance must be one of {', '.join(BALANCE_MODES)}, got {mode!r}")
 
@@ -429,8 +425,7 @@ def _fit_and_calibrate(cfg, data: CropTensors, normalization, num_classes, pretr
     if mode != "inner-oof":
         raise ValueError(f"calibration must be one of {', '.join(CALIBRATION_MODES)}, got {mode!r}")
     # Every inner fold needs a child of every class: a class with fewer children than inner_folds gets fewer folds.
-    fewest = min(len({p for p, c in zip(data.patients, data.labels.tolist()) if c == cls})
-                 for cls in set(data.labels.tolist()))
+    fewest = min(len(children) for children in patients_by_class(data.labels.tolist(), data.patients)[0].values())
     k = min(int(cfg.get("inner_folds", 3)), fewest)
     if k < 2:
         raise ValueError("calibration 'inner-oof' needs at least 2 training patients of every class")

@@ -46,7 +46,7 @@ class TestBalancing(unittest.TestCase):
         gen = torch.Generator().manual_seed(0)
         images = torch.randint(0, 256, (12, 3, 112, 112), generator=gen, dtype=torch.uint8)
         data = CropTensors(images, torch.tensor([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3]),
-                           [f"p{i // 2}" for i in range(12)])
+                           [f"p{i // 2}" for i in range(10)] + ["p5", "p6"])  # one label per child
         cfg = load_config(TINY_CONFIG, epochs=1)
         for mode in BALANCE_MODES:
             _, head, history = train_model(dict(cfg, balance=mode, batch_size=4), data, None, 4, log=lambda *a: None)
