@@ -6,11 +6,13 @@
 //   ModelSession   classify a batch (any batch size, even on a model with a fixed batch dimension), occlusion
 //                  sensitivity in batches (cancellable with an AbortSignal), release
 //
-// Memory: every tensor is disposed on every path (also when a run throws); the model bytes are not kept.
+// Memory: every tensor is disposed on every path (also when a run throws); the model bytes are not kept, and ORT reads
+// the weights from them as external data (./external-weights), not from a copy of the whole file in its heap.
 import type * as Ort from 'onnxruntime-web';
 import { checkSessionSignature, selfTestDeviation, selfTestImage, type ModelManifest } from '../model/manifest';
 import { greyFill, occludeInto, occlusionGrid } from '../pipeline/occlusion';
 import { toNchwFloat32 } from '../pipeline/preprocess';
+import { EXTERNAL_FILE, externalizeWeights } from './external-weights';
 import type { InferenceErrorCode } from './protocol';
 
 /** What the core uses of an ONNX Runtime module: onnxruntime-web and onnxruntime-node share it (onnxruntime-common). */
@@ -96,7 +98,11 @@ export async function openModelSession(ort: OrtModule, bytes: Uint8Array, manife
   const layout = inputLayout(manifest);
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, options);
+    // The weights as external data read from the same buffer: ORT's heap then never holds a copy of the file.
+    const split = externalizeWeights(bytes);
+    session = split
+      ? await ort.InferenceSession.create(split.graph, { ...options, externalData: [{ path: EXTERNAL_FILE, data: bytes }] })
+      : await ort.InferenceSession.create(bytes, options);
   } catch (e) {
     throw new InferenceFailure('session', `The model could not be started (${message(e)}).`, message(e));
   }

@@ -5,7 +5,7 @@ import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../src/model/manifest';
 import { occlusionGrid } from '../../src/pipeline/occlusion';
-import { InferenceFailure, inputLayout, openModelSession, startModel, type OrtModule } from '../../src/inference/session-core';
+import { InferenceFailure, inputLayout, openModelSession, startModel, type OrtModule, type SessionOptions } from '../../src/inference/session-core';
 
 const dir = new URL('../../models/test-tiny/', import.meta.url);
 const present = existsSync(new URL('model.onnx', dir)) && existsSync(new URL('manifest.json', dir));
@@ -99,6 +99,40 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
       message: expect.stringContaining('(cpu)'),
     });
     await expect(startModel({ ort, ep: 'cpu', file: { bytes: new Uint8Array([1, 2, 3]) }, manifest: m })).rejects.toMatchObject({ code: 'session' });
+  });
+
+  it('hands ORT the weights as external data in the file itself, with the same probabilities as the whole file', async () => {
+    const m = manifest();
+    const file = bytes();
+    const created: { model: Uint8Array; externalData?: unknown }[] = [];
+    const spying: OrtModule = {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: (model: Uint8Array, options: SessionOptions) => {
+          created.push({ model, externalData: options.externalData });
+          return ort.InferenceSession.create(model, options);
+        },
+      } as unknown as OrtModule['InferenceSession'],
+    };
+    const viaCore = await openModelSession(spying, file, m);
+    const whole = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' }); // the file as it is
+    const input = crops(2, viaCore.layout.itemLength);
+    try {
+      expect(created).toHaveLength(1);
+      // The graph given to ORT is small; the weights are read from the verified buffer itself, not from a copy.
+      expect(created[0]!.model.length).toBeLessThan(file.length / 20);
+      expect(created[0]!.externalData).toEqual([{ path: 'model.onnx', data: file }]);
+      expect((created[0]!.externalData as { data: Uint8Array }[])[0]!.data).toBe(file);
+      const a = (await viaCore.classify(input, 2)).probabilities;
+      const out = await whole.run({
+        [m.input.name]: new ort.Tensor('float32', input, [2, viaCore.layout.channels, viaCore.layout.height, viaCore.layout.width]),
+      });
+      const b = out[m.output.name]!.data as Float32Array;
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-6);
+    } finally {
+      await viaCore.release();
+      await whole.release();
+    }
   });
 
   it('falls back to another provider when the first cannot create the session', async () => {
