@@ -139,9 +139,10 @@ test('a signed model package is verified and imported', async () => {
   await byTestId(driver, 'trusted-key');
   await pickPhoto(pkg, 'package-input');
   await waitInPage(driver, `return document.querySelector('[data-testid="import-done"]')?.textContent.includes('passed its self-test')`, 120_000);
-  const status = await driver.executeScript<string>(
-    `return document.querySelector('[data-testid="model-row"][data-model-id="example-hospital-ps-tiny"] [data-testid="model-signature"]')?.dataset.status`,
-  );
+  // The models list re-reads the store after the import: wait for the row, then read its status.
+  const signature = `document.querySelector('[data-testid="model-row"][data-model-id="example-hospital-ps-tiny"] [data-testid="model-signature"]')`;
+  await waitInPage(driver, `return !!${signature}?.dataset.status`);
+  const status = await driver.executeScript<string>(`return ${signature}.dataset.status`);
   expect(status).toBe('trusted');
 });
 
