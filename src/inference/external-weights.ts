@@ -9,8 +9,14 @@
 // same buffer that was verified. Measured on the demo ResNet-100 (onnxruntime-web, WASM, one thread): heap after the
 // session 575 → 429 MB, session creation 4.9 → 3.7 s, identical probabilities.
 //
-// Only what this needs of protobuf's wire format is read: ModelProto.graph (7), GraphProto.initializer (5) and, in a
-// TensorProto, raw_data (9) and data_location (14). Everything else is copied byte for byte.
+// On WASM the float16 weights of a float16-mixed model can also be widened to float32 as ORT reads them
+// (ExternalizeOptions.widenFloat16), so that ORT never holds them in float16 or constant-folds their Casts.
+//
+// Only what this needs of protobuf's wire format is read: ModelProto.graph (7); in GraphProto, node (1), initializer
+// (5), input (11) and output (12) names; in a NodeProto, input, output, op_type and attributes (a Cast's `to`, and
+// whether any has a subgraph); in a TensorProto, name, data_type, raw_data and whether it is external. Everything else
+// is copied byte for byte.
+import { freeNow } from '../platform/free-now';
 
 /** The name the rewritten graph gives the external data file (ORT's externalData `path`). */
 export const EXTERNAL_FILE = 'model.onnx';
@@ -18,20 +24,48 @@ export const EXTERNAL_FILE = 'model.onnx';
 /** Initializers smaller than this stay in the graph: moving them gains nothing. */
 const MIN_EXTERNAL_BYTES = 1024;
 
+/** The name of the virtual float32 file of the widened float16 weights. */
+export const FLOAT32_FILE = 'weights.float32';
+
 const MODEL_GRAPH = 7;
+const GRAPH_NODE = 1;
 const GRAPH_INITIALIZER = 5;
+const GRAPH_INPUT = 11;
+const GRAPH_OUTPUT = 12;
+const GRAPH_VALUE_INFO = 13;
+const VALUE_INFO_NAME = 1;
+const NODE_INPUT = 1;
+const NODE_OUTPUT = 2;
+const NODE_OP_TYPE = 4;
+const NODE_ATTRIBUTE = 5;
+const NODE_DOMAIN = 7;
+const ATTRIBUTE_NAME = 1;
+const ATTRIBUTE_I = 3;
+const ATTRIBUTE_G = 6;
+const ATTRIBUTE_GRAPHS = 11;
+const TENSOR_DATA_TYPE = 2;
+const TENSOR_NAME = 8;
 const TENSOR_RAW_DATA = 9;
 const TENSOR_EXTERNAL_DATA = 13;
 const TENSOR_DATA_LOCATION = 14;
 const DATA_LOCATION_EXTERNAL = 1;
 const LENGTH_DELIMITED = 2;
+const TYPE_FLOAT = 1;
+const TYPE_FLOAT16 = 10;
 
 export interface ExternalWeights {
   /** The graph without the moved weights (a valid ModelProto). */
   graph: Uint8Array;
-  /** Initializers moved out, and their bytes. */
+  /** ORT's externalData: the file itself, and the virtual float32 file when weights were widened. */
+  files: { path: string; data: Uint8Array }[];
+  /** Initializers moved out as they are, and their bytes. */
   tensors: number;
   bytes: number;
+  /** float16 initializers widened to float32 (their Casts removed), and their float32 bytes. */
+  widened: number;
+  widenedBytes: number;
+  /** Frees the widening's scratch buffer: call once ORT has created the session. */
+  release(): void;
 }
 
 interface Field {
@@ -128,53 +162,233 @@ function entry(key: string, value: string): Writer {
   return w;
 }
 
-/** The TensorProto in buf[start, end) with its raw_data replaced by a reference into the file, or null to keep it. */
-function externalTensor(buf: Uint8Array, start: number, end: number): { tensor: Writer; bytes: number } | null {
-  let raw: Field | undefined;
-  for (const f of fields(buf, start, end)) {
-    if (f.number === TENSOR_RAW_DATA && f.wireType === LENGTH_DELIMITED) raw = f;
-    // Already external (or a shape this does not know): left for ORT to read as it is.
-    if (f.number === TENSOR_EXTERNAL_DATA || f.number === TENSOR_DATA_LOCATION) return null;
-  }
-  if (!raw || raw.end - raw.payload < MIN_EXTERNAL_BYTES) return null;
-  const w = new Writer();
-  for (const f of fields(buf, start, end)) if (f.number !== TENSOR_RAW_DATA) w.push(buf.subarray(f.start, f.end));
-  w.bytes(TENSOR_EXTERNAL_DATA, entry('location', EXTERNAL_FILE));
-  w.bytes(TENSOR_EXTERNAL_DATA, entry('offset', String(raw.payload)));
-  w.bytes(TENSOR_EXTERNAL_DATA, entry('length', String(raw.end - raw.payload)));
+function externalEntries(w: Writer, location: string, offset: number, length: number): void {
+  w.bytes(TENSOR_EXTERNAL_DATA, entry('location', location));
+  w.bytes(TENSOR_EXTERNAL_DATA, entry('offset', String(offset)));
+  w.bytes(TENSOR_EXTERNAL_DATA, entry('length', String(length)));
   w.varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL);
-  return { tensor: w, bytes: raw.end - raw.payload };
+}
+
+const decoder = new TextDecoder();
+const text = (buf: Uint8Array, f: Field) => decoder.decode(buf.subarray(f.payload, f.end));
+
+function valueInfoName(buf: Uint8Array, field: Field): string {
+  for (const f of fields(buf, field.payload, field.end)) if (f.number === VALUE_INFO_NAME && f.wireType === LENGTH_DELIMITED) return text(buf, f);
+  return '';
+}
+
+interface Initializer {
+  name: string;
+  dataType: number;
+  /** raw_data, unless the tensor is already external (then it is left alone). */
+  raw: Field | null;
+}
+
+function readInitializer(buf: Uint8Array, field: Field): Initializer {
+  let name = '';
+  let dataType = 0;
+  let raw: Field | null = null;
+  let external = false;
+  for (const f of fields(buf, field.payload, field.end)) {
+    if (f.number === TENSOR_NAME && f.wireType === LENGTH_DELIMITED) name = text(buf, f);
+    else if (f.number === TENSOR_DATA_TYPE && f.wireType === 0) dataType = readVarint(buf, f.payload, f.end)[0];
+    else if (f.number === TENSOR_RAW_DATA && f.wireType === LENGTH_DELIMITED) raw = f;
+    // Already external (or a shape this does not know): left for ORT to read as it is.
+    else if (f.number === TENSOR_EXTERNAL_DATA || f.number === TENSOR_DATA_LOCATION) external = true;
+  }
+  return { name, dataType, raw: external || !raw || raw.end - raw.payload < MIN_EXTERNAL_BYTES ? null : raw };
+}
+
+interface Node {
+  inputs: string[];
+  outputs: string[];
+  /** For a Cast: its `to` data type. */
+  castTo: number | null;
+  /** A node with a subgraph (If, Loop, Scan) may read any outer name: no initializer is renamed then. */
+  hasSubgraph: boolean;
+}
+
+function readNode(buf: Uint8Array, field: Field): Node {
+  const node: Node = { inputs: [], outputs: [], castTo: null, hasSubgraph: false };
+  let opType = '';
+  let domain = '';
+  for (const f of fields(buf, field.payload, field.end)) {
+    if (f.wireType !== LENGTH_DELIMITED) continue;
+    if (f.number === NODE_INPUT) node.inputs.push(text(buf, f));
+    else if (f.number === NODE_DOMAIN) domain = text(buf, f);
+    else if (f.number === NODE_OUTPUT) node.outputs.push(text(buf, f));
+    else if (f.number === NODE_OP_TYPE) opType = text(buf, f);
+    else if (f.number === NODE_ATTRIBUTE) {
+      let name = '';
+      let i: number | null = null;
+      for (const a of fields(buf, f.payload, f.end)) {
+        if (a.number === ATTRIBUTE_NAME && a.wireType === LENGTH_DELIMITED) name = text(buf, a);
+        else if (a.number === ATTRIBUTE_I && a.wireType === 0) i = readVarint(buf, a.payload, a.end)[0];
+        else if (a.number === ATTRIBUTE_G || a.number === ATTRIBUTE_GRAPHS) node.hasSubgraph = true;
+      }
+      if (name === 'to') node.castTo = i;
+    }
+  }
+  if (opType !== 'Cast' || (domain !== '' && domain !== 'ai.onnx')) node.castTo = null;
+  return node;
+}
+
+/** One widened tensor: its float16 bytes in the file and its float32 bytes in the virtual file. */
+interface Span {
+  source: number;
+  target: number;
+  /** float32 bytes (twice the float16 ones). */
+  length: number;
+}
+
+let halfToFloatTable: Uint32Array | undefined;
+
+/** The float32 bit pattern of every float16 (exact: float32 holds every float16, subnormals, infinities and NaNs). */
+export function halfToFloatBits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const exponent = (h >> 10) & 0x1f;
+  let mantissa = h & 0x3ff;
+  if (exponent === 0x1f) return (sign | 0x7f800000 | (mantissa << 13)) >>> 0;
+  if (exponent !== 0) return (sign | ((exponent + 112) << 23) | (mantissa << 13)) >>> 0;
+  if (mantissa === 0) return sign >>> 0;
+  let shift = 0; // a subnormal: normalise it
+  while ((mantissa & 0x400) === 0) {
+    mantissa <<= 1;
+    shift += 1;
+  }
+  return (sign | ((113 - shift) << 23) | ((mantissa & 0x3ff) << 13)) >>> 0;
 }
 
 /**
- * The graph of the ONNX model `file` with its large top-level initializers as external data in `file` itself
- * (pass `file` to ORT as externalData { path: EXTERNAL_FILE, data: file }), or null when there is nothing to move or
- * the file is not a protobuf this can read (ORT then gets the file as it is, and says what is wrong with it).
+ * The float32 file of the widened weights, computed as ORT reads it. ONNX Runtime Web (1.30, `mountExternalData`)
+ * reads a mounted file only through `byteLength` and `subarray(begin, end)`, one tensor at a time, and copies each
+ * slice into its heap at once: so the float32 weights never exist whole in JS, and every slice is written into one
+ * reused scratch buffer (as large as the largest tensor: the ResNet-100's last Gemm, 51 MB) rather than into 96 new
+ * ones left to the collector. A slice is valid until the next one is read. tests/unit/session-core.test.ts runs it
+ * through onnxruntime-web.
  */
-export function externalizeWeights(file: Uint8Array): ExternalWeights | null {
+function widenedFile(file: Uint8Array, spans: Span[], total: number): { data: Uint8Array; release: () => void } {
+  let scratch: Uint32Array | null = null;
+  const slice = (begin = 0, end = total): Uint8Array => {
+    begin = Math.max(0, Math.min(total, begin < 0 ? total + begin : begin));
+    end = Math.max(begin, Math.min(total, end < 0 ? total + end : end));
+    const first = Math.floor(begin / 4);
+    const length = Math.ceil(end / 4) - first;
+    if (!scratch || scratch.length < length) {
+      if (scratch) freeNow(scratch.buffer);
+      scratch = new Uint32Array(length);
+    }
+    const words = scratch;
+    halfToFloatTable ??= Uint32Array.from({ length: 65536 }, (_, h) => halfToFloatBits(h));
+    const table = halfToFloatTable;
+    // The spans are contiguous and in order: find the first one that holds float `first`.
+    let s = 0;
+    while (s < spans.length - 1 && spans[s]!.target + spans[s]!.length <= first * 4) s += 1;
+    for (let k = 0; k < length; s += 1) {
+      const span = spans[s]!;
+      const from = first + k - span.target / 4;
+      const count = Math.min(span.length / 4 - from, length - k);
+      let at = span.source + from * 2;
+      for (let j = 0; j < count; j++, at += 2) words[k + j] = table[file[at]! | (file[at + 1]! << 8)]!;
+      k += count;
+    }
+    return new Uint8Array(words.buffer, begin - first * 4, end - begin);
+  };
+  const data = new Uint8Array(0);
+  Object.defineProperties(data, { byteLength: { value: total }, subarray: { value: slice } });
+  const release = () => {
+    if (scratch) freeNow(scratch.buffer);
+    scratch = null;
+  };
+  return { data, release };
+}
+
+export interface ExternalizeOptions {
+  /**
+   * Float16 weights that the graph only casts to float32 become float32 initializers read from a virtual file
+   * (FLOAT32_FILE) that widens them as ORT reads it, and their Casts go. On WASM, ORT needs them in float32: otherwise
+   * it loads the float16 tensors, constant-folds the Casts into new float32 tensors and frees the float16 ones, and
+   * the heap, which never shrinks, keeps the high-water mark of all three stages.
+   */
+  widenFloat16?: boolean;
+}
+
+/**
+ * The graph of the ONNX model `file` with its large top-level initializers as external data in `file` itself, or
+ * null when there is nothing to move or the file is not a protobuf this can read (ORT then gets the file as it is,
+ * and says what is wrong with it). Pass `files` to ORT as its externalData.
+ */
+export function externalizeWeights(file: Uint8Array, options: ExternalizeOptions = {}): ExternalWeights | null {
   try {
     const model = new Writer();
     let tensors = 0;
     let bytes = 0;
+    let widened = 0;
+    let widenedBytes = 0;
+    const spans: Span[] = [];
     for (const f of fields(file, 0, file.length)) {
       if (f.number !== MODEL_GRAPH || f.wireType !== LENGTH_DELIMITED) {
         model.push(file.subarray(f.start, f.end));
         continue;
       }
+      const parts = [...fields(file, f.payload, f.end)];
+      const initializers = new Map<Field, Initializer>();
+      const nodes = new Map<Field, Node>();
+      const pinned = new Set<string>(); // names an initializer must keep: graph inputs and outputs
+      for (const g of parts) {
+        if (g.wireType !== LENGTH_DELIMITED) continue;
+        if (g.number === GRAPH_INITIALIZER) initializers.set(g, readInitializer(file, g));
+        else if (g.number === GRAPH_NODE && options.widenFloat16) nodes.set(g, readNode(file, g));
+        else if (g.number === GRAPH_INPUT || g.number === GRAPH_OUTPUT) pinned.add(valueInfoName(file, g));
+      }
+      // float16 initializer name → the Cast to float32 that is its only reader.
+      const casts = new Map<string, { field: Field; output: string }>();
+      if (![...nodes.values()].some((n) => n.hasSubgraph)) {
+        const readers = new Map<string, number>();
+        for (const n of nodes.values()) for (const input of n.inputs) readers.set(input, (readers.get(input) ?? 0) + 1);
+        const float16 = new Set([...initializers.values()].filter((t) => t.dataType === TYPE_FLOAT16 && t.raw && !pinned.has(t.name)).map((t) => t.name));
+        for (const [field, n] of nodes)
+          if (n.castTo === TYPE_FLOAT && n.inputs.length === 1 && n.outputs.length === 1 && float16.has(n.inputs[0]!) && readers.get(n.inputs[0]!) === 1)
+            casts.set(n.inputs[0]!, { field, output: n.outputs[0]! });
+      }
+      const dropped = new Set([...casts.values()].map((c) => c.field));
       const graph = new Writer();
-      for (const g of fields(file, f.payload, f.end)) {
-        const moved = g.number === GRAPH_INITIALIZER && g.wireType === LENGTH_DELIMITED ? externalTensor(file, g.payload, g.end) : null;
-        if (!moved) {
+      for (const g of parts) {
+        if (dropped.has(g) || (g.number === GRAPH_VALUE_INFO && casts.size > 0 && casts.has(valueInfoName(file, g)))) continue;
+        const t = initializers.get(g);
+        if (!t?.raw) {
           graph.push(file.subarray(g.start, g.end));
           continue;
         }
-        graph.bytes(GRAPH_INITIALIZER, moved.tensor);
-        tensors += 1;
-        bytes += moved.bytes;
+        const length = t.raw.end - t.raw.payload;
+        const w = new Writer();
+        const cast = casts.get(t.name);
+        for (const x of fields(file, g.payload, g.end)) {
+          if (x.number === TENSOR_RAW_DATA || (cast && (x.number === TENSOR_NAME || x.number === TENSOR_DATA_TYPE))) continue;
+          w.push(file.subarray(x.start, x.end));
+        }
+        if (cast) {
+          w.bytes(TENSOR_NAME, utf8.encode(cast.output)); // the Cast's output, which its readers read
+          w.varintField(TENSOR_DATA_TYPE, TYPE_FLOAT);
+          spans.push({ source: t.raw.payload, target: widenedBytes, length: length * 2 });
+          externalEntries(w, FLOAT32_FILE, widenedBytes, length * 2);
+          widened += 1;
+          widenedBytes += length * 2;
+        } else {
+          externalEntries(w, EXTERNAL_FILE, t.raw.payload, length);
+          tensors += 1;
+          bytes += length;
+        }
+        graph.bytes(GRAPH_INITIALIZER, w);
       }
       model.bytes(MODEL_GRAPH, graph);
     }
-    return tensors > 0 ? { graph: model.join(), tensors, bytes } : null;
+    if (tensors + widened === 0) return null;
+    const files = [];
+    if (tensors > 0) files.push({ path: EXTERNAL_FILE, data: file });
+    const float32 = widened > 0 ? widenedFile(file, spans, widenedBytes) : null;
+    if (float32) files.push({ path: FLOAT32_FILE, data: float32.data });
+    return { graph: model.join(), files, tensors, bytes, widened, widenedBytes, release: float32?.release ?? (() => undefined) };
   } catch (e) {
     if (e instanceof WireError) return null;
     throw e;

@@ -59,6 +59,10 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     manifest,
     ...(msg.tuning?.sessionOptions ? { sessionOptions: msg.tuning.sessionOptions } : {}),
     ...(fallback ? { fallback } : {}),
+    // onnxruntime-web reads external data through subarray (what widening needs); WebGPU keeps the weights as stored.
+    widenFloat16On: msg.tuning?.widenFloat16 === false ? [] : ['wasm'],
+    // The store's buffer, transferred to nobody else; ORT-web has copied every weight into its heap (or GPU buffers).
+    freeFileWhenRead: true,
     onSelfTest: () => {
       wasmMemoryMB.sessionCreated = wasmMB();
       post({ type: 'progress', requestId, stage: 'self-test' });

@@ -38,6 +38,8 @@ export interface LoadTuning {
   threads?: number;
   /** false: start ONNX Runtime only when the model's session is created (the behaviour before the warm-up; to measure it). */
   runtimeWarmUp?: boolean;
+  /** false: give ORT the float16 weights as stored, with their Casts (the behaviour before widening; to measure it). */
+  widenFloat16?: boolean;
   /** Merged over the worker's session options. */
   sessionOptions?: Pick<
     InferenceSession.SessionOptions,

@@ -12,7 +12,8 @@ import type * as Ort from 'onnxruntime-web';
 import { checkSessionSignature, selfTestDeviation, selfTestImage, type ModelManifest } from '../model/manifest';
 import { greyFill, occludeInto, occlusionGrid } from '../pipeline/occlusion';
 import { toNchwFloat32 } from '../pipeline/preprocess';
-import { EXTERNAL_FILE, externalizeWeights } from './external-weights';
+import { freeNow } from '../platform/free-now';
+import { externalizeWeights, type ExternalizeOptions } from './external-weights';
 import type { InferenceErrorCode } from './protocol';
 
 /** What the core uses of an ONNX Runtime module: onnxruntime-web and onnxruntime-node share it (onnxruntime-common). */
@@ -94,15 +95,25 @@ const message = (e: unknown) => (e as Error)?.message ?? String(e);
  * Creates the session on `executionProviders` and checks that the graph has the manifest's input and output (and its
  * embedding output, when it names one). A session that fails the check is released before the error is thrown.
  */
-export async function openModelSession(ort: OrtModule, bytes: Uint8Array, manifest: ModelManifest, options: SessionOptions = {}): Promise<ModelSession> {
+export async function openModelSession(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  manifest: ModelManifest,
+  options: SessionOptions = {},
+  weights: ExternalizeOptions = {},
+): Promise<ModelSession> {
   const layout = inputLayout(manifest);
   let session: Ort.InferenceSession;
   try {
     // The weights as external data read from the same buffer: ORT's heap then never holds a copy of the file.
-    const split = externalizeWeights(bytes);
-    session = split
-      ? await ort.InferenceSession.create(split.graph, { ...options, externalData: [{ path: EXTERNAL_FILE, data: bytes }] })
-      : await ort.InferenceSession.create(bytes, options);
+    const split = externalizeWeights(bytes, weights);
+    try {
+      session = split
+        ? await ort.InferenceSession.create(split.graph, { ...options, externalData: split.files })
+        : await ort.InferenceSession.create(bytes, options);
+    } finally {
+      split?.release();
+    }
   } catch (e) {
     throw new InferenceFailure('session', `The model could not be started (${message(e)}).`, message(e));
   }
@@ -259,6 +270,17 @@ export interface StartModelOptions {
   sessionOptions?: SessionOptions;
   /** When the session cannot be created on `ep`: the runtime and provider to try instead (WebGPU → WASM). */
   fallback?: () => Promise<{ ort: OrtModule; ep: string }>;
+  /**
+   * The execution providers on which float16 weights are widened to float32 as ORT reads them (see
+   * ExternalizeOptions.widenFloat16). Only for a runtime that reads external data through `subarray`, as
+   * onnxruntime-web does; onnxruntime-node reads the buffer natively.
+   */
+  widenFloat16On?: readonly string[];
+  /**
+   * Free the file's memory at once when ORT has read it (freeNow), not at some later garbage collection: only where
+   * the buffer is the model's alone and the runtime copies every weight (onnxruntime-web does, into its heap).
+   */
+  freeFileWhenRead?: boolean;
   /** Called once the session exists and its self-test starts. */
   onSelfTest?: () => void;
   now?: () => number;
@@ -301,15 +323,16 @@ export async function startModel(o: StartModelOptions): Promise<StartedModel> {
   if (!bytes) throw new InferenceFailure('session', 'The model file was already handed to ONNX Runtime.');
   try {
     try {
-      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] });
+      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, { widenFloat16: o.widenFloat16On?.includes(ep) });
     } catch (e) {
       if (!(e instanceof InferenceFailure && e.code === 'session') || !o.fallback) throw e;
       ({ ort, ep } = await o.fallback());
       fallbackReason = e.detail ?? e.message;
-      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] });
+      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, { widenFloat16: o.widenFloat16On?.includes(ep) });
     }
   } finally {
     o.file.bytes = null;
+    if (o.freeFileWhenRead) freeNow(bytes.buffer);
   }
   const t1 = now();
   // The self-test proves this device's backend computes what the model's publisher computed (and warms it up).

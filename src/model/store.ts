@@ -17,6 +17,7 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type StoreNames } from 'idb';
 import { fetchInto, fetchManifestJson } from './download';
 import { sha256Hex, validateManifest, ManifestError, wasVerified, type ModelManifest } from './manifest';
+import { freeNow } from '../platform/free-now';
 import { ModelStoreError, type StoreProgress } from './store-error';
 
 export { ModelStoreError, type ModelStoreErrorCode, type StoreProgress } from './store-error';
@@ -167,6 +168,7 @@ export async function storeModel(
     try {
       const tx = d.transaction(last ? ['chunks', 'models'] : ['chunks'], 'readwrite');
       void tx.objectStore('chunks').put(chunk, [id, chunkKey, index]);
+      freeNow(chunk); // put() has cloned it
       if (last) {
         void tx.objectStore('models').put(record(manifest, source, index + 1, chunkKey), [id, version]);
         if (previous) void tx.objectStore('chunks').delete(chunkRange(id, previous.chunkKey ?? version));
@@ -254,6 +256,7 @@ async function readChunksInto(
     if (index !== chunks || offset + data.byteLength > target.byteLength) break;
     target.set(new Uint8Array(data), offset);
     offset += data.byteLength;
+    freeNow(data); // IndexedDB's copy of this chunk: the model is in `target` now
     chunks++;
     cursor = await cursor.continue();
   }
@@ -395,7 +398,9 @@ async function downloadInto(
         try {
           const tx = d.transaction(['chunks', 'downloads'], 'readwrite');
           // A copy of exactly this chunk: storing the view would clone the whole buffer.
-          void tx.objectStore('chunks').put(chunk.slice().buffer, [id, version, index]);
+          const copy = chunk.slice().buffer;
+          void tx.objectStore('chunks').put(copy, [id, version, index]);
+          freeNow(copy); // put() has cloned it
           void tx.objectStore('downloads').put({ ...state, received: (index + 1) * CHUNK_BYTES }, [id, version]);
           await tx.done;
         } catch (e) {
@@ -416,7 +421,11 @@ async function downloadInto(
   const whole = Math.floor(total / CHUNK_BYTES);
   const tail = total - whole * CHUNK_BYTES;
   const tx = d.transaction(['chunks', 'downloads', 'models'], 'readwrite');
-  if (tail > 0) void tx.objectStore('chunks').put(bytes.slice(whole * CHUNK_BYTES).buffer, [id, version, whole]);
+  if (tail > 0) {
+    const copy = bytes.slice(whole * CHUNK_BYTES).buffer;
+    void tx.objectStore('chunks').put(copy, [id, version, whole]);
+    freeNow(copy);
+  }
   void tx.objectStore('downloads').delete([id, version]);
   void tx.objectStore('models').put(record(manifest, source, whole + (tail > 0 ? 1 : 0)), [id, version]);
   try {

@@ -5,6 +5,7 @@ import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../src/model/manifest';
 import { occlusionGrid } from '../../src/pipeline/occlusion';
+import { externalizeWeights } from '../../src/inference/external-weights';
 import { InferenceFailure, inputLayout, openModelSession, startModel, type OrtModule, type SessionOptions } from '../../src/inference/session-core';
 
 const dir = new URL('../../models/test-tiny/', import.meta.url);
@@ -131,6 +132,54 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-6);
     } finally {
       await viaCore.release();
+      await whole.release();
+    }
+  });
+
+  it('on onnxruntime-web, widens the float16 weights to float32 as ORT reads them, with the probabilities of the file as it is', async () => {
+    // The path the worker takes on WASM, run by onnxruntime-web itself (in Node, one thread): it reads the virtual
+    // float32 file only through byteLength and subarray. Native onnxruntime-node, given the same graph with that file
+    // made whole, checks the graph rewrite; and the Casts are exact, so both match the file as it is.
+    const ortWeb = (await import('onnxruntime-web/wasm')) as unknown as OrtModule & typeof import('onnxruntime-web');
+    ortWeb.env.wasm.numThreads = 1;
+    const m = manifest();
+    const file = bytes();
+    const files: { path: string; data: Uint8Array }[][] = [];
+    const spying: OrtModule = {
+      Tensor: ortWeb.Tensor,
+      InferenceSession: {
+        create: (model: Uint8Array, options: SessionOptions) => {
+          files.push(options.externalData as { path: string; data: Uint8Array }[]);
+          return ortWeb.InferenceSession.create(model, options);
+        },
+      } as unknown as OrtModule['InferenceSession'],
+    };
+    const started = await startModel({ ort: spying, ep: 'wasm', file: { bytes: file }, manifest: m, widenFloat16On: ['wasm'] });
+    const split = externalizeWeights(file, { widenFloat16: true })!;
+    const native = await ort.InferenceSession.create(split.graph, {
+      externalData: split.files.map((f) => ({ path: f.path, data: f.data.subarray(0, f.data.byteLength).slice() })),
+    });
+    const whole = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+    try {
+      expect(split.widened).toBeGreaterThan(0);
+      expect(files[0]!.map((f) => [f.path, f.data.byteLength])).toEqual([
+        ['model.onnx', file.length],
+        ['weights.float32', split.widenedBytes],
+      ]);
+      expect(started.selfTestDeviation).toBeLessThanOrEqual(m.selfTest.tolerance);
+      const { channels, height, width, itemLength } = started.model.layout;
+      const input = crops(2, itemLength);
+      const feeds = { [m.input.name]: new ort.Tensor('float32', input, [2, channels, height, width]) };
+      const expected = (await whole.run(feeds))[m.output.name]!.data as Float32Array;
+      const fromNative = (await native.run(feeds))[m.output.name]!.data as Float32Array;
+      const fromWeb = (await started.model.classify(input, 2)).probabilities;
+      for (let i = 0; i < expected.length; i++) {
+        expect(Math.abs(fromNative[i]! - expected[i]!)).toBeLessThan(1e-6);
+        expect(Math.abs(fromWeb[i]! - expected[i]!)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await started.model.release();
+      await native.release();
       await whole.release();
     }
   });
