@@ -3,7 +3,7 @@
 // Both start with the app, not with the first photo.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { InferenceClient, InferenceError, type LoadProgress } from '../inference/client';
-import type { BackendPreference, InferenceErrorCode, ModelReady } from '../inference/protocol';
+import type { BackendPreference, InferenceErrorCode, LoadTuning, ModelReady } from '../inference/protocol';
 import { FaceFinder } from '../screening/face-finder';
 import { ModelRegistry, parseModelRef, type ModelRef } from '../model/package/registry';
 import { provenanceOf, type Provenance } from '../model/provenance';
@@ -25,8 +25,11 @@ export interface Engine {
 
 const EngineContext = createContext<Engine | null>(null);
 
-/** Developer options for tests and demos: ?model=<folder id>&backend=auto|webgpu|wasm (else Settings' backend) */
-export function launchOptions(search = location.search): { modelBaseUrl: string; backend: BackendPreference } {
+/**
+ * Developer options for tests, demos and support: ?model=<folder id>&backend=auto|webgpu|wasm (else Settings'
+ * backend), &ortLog=verbose (ONNX Runtime's verbose log, node placement included, in the console).
+ */
+export function launchOptions(search = location.search): { modelBaseUrl: string; backend: BackendPreference; tuning?: LoadTuning } {
   const q = new URLSearchParams(search);
   const model = q.get('model') ?? 'demo';
   const backend = q.get('backend');
@@ -34,6 +37,7 @@ export function launchOptions(search = location.search): { modelBaseUrl: string;
     modelBaseUrl: `/models/${/^[a-z0-9-]+$/.test(model) ? model : 'demo'}/`,
     // The URL option (tests, demos) wins over the clinician's choice in Settings.
     backend: backend === 'webgpu' || backend === 'wasm' ? backend : getSettings().backend,
+    ...(q.get('ortLog') === 'verbose' ? { tuning: { ortVerboseLog: true } } : {}),
   };
 }
 
@@ -55,7 +59,7 @@ export function EngineProvider({ children }: { children: ReactNode }) {
         const onProgress = (progress: LoadProgress) => setModel({ status: 'loading', progress });
         const ready =
           typeof source === 'string'
-            ? await client.current!.load(source, options.backend, onProgress)
+            ? await client.current!.load(source, options.backend, onProgress, options.tuning)
             : await client.current!.loadStored(source.id, source.version, options.backend, onProgress);
         // Who vouches for it: the bundled model, or what the package came with when it was installed.
         const provenance: Provenance =
@@ -65,7 +69,7 @@ export function EngineProvider({ children }: { children: ReactNode }) {
         setModel(e instanceof InferenceError ? { status: 'error', code: e.code, detail: e.message } : { status: 'error', code: 'unknown', detail: String(e) });
       }
     },
-    [options.backend],
+    [options.backend, options.tuning],
   );
 
   useEffect(() => {

@@ -57,7 +57,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     ep: chosen.ep,
     file,
     manifest,
-    ...(msg.tuning?.sessionOptions ? { sessionOptions: msg.tuning.sessionOptions } : {}),
+    sessionOptions: { ...msg.tuning?.sessionOptions, ...(msg.tuning?.ortVerboseLog ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}) },
     ...(fallback ? { fallback } : {}),
     // onnxruntime-web reads external data through subarray (what widening needs); WebGPU keeps the weights as stored.
     widenFloat16On: msg.tuning?.widenFloat16 === false ? [] : ['wasm'],

@@ -38,6 +38,11 @@ export interface LoadTuning {
   threads?: number;
   /** false: start ONNX Runtime only when the model's session is created (the behaviour before the warm-up; to measure it). */
   runtimeWarmUp?: boolean;
+  /**
+   * ONNX Runtime's verbose log in the console (`?ortLog=verbose`): for support, and for the check that the ResNet-100
+   * runs whole on WebGPU (its node placement: e2e/backend-parity.spec.ts).
+   */
+  ortVerboseLog?: boolean;
   /** false: give ORT the float16 weights as stored, with their Casts (the behaviour before widening; to measure it). */
   widenFloat16?: boolean;
   /** Merged over the worker's session options. */

@@ -53,6 +53,7 @@ export async function startRuntime(preference: BackendPreference, tuning: LoadTu
   const threads = threadsPossible && tuning?.threads ? tuning.threads : wasmThreadCount(threadsPossible, navigator.hardwareConcurrency);
   const backend = chooseBackend(preference, preference === 'wasm' ? null : await gpuAdapter(), threads);
   const ort = await importOrt(backend.ep, threads);
+  if (tuning?.ortVerboseLog) ort.env.logLevel = 'verbose'; // before ORT starts: its environment's logger takes it then
   if (tuning?.runtimeWarmUp === false) return { ort, backend, threads, startMs: performance.now() - t0 };
   try {
     await (await ort.InferenceSession.create(warmUpModel(), { executionProviders: [backend.ep] })).release();
