@@ -312,6 +312,48 @@ interface MemoryStage extends ProcessRss {
   workerJsMB: number | null;
   /** ONNX Runtime's WebAssembly memory in the worker after the model's self-test (the app's data-wasm-mb); null before a model is ready. */
   ortWasmMB: number | null;
+  /** The page's WebAssembly memories: MediaPipe's face detector (countPageWasmMemories). */
+  pageWasmMB: number;
+}
+
+/**
+ * Counts the WebAssembly memories the page makes (MediaPipe's), as src/platform/wasm-memory.ts does for ORT in the
+ * worker: an init script, so it is in place before the app's modules run; self-contained, as init scripts must be.
+ */
+function countPageWasmMemories() {
+  const memories: WeakRef<WebAssembly.Memory>[] = [];
+  const seen = new WeakSet<object>();
+  const Memory = WebAssembly.Memory; // the native class: an exported memory is not an instance of the subclass below
+  const remember = (value: unknown) => {
+    if (value instanceof Memory && !seen.has(value)) {
+      seen.add(value);
+      memories.push(new WeakRef(value));
+    }
+  };
+  const fromInstance = (instance: WebAssembly.Instance) => Object.values(instance.exports).forEach(remember);
+  WebAssembly.Memory = class extends Memory {
+    constructor(descriptor: WebAssembly.MemoryDescriptor) {
+      super(descriptor);
+      remember(this);
+    }
+  };
+  const Instance = WebAssembly.Instance;
+  WebAssembly.Instance = class extends Instance {
+    constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+      super(module, imports);
+      fromInstance(this);
+    }
+  };
+  for (const name of ['instantiate', 'instantiateStreaming'] as const) {
+    const original = WebAssembly[name].bind(WebAssembly) as (...a: unknown[]) => Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource>;
+    (WebAssembly as unknown as Record<string, unknown>)[name] = async (...a: unknown[]) => {
+      const result = await original(...a);
+      fromInstance(result instanceof WebAssembly.Instance ? result : result.instance);
+      return result;
+    };
+  }
+  (globalThis as unknown as { faciesPageWasmBytes: () => number }).faciesPageWasmBytes = () =>
+    memories.reduce((bytes, ref) => bytes + (ref.deref()?.buffer.byteLength ?? 0), 0);
 }
 
 /** RSS of the browser's processes: the largest renderer (the app's tab), the browser, the GPU process, the rest. */
@@ -367,6 +409,7 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
   const timer = setInterval(() => (peak = Math.max(peak, processRss().rendererMB)), 100);
   try {
     const context = await browser.newContext();
+    await context.addInitScript(countPageWasmMemories);
     let page = await context.newPage();
     let cdp = await context.newCDPSession(page);
     const readyAttribute = (name: string) =>
@@ -385,6 +428,9 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
         pageJsMB: Math.round(usedSize / 1048576),
         workerJsMB: worker ? await workerJsMB(page) : null,
         ortWasmMB: await readyAttribute('data-wasm-mb'),
+        pageWasmMB: Math.round(
+          (await page.evaluate(() => (globalThis as unknown as { faciesPageWasmBytes?: () => number }).faciesPageWasmBytes?.() ?? 0)) / 1048576,
+        ),
       });
       peak = 0;
     };
@@ -710,7 +756,7 @@ for (const [model, stages] of Object.entries(memory)) {
   const mbOr = (v: number | null) => (v === null ? '—' : String(v));
   console.log(
     formatTable(
-      ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS', 'ORT wasm'],
+      ['stage', 'renderer', 'peak renderer', 'browser', 'GPU', 'other', 'page JS', 'worker JS', 'ORT wasm', 'MediaPipe wasm'],
       stages.map((m) => [
         m.stage,
         String(m.rendererMB),
@@ -721,6 +767,7 @@ for (const [model, stages] of Object.entries(memory)) {
         String(m.pageJsMB),
         mbOr(m.workerJsMB),
         mbOr(m.ortWasmMB),
+        String(m.pageWasmMB),
       ]),
     ),
   );

@@ -9,8 +9,12 @@ const memories = new Set<WeakRef<WebAssembly.Memory>>();
 const seen = new WeakSet<WebAssembly.Memory>();
 const tracked = new WeakSet<object>();
 
+// The native class, taken before any patching: once the realm's WebAssembly.Memory is the counting subclass, a memory
+// a module exports is not an instance of it.
+const NativeMemory = WebAssembly.Memory;
+
 function remember(memory: unknown): void {
-  if (memory instanceof WebAssembly.Memory && !seen.has(memory)) {
+  if (memory instanceof NativeMemory && !seen.has(memory)) {
     seen.add(memory);
     memories.add(new WeakRef(memory));
   }

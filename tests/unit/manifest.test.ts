@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checkSessionSignature,
@@ -243,5 +244,17 @@ describe('self-test', () => {
     const img = selfTestImage(m);
     expect([img.width, img.height, img.data.length]).toEqual([112, 112, 112 * 112 * 4]);
     expect(Array.from(img.data.slice(0, 8))).toEqual([10, 20, 30, 255, 40, 0, 0, 255]);
+  });
+});
+
+describe('sha256Hex', () => {
+  it('is SHA-256, also across its 8 MiB slices and for a view into a larger buffer', async () => {
+    expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const big = new Uint8Array((8 << 20) * 2 + 12345).map((_, i) => (i * 31 + (i >> 13)) & 0xff);
+    expect(await sha256Hex(big)).toBe(createHash('sha256').update(big).digest('hex'));
+    const view = big.subarray(1000, 1000 + (8 << 20) + 7);
+    expect(await sha256Hex(view)).toBe(createHash('sha256').update(view).digest('hex'));
+    expect(await sha256Hex(view.slice().buffer)).toBe(createHash('sha256').update(view).digest('hex'));
   });
 });
