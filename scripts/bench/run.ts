@@ -312,49 +312,49 @@ interface MemoryStage extends ProcessRss {
   workerJsMB: number | null;
   /** ONNX Runtime's WebAssembly memory in the worker after the model's self-test (the app's data-wasm-mb); null before a model is ready. */
   ortWasmMB: number | null;
-  /** The page's WebAssembly memories: MediaPipe's face detector (countPageWasmMemories). */
+  /** The page's WebAssembly memories: MediaPipe's face detector (COUNT_PAGE_WASM_MEMORIES). */
   pageWasmMB: number;
 }
 
 /**
  * Counts the WebAssembly memories the page makes (MediaPipe's), as src/platform/wasm-memory.ts does for ORT in the
- * worker: an init script, so it is in place before the app's modules run; self-contained, as init scripts must be.
+ * worker: an init script, so it is in place before the app's modules run. Plain JavaScript in a string: a function
+ * compiled by tsx would carry its helpers (__name) into the page, where they do not exist.
  */
-function countPageWasmMemories() {
-  const memories: WeakRef<WebAssembly.Memory>[] = [];
-  const seen = new WeakSet<object>();
+const COUNT_PAGE_WASM_MEMORIES = `(() => {
+  const memories = [];
+  const seen = new WeakSet();
   const Memory = WebAssembly.Memory; // the native class: an exported memory is not an instance of the subclass below
-  const remember = (value: unknown) => {
+  const remember = (value) => {
     if (value instanceof Memory && !seen.has(value)) {
       seen.add(value);
       memories.push(new WeakRef(value));
     }
   };
-  const fromInstance = (instance: WebAssembly.Instance) => Object.values(instance.exports).forEach(remember);
+  const fromInstance = (instance) => Object.values(instance.exports).forEach(remember);
   WebAssembly.Memory = class extends Memory {
-    constructor(descriptor: WebAssembly.MemoryDescriptor) {
+    constructor(descriptor) {
       super(descriptor);
       remember(this);
     }
   };
   const Instance = WebAssembly.Instance;
   WebAssembly.Instance = class extends Instance {
-    constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+    constructor(module, imports) {
       super(module, imports);
       fromInstance(this);
     }
   };
-  for (const name of ['instantiate', 'instantiateStreaming'] as const) {
-    const original = WebAssembly[name].bind(WebAssembly) as (...a: unknown[]) => Promise<WebAssembly.Instance | WebAssembly.WebAssemblyInstantiatedSource>;
-    (WebAssembly as unknown as Record<string, unknown>)[name] = async (...a: unknown[]) => {
-      const result = await original(...a);
-      fromInstance(result instanceof WebAssembly.Instance ? result : result.instance);
+  for (const name of ['instantiate', 'instantiateStreaming']) {
+    const original = WebAssembly[name].bind(WebAssembly);
+    WebAssembly[name] = async (...args) => {
+      const result = await original(...args);
+      fromInstance(result instanceof Instance ? result : result.instance);
       return result;
     };
   }
-  (globalThis as unknown as { faciesPageWasmBytes: () => number }).faciesPageWasmBytes = () =>
-    memories.reduce((bytes, ref) => bytes + (ref.deref()?.buffer.byteLength ?? 0), 0);
-}
+  globalThis.faciesPageWasmBytes = () => memories.reduce((bytes, ref) => bytes + (ref.deref()?.buffer.byteLength ?? 0), 0);
+})();`;
 
 /** RSS of the browser's processes: the largest renderer (the app's tab), the browser, the GPU process, the rest. */
 function processRss(): ProcessRss {
@@ -409,7 +409,7 @@ async function memoryBreakdown(model: string, screenings: number): Promise<Memor
   const timer = setInterval(() => (peak = Math.max(peak, processRss().rendererMB)), 100);
   try {
     const context = await browser.newContext();
-    await context.addInitScript(countPageWasmMemories);
+    await context.addInitScript({ content: COUNT_PAGE_WASM_MEMORIES });
     let page = await context.newPage();
     let cdp = await context.newCDPSession(page);
     const readyAttribute = (name: string) =>
