@@ -144,6 +144,21 @@ describe('externalizeWeights with widenFloat16', () => {
     expect(file.subarray(0, 8)).toEqual(whole.slice(0, 8)); // still readable after release (a new scratch)
   });
 
+  it('with releaseAsRead, serves every tensor from a copy of its own, so the file can go before ORT reads them', () => {
+    const model = modelOf([...nodeOf('Cast', ['w16'], ['w'], [castTo(1)]), ...bytesField(5, tensor16('w16')), ...bytesField(5, tensor('big', big))]);
+    const expectedFloats = externalizeWeights(model, { widenFloat16: true })!.files[1]!.data.subarray(0, 2048).slice();
+    const bigAt = Array.from(model).findIndex((_, i) => big.every((b, j) => model[i + j] === b));
+    const split = externalizeWeights(model, { widenFloat16: true, releaseAsRead: true })!;
+    model.fill(0); // the file, freed: nothing is read from it any more
+    const [asStored, widened] = split.files;
+    expect([asStored!.path, widened!.path]).toEqual([EXTERNAL_FILE, FLOAT32_FILE]);
+    expect(asStored!.data.byteLength).toBe(model.length); // the same offsets as in the file
+    expect(asStored!.data.subarray(bigAt, bigAt + big.length)).toEqual(new Uint8Array(big));
+    expect(widened!.data.subarray(0, 2048)).toEqual(expectedFloats);
+    expect(() => asStored!.data.subarray(0, 16)).toThrow(RangeError); // no tensor there
+    split.release();
+  });
+
   it('leaves float16 weights as they are when anything else could read them', () => {
     const cases = {
       'a second reader': [...nodeOf('Cast', ['w16'], ['w'], [castTo(1)]), ...nodeOf('Identity', ['w16'], ['v'])],

@@ -233,12 +233,14 @@ function readNode(buf: Uint8Array, field: Field): Node {
   return node;
 }
 
-/** One widened tensor: its float16 bytes in the file and its float32 bytes in the virtual file. */
+/** One tensor of a virtual file: where ORT reads it, and the stored bytes it is read from. */
 interface Span {
-  source: number;
   target: number;
-  /** float32 bytes (twice the float16 ones). */
+  /** Bytes ORT reads (for a widened tensor, twice its float16 bytes). */
   length: number;
+  /** Its stored bytes: a view into the model file, or (releaseAsRead) a copy of its own. */
+  source: Uint8Array;
+  widen: boolean;
 }
 
 let halfToFloatTable: Uint32Array | undefined;
@@ -260,18 +262,33 @@ export function halfToFloatBits(h: number): number {
 }
 
 /**
- * The float32 file of the widened weights, computed as ORT reads it. ONNX Runtime Web (1.30, `mountExternalData`)
- * reads a mounted file only through `byteLength` and `subarray(begin, end)`, one tensor at a time, and copies each
- * slice into its heap at once: so the float32 weights never exist whole in JS, and every slice is written into one
- * reused scratch buffer (as large as the largest tensor: the ResNet-100's last Gemm, 51 MB) rather than into 96 new
- * ones left to the collector. A slice is valid until the next one is read. tests/unit/session-core.test.ts runs it
- * through onnxruntime-web.
+ * A file mounted for ORT that is computed as ORT reads it. ONNX Runtime Web (1.30, `mountExternalData`) reads a
+ * mounted file only through `byteLength` and `subarray(begin, end)`, one tensor at a time, and copies each slice into
+ * its heap at once. So a widened tensor is computed into one reused scratch buffer (as large as the largest tensor:
+ * the ResNet-100's last Gemm, 51 MB) rather than into new ones left to the collector, and a slice is valid only until
+ * the next read. With `release`, the stored bytes of every tensor read before are freed at each read: ORT has copied
+ * them. tests/unit/session-core.test.ts runs it through onnxruntime-web.
  */
-function widenedFile(file: Uint8Array, spans: Span[], total: number): { data: Uint8Array; release: () => void } {
+function virtualFile(spans: Span[], total: number, release: boolean): { data: Uint8Array; release: () => void } {
   let scratch: Uint32Array | null = null;
+  let served: Span[] = [];
   const slice = (begin = 0, end = total): Uint8Array => {
     begin = Math.max(0, Math.min(total, begin < 0 ? total + begin : begin));
     end = Math.max(begin, Math.min(total, end < 0 ? total + end : end));
+    // The spans are in order: those that hold [begin, end), which must be covered without a gap.
+    const parts = spans.filter((span) => span.target < end && span.target + span.length > begin);
+    for (let i = 0, at = begin; i <= parts.length; i++) {
+      const start = i < parts.length ? parts[i]!.target : end;
+      if (start > at || (i < parts.length && parts[i]!.source.byteLength === 0))
+        throw new RangeError(`no stored bytes for ${at}–${start} of the mounted file (read before, or never there)`);
+      if (i < parts.length) at = parts[i]!.target + parts[i]!.length;
+    }
+    if (release) {
+      for (const span of served) if (!parts.includes(span)) freeNow(span.source.buffer);
+      served = parts;
+    }
+    const only = parts.length === 1 ? parts[0]! : null;
+    if (only && !only.widen) return only.source.subarray(begin - only.target, end - only.target);
     const first = Math.floor(begin / 4);
     const length = Math.ceil(end / 4) - first;
     if (!scratch || scratch.length < length) {
@@ -279,28 +296,34 @@ function widenedFile(file: Uint8Array, spans: Span[], total: number): { data: Ui
       scratch = new Uint32Array(length);
     }
     const words = scratch;
+    const bytesOut = new Uint8Array(words.buffer, 0, length * 4);
     halfToFloatTable ??= Uint32Array.from({ length: 65536 }, (_, h) => halfToFloatBits(h));
     const table = halfToFloatTable;
-    // The spans are contiguous and in order: find the first one that holds float `first`.
-    let s = 0;
-    while (s < spans.length - 1 && spans[s]!.target + spans[s]!.length <= first * 4) s += 1;
-    for (let k = 0; k < length; s += 1) {
-      const span = spans[s]!;
-      const from = first + k - span.target / 4;
-      const count = Math.min(span.length / 4 - from, length - k);
-      let at = span.source + from * 2;
-      for (let j = 0; j < count; j++, at += 2) words[k + j] = table[file[at]! | (file[at + 1]! << 8)]!;
-      k += count;
+    for (const span of parts) {
+      const from = Math.max(begin, span.target); // bytes of the virtual file
+      const to = Math.min(end, span.target + span.length);
+      if (!span.widen) {
+        bytesOut.set(span.source.subarray(from - span.target, to - span.target), from - first * 4);
+        continue;
+      }
+      const src = span.source;
+      for (let w = Math.floor(from / 4), last = Math.ceil(to / 4); w < last; w++) {
+        const at = (w * 4 - span.target) / 2;
+        words[w - first] = table[src[at]! | (src[at + 1]! << 8)]!;
+      }
     }
     return new Uint8Array(words.buffer, begin - first * 4, end - begin);
   };
   const data = new Uint8Array(0);
   Object.defineProperties(data, { byteLength: { value: total }, subarray: { value: slice } });
-  const release = () => {
-    if (scratch) freeNow(scratch.buffer);
-    scratch = null;
+  return {
+    data,
+    release: () => {
+      if (scratch) freeNow(scratch.buffer);
+      scratch = null;
+      if (release) for (const span of spans) freeNow(span.source.buffer);
+    },
   };
-  return { data, release };
 }
 
 export interface ExternalizeOptions {
@@ -311,6 +334,13 @@ export interface ExternalizeOptions {
    * the heap, which never shrinks, keeps the high-water mark of all three stages.
    */
   widenFloat16?: boolean;
+  /**
+   * Each moved tensor's bytes are copied out of the file into a buffer of its own, which is freed as soon as ORT has
+   * read it: the caller can free the file before creating the session, and the tab never holds the whole file and
+   * the weights ORT has made from it at once. Only for a runtime that copies each tensor as it reads it
+   * (onnxruntime-web on WASM); a tensor is served once.
+   */
+  releaseAsRead?: boolean;
 }
 
 /**
@@ -325,7 +355,9 @@ export function externalizeWeights(file: Uint8Array, options: ExternalizeOptions
     let bytes = 0;
     let widened = 0;
     let widenedBytes = 0;
-    const spans: Span[] = [];
+    const widenedSpans: Span[] = [];
+    const fileSpans: Span[] = [];
+    const stored = (raw: Field) => (options.releaseAsRead ? file.slice(raw.payload, raw.end) : file.subarray(raw.payload, raw.end));
     for (const f of fields(file, 0, file.length)) {
       if (f.number !== MODEL_GRAPH || f.wireType !== LENGTH_DELIMITED) {
         model.push(file.subarray(f.start, f.end));
@@ -370,11 +402,12 @@ export function externalizeWeights(file: Uint8Array, options: ExternalizeOptions
         if (cast) {
           w.bytes(TENSOR_NAME, utf8.encode(cast.output)); // the Cast's output, which its readers read
           w.varintField(TENSOR_DATA_TYPE, TYPE_FLOAT);
-          spans.push({ source: t.raw.payload, target: widenedBytes, length: length * 2 });
+          widenedSpans.push({ target: widenedBytes, length: length * 2, source: stored(t.raw), widen: true });
           externalEntries(w, FLOAT32_FILE, widenedBytes, length * 2);
           widened += 1;
           widenedBytes += length * 2;
         } else {
+          if (options.releaseAsRead) fileSpans.push({ target: t.raw.payload, length, source: stored(t.raw), widen: false });
           externalEntries(w, EXTERNAL_FILE, t.raw.payload, length);
           tensors += 1;
           bytes += length;
@@ -384,11 +417,19 @@ export function externalizeWeights(file: Uint8Array, options: ExternalizeOptions
       model.bytes(MODEL_GRAPH, graph);
     }
     if (tensors + widened === 0) return null;
-    const files = [];
-    if (tensors > 0) files.push({ path: EXTERNAL_FILE, data: file });
-    const float32 = widened > 0 ? widenedFile(file, spans, widenedBytes) : null;
-    if (float32) files.push({ path: FLOAT32_FILE, data: float32.data });
-    return { graph: model.join(), files, tensors, bytes, widened, widenedBytes, release: float32?.release ?? (() => undefined) };
+    const mounted = [
+      ...(tensors > 0 ? [{ path: EXTERNAL_FILE, file: options.releaseAsRead ? virtualFile(fileSpans, file.length, true) : null }] : []),
+      ...(widened > 0 ? [{ path: FLOAT32_FILE, file: virtualFile(widenedSpans, widenedBytes, options.releaseAsRead === true) }] : []),
+    ];
+    return {
+      graph: model.join(),
+      files: mounted.map((m) => ({ path: m.path, data: m.file?.data ?? file })),
+      tensors,
+      bytes,
+      widened,
+      widenedBytes,
+      release: () => mounted.forEach((m) => m.file?.release()),
+    };
   } catch (e) {
     if (e instanceof WireError) return null;
     throw e;

@@ -61,6 +61,7 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>) {
     ...(fallback ? { fallback } : {}),
     // onnxruntime-web reads external data through subarray (what widening needs); WebGPU keeps the weights as stored.
     widenFloat16On: msg.tuning?.widenFloat16 === false ? [] : ['wasm'],
+    releaseWeightsOn: msg.tuning?.releaseWeightsAsRead === false ? [] : ['wasm'],
     // The store's buffer, transferred to nobody else; ORT-web has copied every weight into its heap (or GPU buffers).
     freeFileWhenRead: true,
     onSelfTest: () => {

@@ -45,6 +45,8 @@ export interface LoadTuning {
   ortVerboseLog?: boolean;
   /** false: give ORT the float16 weights as stored, with their Casts (the behaviour before widening; to measure it). */
   widenFloat16?: boolean;
+  /** false: keep the whole model file until the session exists (the behaviour before releasing weights as read). */
+  releaseWeightsAsRead?: boolean;
   /** Merged over the worker's session options. */
   sessionOptions?: Pick<
     InferenceSession.SessionOptions,

@@ -107,6 +107,8 @@ export async function openModelSession(
   try {
     // The weights as external data read from the same buffer: ORT's heap then never holds a copy of the file.
     const split = externalizeWeights(bytes, weights);
+    // Every weight has its own copy now: the file goes before ORT builds the session from them.
+    if (split && weights.releaseAsRead) freeNow(bytes.buffer);
     try {
       session = split
         ? await ort.InferenceSession.create(split.graph, { ...options, externalData: split.files })
@@ -277,6 +279,13 @@ export interface StartModelOptions {
    */
   widenFloat16On?: readonly string[];
   /**
+   * The execution providers on which each weight is copied out of the file and freed once ORT has read it, and the
+   * file freed before the session is created (ExternalizeOptions.releaseAsRead): so the tab never holds the whole file
+   * and the weights made from it at once. Only where ORT copies every weight when it reads it (onnxruntime-web's
+   * WASM EP); not on a first attempt that may fall back, which needs the file again.
+   */
+  releaseWeightsOn?: readonly string[];
+  /**
    * Free the file's memory at once when ORT has read it (freeNow), not at some later garbage collection: only where
    * the buffer is the model's alone and the runtime copies every weight (onnxruntime-web does, into its heap).
    */
@@ -319,16 +328,20 @@ export async function startModel(o: StartModelOptions): Promise<StartedModel> {
   let { ort, ep } = o;
   let fallbackReason: string | undefined;
   let model: ModelSession;
+  const weightsFor = (ep: string, last: boolean): ExternalizeOptions => ({
+    widenFloat16: o.widenFloat16On?.includes(ep) === true,
+    releaseAsRead: last && o.releaseWeightsOn?.includes(ep) === true,
+  });
   const bytes = o.file.bytes;
   if (!bytes) throw new InferenceFailure('session', 'The model file was already handed to ONNX Runtime.');
   try {
     try {
-      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, { widenFloat16: o.widenFloat16On?.includes(ep) });
+      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, weightsFor(ep, !o.fallback));
     } catch (e) {
       if (!(e instanceof InferenceFailure && e.code === 'session') || !o.fallback) throw e;
       ({ ort, ep } = await o.fallback());
       fallbackReason = e.detail ?? e.message;
-      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, { widenFloat16: o.widenFloat16On?.includes(ep) });
+      model = await openModelSession(ort, bytes, o.manifest, { ...options, executionProviders: [ep] }, weightsFor(ep, true));
     }
   } finally {
     o.file.bytes = null;

@@ -154,8 +154,16 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
         },
       } as unknown as OrtModule['InferenceSession'],
     };
-    const started = await startModel({ ort: spying, ep: 'wasm', file: { bytes: file }, manifest: m, widenFloat16On: ['wasm'] });
     const split = externalizeWeights(file, { widenFloat16: true })!;
+    // As the worker does: each weight from a copy of its own, freed once read (the file itself freed first).
+    const started = await startModel({
+      ort: spying,
+      ep: 'wasm',
+      file: { bytes: file.slice() },
+      manifest: m,
+      widenFloat16On: ['wasm'],
+      releaseWeightsOn: ['wasm'],
+    });
     const native = await ort.InferenceSession.create(split.graph, {
       externalData: split.files.map((f) => ({ path: f.path, data: f.data.subarray(0, f.data.byteLength).slice() })),
     });
@@ -166,6 +174,7 @@ describe.skipIf(!present)('session core with onnxruntime-node (test-tiny)', { ti
         ['model.onnx', file.length],
         ['weights.float32', split.widenedBytes],
       ]);
+      expect(files[0]![0]!.data).not.toBe(file); // served from the weights' own copies, not from the file
       expect(started.selfTestDeviation).toBeLessThanOrEqual(m.selfTest.tolerance);
       const { channels, height, width, itemLength } = started.model.layout;
       const input = crops(2, itemLength);
